@@ -1,0 +1,38 @@
+# Every dependency is a Debian package; nothing is downloaded at configure or
+# build time. A missing one stops configuration with the package to install.
+include_guard(GLOBAL)
+
+macro(streamcheck_require found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR
+      "streamcheck needs ${what}: install the Debian package '${package}' "
+      "(or run scripts/bootstrap, which installs everything missing).")
+  endif()
+endmacro()
+
+find_package(Threads REQUIRED)
+
+find_package(CURL QUIET)
+streamcheck_require(CURL_FOUND "libcurl" "libcurl4-openssl-dev")
+
+find_package(OpenSSL QUIET COMPONENTS Crypto)
+streamcheck_require(OPENSSL_FOUND "OpenSSL (SHA-256)" "libssl-dev")
+
+find_package(nlohmann_json 3.10 QUIET)
+streamcheck_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
+
+find_package(CLI11 QUIET)
+streamcheck_require(CLI11_FOUND "CLI11" "libcli11-dev")
+
+find_package(PkgConfig QUIET)
+streamcheck_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
+pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib>=0.11)
+streamcheck_require(HTTPLIB_FOUND "cpp-httplib 0.11 or newer" "libcpp-httplib-dev")
+
+if(STREAMCHECK_BUILD_TESTS)
+  find_package(GTest QUIET)
+  streamcheck_require(GTest_FOUND "GoogleTest and GoogleMock" "libgtest-dev libgmock-dev")
+endif()
+
+find_package(benchmark QUIET)
+streamcheck_require(benchmark_FOUND "Google Benchmark" "libbenchmark-dev")

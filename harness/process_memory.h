@@ -1,0 +1,57 @@
+// Resident memory of a process tree (a server and every worker it forked), read
+// from /proc, and a background sampler for a case's peak growth.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/result.h"
+
+namespace streamcheck::harness {
+
+// `root` and all its descendants, found through the parent ids in /proc/*/stat.
+std::vector<pid_t> ProcessTree(pid_t root);
+
+// Sum of VmRSS over the tree, in bytes. Fails when `root` does not exist.
+Result<std::uint64_t> TreeRssBytes(pid_t root);
+
+struct RssSummary {
+  std::uint64_t baseline_bytes = 0;  // first sample, taken in Start()
+  std::uint64_t peak_bytes = 0;
+  std::uint64_t last_bytes = 0;
+  std::size_t samples = 0;
+  double growth_mib() const {
+    return peak_bytes > baseline_bytes ? double(peak_bytes - baseline_bytes) / (1 << 20) : 0.0;
+  }
+};
+
+// Samples TreeRssBytes(root) every `interval` on its own thread between
+// Start() and Stop(). Stop() joins the thread; the destructor stops it too.
+class RssSampler {
+ public:
+  RssSampler(pid_t root, std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+  ~RssSampler();
+  RssSampler(const RssSampler&) = delete;
+  RssSampler& operator=(const RssSampler&) = delete;
+
+  void Start();
+  RssSummary Stop();
+
+ private:
+  void Sample();
+
+  pid_t root_;
+  std::chrono::milliseconds interval_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::mutex mutex_;
+  RssSummary summary_;
+};
+
+}  // namespace streamcheck::harness
