@@ -1,0 +1,442 @@
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/console.h"
+#include "harness/target_process.h"
+#include "mocks/mock_backend.h"
+#include "reports/writers.h"
+#include "server/reference_server.h"
+#include "suites/bench.h"
+#include "suites/runner.h"
+
+namespace streamcheck::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExitUsage = 2;
+constexpr int kExitHarness = 3;
+
+// The folder of this executable: `{bin}` in target specs.
+fs::path BinDir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : exe.parent_path();
+}
+
+// The project root (`{root}`, where targets/ lives): $STREAMCHECK_ROOT, else
+// the source tree this binary was built from.
+fs::path Root() {
+  if (const char* env = std::getenv("STREAMCHECK_ROOT"); env && *env) return env;
+  return STREAMCHECK_SOURCE_ROOT;
+}
+
+// Waits for SIGINT or SIGTERM. The signals are blocked first, so every thread
+// started afterwards inherits the mask and only this sigwait sees them.
+class StopSignals {
+ public:
+  StopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  int Wait() {
+    int signal = 0;
+    sigwait(&set_, &signal);
+    return signal;
+  }
+
+ private:
+  sigset_t set_;
+};
+
+Status WritePortFile(const std::string& path, int port) {
+  if (path.empty()) return Status::Ok();
+  // Write then rename, so a reader never sees a half-written file.
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return Status::Failure("cannot write the port file " + path);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::Failure("cannot write the port file " + path + ": " + ec.message());
+  return Status::Ok();
+}
+
+std::string DefaultBackend() {
+  const char* host = std::getenv("OPENAI_HOST");
+  const char* port = std::getenv("OPENAI_PORT");
+  if (!host || !*host) return "";
+  std::string h = host;
+  if (h.rfind("http://", 0) != 0) h = "http://" + h;
+  return port && *port ? h + ":" + port : h;
+}
+
+int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
+  harness::InstallInterruptCleanup();
+  fs::path root = Root();
+  std::vector<harness::TargetSpec> targets;
+  if (args.targets.empty()) {
+    targets.push_back(harness::BuiltinCppSpec());
+  } else {
+    auto resolved = harness::ResolveTargets(args.targets, root);
+    if (!resolved) {
+      err << "streamcheck run: " << resolved.error() << "\n";
+      return kExitUsage;
+    }
+    targets = *resolved;
+  }
+  suites::RunOptions options;
+  options.targets = targets;
+  options.filter = args.cases;
+  options.case_options.size_mb = args.size_mb;
+  options.root = root;
+  options.bin = BinDir();
+  options.version = Version();
+  std::error_code ec;
+  if (args.log_dir.empty()) {
+    char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+      err << "streamcheck run: cannot create a log folder in /tmp\n";
+      return kExitHarness;
+    }
+    options.log_dir = tmpl;
+  } else {
+    options.log_dir = args.log_dir;
+    fs::create_directories(options.log_dir, ec);
+    if (ec) {
+      err << "streamcheck run: cannot create --log-dir " << args.log_dir << ": " << ec.message()
+          << "\n";
+      return kExitUsage;
+    }
+  }
+  bool several = targets.size() > 1;
+  options.on_result = [&](const reports::CaseResult& r) { PrintCaseLine(out, r, several); };
+  options.on_progress = [&](const std::string& line) { out << "-- " << line << "\n" << std::flush; };
+
+  std::size_t selected = 0;
+  for (const auto& c : suites::Catalog()) selected += suites::MatchesFilter(c.info.id, args.cases);
+  if (selected == 0) {
+    err << "streamcheck run: --cases \"" << args.cases
+        << "\" selects no case; `streamcheck list` shows the IDs\n";
+    return kExitUsage;
+  }
+  out << "streamcheck " << Version() << ": " << selected << " cases on " << targets.size()
+      << " target(s), body size " << args.size_mb << " MiB, logs in " << options.log_dir.string()
+      << "\n";
+  auto report = suites::RunCatalog(options);
+  if (several) PrintMatrix(out, report);
+  PrintSummary(out, report);
+  if (!args.json_path.empty()) {
+    if (auto s = reports::WriteFile(args.json_path, reports::ToJsonString(report)); !s) {
+      err << "streamcheck run: " << s.message() << "\n";
+      return kExitHarness;
+    }
+    out << "results written to " << args.json_path << "\n";
+  }
+  return reports::ExitCodeFor(report);
+}
+
+int CommandList(std::ostream& out) {
+  std::string area;
+  for (const auto& c : suites::Catalog()) {
+    if (c.info.area != area) {
+      area = c.info.area;
+      out << (area == "chat" ? "" : "\n") << area << "\n";
+    }
+    std::string id = c.info.id;
+    id.resize(std::max<std::size_t>(id.size(), 32), ' ');
+    std::string level(reports::ToString(c.info.level));
+    level.resize(8, ' ');
+    out << "  " << id << level << c.info.title << "\n";
+  }
+  return 0;
+}
+
+int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
+  StopSignals signals;
+  server::ServerOptions options;
+  options.host = args.host;
+  options.port = args.port;
+  options.backend_url = args.backend.empty() ? DefaultBackend() : args.backend;
+  if (options.backend_url.empty()) {
+    err << "streamcheck serve: no backend: pass --backend http://HOST:PORT or set OPENAI_HOST "
+           "and OPENAI_PORT\n";
+    return kExitUsage;
+  }
+  options.backend_connect_timeout = std::chrono::milliseconds(args.backend_connect_timeout_ms);
+  options.backend_headers_timeout = std::chrono::milliseconds(args.backend_headers_timeout_ms);
+  options.backend_idle_timeout = std::chrono::milliseconds(args.backend_idle_timeout_ms);
+  auto server = server::ReferenceServer::Start(options);
+  if (!server) {
+    err << "streamcheck serve: " << server.error() << "\n";
+    return kExitHarness;
+  }
+  if (auto s = WritePortFile(args.port_file, (*server)->port()); !s) {
+    err << "streamcheck serve: " << s.message() << "\n";
+    return kExitHarness;
+  }
+  out << "streamcheck serve: listening on " << (*server)->url() << ", backend "
+      << options.backend_url << " (Ctrl-C stops)\n"
+      << std::flush;
+  signals.Wait();
+  (*server)->Stop();
+  return 0;
+}
+
+int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
+  StopSignals signals;
+  mocks::MockConfig config;
+  if (!args.config.empty()) {
+    std::string text = args.config;
+    if (text.front() == '@') {
+      std::ifstream in(text.substr(1));
+      if (!in) {
+        err << "streamcheck mock: cannot read " << text.substr(1) << "\n";
+        return kExitUsage;
+      }
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      text = buffer.str();
+    }
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    auto parsed = mocks::ConfigFromJson(json);
+    if (json.is_discarded() || !parsed) {
+      err << "streamcheck mock: --config: "
+          << (json.is_discarded() ? std::string("not valid JSON") : parsed.error()) << "\n";
+      return kExitUsage;
+    }
+    config = *parsed;
+  }
+  auto mock = mocks::MockBackend::Start(config, args.host, args.port);
+  if (!mock) {
+    err << "streamcheck mock: " << mock.error() << "\n";
+    return kExitHarness;
+  }
+  if (auto s = WritePortFile(args.port_file, (*mock)->port()); !s) {
+    err << "streamcheck mock: " << s.message() << "\n";
+    return kExitHarness;
+  }
+  out << "streamcheck mock: listening on " << (*mock)->url()
+      << " (PUT /_mock/config to change, GET /_mock/stats to read; Ctrl-C stops)\n"
+      << std::flush;
+  signals.Wait();
+  (*mock)->Stop();
+  return 0;
+}
+
+int CommandProbe(const ProbeArgs& args, std::ostream& out, std::ostream& err) {
+  harness::HttpRequest request;
+  request.url = args.url;
+  request.total_timeout = std::chrono::milliseconds(static_cast<long>(args.timeout_s * 1000));
+  request.keep_body_bytes = 4096;
+  request.body = args.data;
+  if (!args.chat.empty()) {
+    request.body = suites::ChatBody(args.chat, true);
+    request.headers.emplace_back("Content-Type", "application/json");
+  }
+  request.method = !args.method.empty() ? args.method : request.body.empty() ? "GET" : "POST";
+  for (const auto& h : args.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos) {
+      err << "streamcheck probe: --header \"" << h << "\" must look like \"Name: value\"\n";
+      return kExitUsage;
+    }
+    std::string value = h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    request.headers.emplace_back(h.substr(0, colon), value);
+  }
+  request.parse_sse = args.sse || !args.chat.empty();
+  harness::Observers observers;
+  char line[96];
+  observers.on_event = [&](const harness::ReceivedEvent& e) {
+    std::snprintf(line, sizeof line, "%9.1f ms  event #%zu  ", e.t_ms, e.event.index);
+    out << line << (e.event.type == "message" ? "" : "[" + e.event.type + "] ")
+        << harness::Excerpt(e.event.data, 160) << "\n"
+        << std::flush;
+    return true;
+  };
+  auto r = harness::Perform(request, observers);
+  if (r.status == 0) {
+    err << "streamcheck probe: no response from " << args.url << ": " << r.error << "\n";
+    return kExitHarness;
+  }
+  out << "HTTP/" << r.http_version << " " << r.status << "\n";
+  for (const auto& [name, value] : r.headers) out << "  " << name << ": " << value << "\n";
+  if (!request.parse_sse && !r.body.empty()) {
+    out << "body (first " << r.body.size() << " bytes): " << harness::Excerpt(r.body, 400) << "\n";
+  }
+  std::snprintf(line, sizeof line, "headers %.1f ms, first byte %.1f ms, last byte %.1f ms",
+                r.t_headers_ms, r.t_first_byte_ms, r.t_last_byte_ms);
+  out << r.body_bytes << " bytes, " << r.events.size() << " events, " << line << ", "
+      << r.mib_per_s() << " MiB/s\nsha256 " << r.sha256 << "\n";
+  if (!r.complete) out << "transfer incomplete: " << r.error << "\n";
+  if (request.parse_sse && !r.sse_leftover.clean()) {
+    out << "stream ended mid-event: \"" << harness::Excerpt(r.sse_leftover.bytes) << "\"\n";
+  }
+  return r.complete ? 0 : 1;
+}
+
+int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
+  harness::InstallInterruptCleanup();
+  suites::BenchOptions options;
+  options.size_mb = args.size_mb;
+  options.rounds = args.rounds;
+  options.bin = BinDir();
+  options.log_dir = fs::temp_directory_path();
+  options.on_round = [&](const std::string& line) { out << line << "\n" << std::flush; };
+  out << "proxy benchmark: GET " << args.size_mb << " MiB directly from the mock backend and "
+      << "through `streamcheck serve` /directAccess/, alternated, " << args.rounds << " rounds\n";
+  auto report = suites::RunProxyBench(options);
+  if (!report) {
+    err << "streamcheck bench: " << report.error() << "\n";
+    return kExitHarness;
+  }
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "median direct %.1f MiB/s, median proxied %.1f MiB/s, ratio %.2f (goal >= 0.70); "
+                "server RSS growth %.1f MiB",
+                report->median_direct, report->median_proxied, report->ratio,
+                report->server_rss_growth_mib);
+  out << line << "\n";
+  return 0;
+}
+
+}  // namespace
+
+std::string Version() { return STREAMCHECK_VERSION; }
+
+Parsed ParseArgs(const std::vector<std::string>& args) {
+  Invocation inv;
+  CLI::App app{"streamcheck: conformance harness for servers that stream LLM output (SSE chat "
+               "completions and /directAccess/ proxies)",
+               "streamcheck"};
+  app.set_version_flag("--version", Version());
+  app.require_subcommand(1);
+
+  auto* run = app.add_subcommand("run", "Run the conformance catalog (default: the reference "
+                                        "server against the embedded mock, every case)");
+  run->add_option("--target,-t", inv.run.targets,
+                  "Target to test: a name from targets/ (cpp, flask, fastapi, ...), a path to a "
+                  "spec .json, or all; repeatable (default: cpp)");
+  run->add_option("--cases,-c", inv.run.cases,
+                  "Comma-separated globs of case IDs to run, e.g. 'chat.*,direct.large-get'");
+  run->add_option("--size-mb", inv.run.size_mb, "Body size for the large direct cases, in MiB")
+      ->check(CLI::Range(1.0, 4096.0));
+  run->add_option("--json", inv.run.json_path, "Write the results as JSON to this file");
+  run->add_option("--log-dir", inv.run.log_dir,
+                  "Folder for the targets' logs (default: a new folder in /tmp)");
+
+  app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
+
+  auto* serve = app.add_subcommand("serve", "Run the reference streaming server");
+  serve->add_option("--host", inv.serve.host, "Address to listen on")->capture_default_str();
+  serve->add_option("--port,-p", inv.serve.port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--port-file", inv.serve.port_file, "Write the port it listens on here");
+  serve->add_option("--backend,-b", inv.serve.backend,
+                    "Backend base URL (default: http://$OPENAI_HOST:$OPENAI_PORT)");
+  serve->add_option("--backend-connect-timeout-ms", inv.serve.backend_connect_timeout_ms)
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--backend-headers-timeout-ms", inv.serve.backend_headers_timeout_ms,
+                    "504 when the backend sends no headers within this time")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--backend-idle-timeout-ms", inv.serve.backend_idle_timeout_ms,
+                    "Give up on a backend silent this long mid-body")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  auto* mock = app.add_subcommand("mock", "Run the mock NIM backend");
+  mock->add_option("--host", inv.mock.host, "Address to listen on")->capture_default_str();
+  mock->add_option("--port,-p", inv.mock.port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  mock->add_option("--port-file", inv.mock.port_file, "Write the port it listens on here");
+  mock->add_option("--config", inv.mock.config,
+                   "Initial configuration: a JSON object (keys as PUT /_mock/config) or @FILE");
+
+  auto* probe = app.add_subcommand("probe", "Send one request and show its events live, with "
+                                            "timings");
+  probe->add_option("url", inv.probe.url, "Full URL, e.g. http://127.0.0.1:8080/v1/chat/completions")
+      ->required();
+  probe->add_option("--method,-X", inv.probe.method, "HTTP method (default GET, POST with a body)");
+  probe->add_option("--data,-d", inv.probe.data, "Request body");
+  probe->add_option("--chat", inv.probe.chat, "Send a streaming chat request with this prompt");
+  probe->add_option("--header,-H", inv.probe.headers, "Header 'Name: value'; repeatable");
+  probe->add_flag("--sse", inv.probe.sse, "Parse the body as Server-Sent Events");
+  probe->add_option("--timeout-s", inv.probe.timeout_s, "Give up after this many seconds")
+      ->check(CLI::PositiveNumber);
+
+  auto* bench = app.add_subcommand("bench", "Measure /directAccess/ proxy throughput against "
+                                            "reading the backend directly");
+  bench->add_option("--size-mb", inv.bench.size_mb, "Body size per request, in MiB")
+      ->check(CLI::Range(1.0, 4096.0))
+      ->capture_default_str();
+  bench->add_option("--rounds", inv.bench.rounds, "Measurements of each kind")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+
+  Parsed parsed;
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    parsed.output = app.help();
+    return parsed;
+  } catch (const CLI::CallForAllHelp&) {
+    parsed.output = app.help("", CLI::AppFormatMode::All);
+    return parsed;
+  } catch (const CLI::CallForVersion&) {
+    parsed.output = "streamcheck " + Version() + "\n";
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    parsed.exit_code = kExitUsage;
+    std::string where;
+    for (auto* sub : app.get_subcommands()) where = sub->get_name();
+    parsed.error = "streamcheck" + (where.empty() ? "" : " " + where) + ": " + e.what() +
+                   "\nRun 'streamcheck " + (where.empty() ? "" : where + " ") +
+                   "--help' for the options.\n";
+    return parsed;
+  }
+  inv.command = app.get_subcommands().front()->get_name();
+  parsed.invocation = inv;
+  return parsed;
+}
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Parsed parsed = ParseArgs(args);
+  out << parsed.output;
+  err << parsed.error;
+  if (!parsed.invocation) return parsed.exit_code;
+  const Invocation& inv = *parsed.invocation;
+  try {
+    if (inv.command == "run") return CommandRun(inv.run, out, err);
+    if (inv.command == "list") return CommandList(out);
+    if (inv.command == "serve") return CommandServe(inv.serve, out, err);
+    if (inv.command == "mock") return CommandMock(inv.mock, out, err);
+    if (inv.command == "probe") return CommandProbe(inv.probe, out, err);
+    if (inv.command == "bench") return CommandBench(inv.bench, out, err);
+  } catch (const std::exception& e) {
+    err << "streamcheck " << inv.command << ": internal error: " << e.what()
+        << "\nPlease report this with the command line you used.\n";
+    return kExitHarness;
+  }
+  return kExitUsage;
+}
+
+}  // namespace streamcheck::cli

@@ -1,0 +1,391 @@
+#include "harness/checks.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace streamcheck::harness {
+namespace {
+
+using nlohmann::json;
+
+std::string EventRef(const HttpResponse& r, std::size_t i) {
+  const auto& e = r.events[i].event;
+  return "event #" + std::to_string(i) + " (bytes " + std::to_string(e.begin_offset) + "-" +
+         std::to_string(e.end_offset) + ", data \"" + Excerpt(e.data) + "\")";
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+std::string Excerpt(std::string_view text, std::size_t max) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+    unsigned char c = text[i];
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else
+      out += static_cast<char>(c);
+  }
+  if (text.size() > max) out += "…";
+  return out;
+}
+
+CheckResult CheckTransferComplete(const HttpResponse& r) {
+  if (r.complete) return CheckResult::Pass();
+  return CheckResult::Fail("expected a complete response; the transfer failed after " +
+                           std::to_string(r.body_bytes) + " body bytes and " +
+                           std::to_string(int(r.t_total_ms)) + " ms: " + r.error);
+}
+
+CheckResult CheckStatus(const HttpResponse& r, long expected) {
+  if (r.status == expected) return CheckResult::Pass();
+  if (r.status == 0) {
+    return CheckResult::Fail("expected status " + std::to_string(expected) +
+                             ", got no response: " + r.error);
+  }
+  return CheckResult::Fail("expected status " + std::to_string(expected) + ", got " +
+                           std::to_string(r.status) + " (body: \"" + Excerpt(r.body) + "\")");
+}
+
+CheckResult CheckMediaType(const HttpResponse& r, const std::string& expected) {
+  auto value = r.Header("Content-Type");
+  if (!value) return CheckResult::Fail("expected Content-Type " + expected + ", got none");
+  std::string media = value->substr(0, value->find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  if (Lower(media) == Lower(expected)) return CheckResult::Pass();
+  return CheckResult::Fail("expected media type " + expected + ", got Content-Type \"" + *value +
+                           "\"");
+}
+
+CheckResult CheckFirstLineIsData(const HttpResponse& r) {
+  const auto& first = r.sse_stats.first_content_line;
+  if (!first) {
+    return CheckResult::Fail("expected a first line starting with \"data:\", got no line (body \"" +
+                             Excerpt(r.body) + "\")");
+  }
+  if (first->rfind("data:", 0) == 0) return CheckResult::Pass();
+  return CheckResult::Fail("expected the first non-comment line to start with \"data:\", got \"" +
+                           Excerpt(*first) + "\"");
+}
+
+CheckResult CheckSseGrammar(const HttpResponse& r) {
+  if (!r.sse_leftover.clean()) {
+    return CheckResult::Fail(
+        std::string("expected the stream to end on an event boundary; it ended with ") +
+        (r.sse_leftover.partial_event ? "an event missing its blank line" : "a partial line") +
+        " after " + std::to_string(r.events.size()) + " events: \"" +
+        Excerpt(r.sse_leftover.bytes) + "\"");
+  }
+  if (r.events.empty()) {
+    return CheckResult::Fail("expected at least one event; the " + std::to_string(r.body_bytes) +
+                             "-byte body had none: \"" + Excerpt(r.body) + "\"");
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckChunkSchema(const HttpResponse& r) {
+  std::string id;
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const std::string& data = r.events[i].event.data;
+    if (data == "[DONE]") break;
+    auto chunk = json::parse(data, nullptr, false);
+    auto fail = [&](const std::string& what) {
+      return CheckResult::Fail("expected a chat.completion.chunk, " + what + " in " +
+                               EventRef(r, i));
+    };
+    if (!chunk.is_object()) return fail("got data that is not a JSON object");
+    if (chunk.value("object", "") != "chat.completion.chunk") {
+      return fail("got \"object\": " +
+                  (chunk.contains("object") ? chunk["object"].dump() : "none"));
+    }
+    if (!chunk.contains("id") || !chunk["id"].is_string()) return fail("got no string \"id\"");
+    if (id.empty()) id = chunk["id"];
+    if (chunk["id"] != id) return fail("got id " + chunk["id"].dump() + " after \"" + id + "\"");
+    if (!chunk.contains("created") || !chunk["created"].is_number_integer()) {
+      return fail("got no integer \"created\"");
+    }
+    if (!chunk.contains("model") || !chunk["model"].is_string()) return fail("got no \"model\"");
+    if (!chunk.contains("choices") || !chunk["choices"].is_array()) {
+      return fail("got no \"choices\" array");
+    }
+    for (const auto& choice : chunk["choices"]) {
+      if (!choice.is_object() || !choice.contains("index") || !choice.contains("delta") ||
+          !choice["delta"].is_object()) {
+        return fail("got a choice without \"index\" and object \"delta\"");
+      }
+    }
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckDoneTerminator(const HttpResponse& r) {
+  std::size_t count = 0;
+  std::size_t first_at = 0;
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    if (r.events[i].event.data == "[DONE]" && count++ == 0) first_at = i;
+  }
+  if (count == 0) {
+    return CheckResult::Fail(
+        "expected data: [DONE] as the last event, got none in " + std::to_string(r.events.size()) +
+        " events" + (r.events.empty() ? "" : "; last was " + EventRef(r, r.events.size() - 1)));
+  }
+  if (count > 1) {
+    return CheckResult::Fail("expected data: [DONE] exactly once, got it " + std::to_string(count) +
+                             " times");
+  }
+  if (first_at != r.events.size() - 1) {
+    return CheckResult::Fail("expected data: [DONE] as the last event, but " +
+                             EventRef(r, first_at + 1) + " came after it");
+  }
+  return CheckResult::Pass();
+}
+
+std::string DeltaContent(const std::string& event_data) {
+  auto chunk = json::parse(event_data, nullptr, false);
+  if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) return "";
+  std::string text;
+  for (const auto& choice : chunk["choices"]) {
+    if (choice.is_object() && choice.value("index", -1) == 0 && choice.contains("delta") &&
+        choice["delta"].is_object() && choice["delta"].contains("content") &&
+        choice["delta"]["content"].is_string()) {
+      text += choice["delta"]["content"].get<std::string>();
+    }
+  }
+  return text;
+}
+
+std::string StreamedText(const HttpResponse& r) {
+  std::string text;
+  for (const auto& received : r.events) text += DeltaContent(received.event.data);
+  return text;
+}
+
+CheckResult CheckContentParity(const HttpResponse& r, const std::string& expected) {
+  std::string got = StreamedText(r);
+  if (got == expected) return CheckResult::Pass();
+  std::size_t at = 0;
+  while (at < got.size() && at < expected.size() && got[at] == expected[at]) ++at;
+  return CheckResult::Fail("expected the streamed text to equal the backend's " +
+                           std::to_string(expected.size()) + " characters; they differ at " +
+                           std::to_string(at) + ": expected \"" + Excerpt(expected.substr(at), 60) +
+                           "\", got \"" + Excerpt(got.substr(std::min(at, got.size())), 60) +
+                           "\" (" + std::to_string(got.size()) + " characters streamed)");
+}
+
+CheckResult CheckByteCount(const HttpResponse& r, std::uint64_t expected) {
+  if (r.body_bytes == expected) return CheckResult::Pass();
+  return CheckResult::Fail("expected exactly " + std::to_string(expected) + " bytes, got " +
+                           std::to_string(r.body_bytes) +
+                           (r.complete ? "" : " before the transfer failed: " + r.error));
+}
+
+CheckResult CheckSha256(const HttpResponse& r, const std::string& expected_hex) {
+  if (r.sha256 == expected_hex) return CheckResult::Pass();
+  return CheckResult::Fail("expected SHA-256 " + expected_hex + " (the backend's), got " +
+                           r.sha256 + " over " + std::to_string(r.body_bytes) + " bytes");
+}
+
+CheckResult CheckRssGrowth(const RssSummary& rss, double limit_mib) {
+  if (rss.samples == 0) return CheckResult::Fail("expected RSS samples of the target, got none");
+  if (rss.growth_mib() <= limit_mib) return CheckResult::Pass();
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "expected RSS growth within %.0f MiB, got %.1f MiB (%.1f -> %.1f MiB peak over %zu "
+                "samples): the server held the body in memory",
+                limit_mib, rss.growth_mib(), double(rss.baseline_bytes) / (1 << 20),
+                double(rss.peak_bytes) / (1 << 20), rss.samples);
+  return CheckResult::Fail(buf);
+}
+
+}  // namespace streamcheck::harness
+
+namespace streamcheck::harness {
+namespace {
+
+std::vector<nlohmann::json> Chunks(const HttpResponse& r) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : r.events) {
+    if (e.event.data == "[DONE]") break;
+    auto j = nlohmann::json::parse(e.event.data, nullptr, false);
+    out.push_back(j.is_discarded() ? nlohmann::json() : j);
+  }
+  return out;
+}
+
+}  // namespace
+
+CheckResult CheckRoleFirst(const HttpResponse& r) {
+  auto chunks = Chunks(r);
+  if (chunks.empty()) return CheckResult::Fail("expected a first chunk, got no events");
+  const auto& c = chunks.front();
+  if (c.is_object() && c.contains("choices") && c["choices"].is_array() && !c["choices"].empty() &&
+      c["choices"][0].is_object() && c["choices"][0].contains("delta") &&
+      c["choices"][0]["delta"].is_object() &&
+      c["choices"][0]["delta"].value("role", "") == "assistant") {
+    return CheckResult::Pass();
+  }
+  return CheckResult::Fail(
+      "expected the first chunk's delta to carry \"role\": \"assistant\", got " +
+      Excerpt(r.events.front().event.data, 200));
+}
+
+CheckResult CheckFinishReason(const HttpResponse& r) {
+  auto chunks = Chunks(r);
+  // Per choice index: how many non-null finish_reasons, and where the last came.
+  std::map<int, std::pair<int, std::size_t>> finishes;
+  std::map<int, std::size_t> last_chunk;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const auto& c = chunks[i];
+    if (!c.is_object() || !c.contains("choices") || !c["choices"].is_array()) continue;
+    for (const auto& choice : c["choices"]) {
+      if (!choice.is_object()) continue;
+      int index = choice.value("index", 0);
+      last_chunk[index] = i;
+      if (choice.contains("finish_reason") && !choice["finish_reason"].is_null()) {
+        finishes[index].first++;
+        finishes[index].second = i;
+      }
+    }
+  }
+  if (last_chunk.empty()) return CheckResult::Fail("expected choices, got no chunk with choices");
+  for (const auto& [index, last] : last_chunk) {
+    auto it = finishes.find(index);
+    std::string choice = "choice " + std::to_string(index);
+    if (it == finishes.end()) {
+      return CheckResult::Fail("expected one non-null finish_reason for " + choice + ", got none");
+    }
+    if (it->second.first != 1) {
+      return CheckResult::Fail("expected one non-null finish_reason for " + choice + ", got " +
+                               std::to_string(it->second.first));
+    }
+    if (it->second.second != last) {
+      return CheckResult::Fail("expected the finish_reason of " + choice +
+                               " on its last chunk, but " + EventRef(r, last) + " came after it");
+    }
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckUsage(const HttpResponse& r, int tokens) {
+  auto chunks = Chunks(r);
+  if (chunks.empty()) return CheckResult::Fail("expected a usage chunk, got no events");
+  const auto& last = chunks.back();
+  if (!last.is_object() || !last.contains("usage") || !last["usage"].is_object()) {
+    return CheckResult::Fail("expected a last chunk before [DONE] with \"usage\", got " +
+                             Excerpt(last.dump(), 200));
+  }
+  if (!last.contains("choices") || !last["choices"].is_array() || !last["choices"].empty()) {
+    return CheckResult::Fail("expected the usage chunk to have \"choices\": [], got " +
+                             Excerpt(last.dump(), 200));
+  }
+  auto completion = last["usage"].value("completion_tokens", -1);
+  if (completion != tokens) {
+    return CheckResult::Fail("expected usage.completion_tokens " + std::to_string(tokens) +
+                             " (the tokens streamed), got " + std::to_string(completion));
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckCompletionContent(const HttpResponse& r, const std::string& expected) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object() || j.value("object", "") != "chat.completion") {
+    return CheckResult::Fail("expected a chat.completion object, got \"" + Excerpt(r.body, 200) +
+                             "\"");
+  }
+  try {
+    std::string content = j.at("choices").at(0).at("message").at("content").get<std::string>();
+    if (content == expected) return CheckResult::Pass();
+    return CheckResult::Fail("expected message content \"" + Excerpt(expected, 80) +
+                             "\" (the streamed text), got \"" + Excerpt(content, 80) + "\"");
+  } catch (const nlohmann::json::exception&) {
+    return CheckResult::Fail("expected choices[0].message.content, got \"" + Excerpt(r.body, 200) +
+                             "\"");
+  }
+}
+
+CheckResult CheckNoCacheHeaders(const HttpResponse& r) {
+  auto cache = r.Header("Cache-Control");
+  auto accel = r.Header("X-Accel-Buffering");
+  std::string lower_cache = cache ? Lower(*cache) : "";
+  bool cache_ok = lower_cache.find("no-cache") != std::string::npos ||
+                  lower_cache.find("no-store") != std::string::npos;
+  bool accel_ok = accel && Lower(*accel) == "no";
+  if (cache_ok && accel_ok) return CheckResult::Pass();
+  return CheckResult::Fail("expected Cache-Control: no-cache and X-Accel-Buffering: no, got " +
+                           std::string("Cache-Control: ") + (cache ? *cache : "(none)") +
+                           ", X-Accel-Buffering: " + (accel ? *accel : "(none)"));
+}
+
+CheckResult CheckClientErrorJson(const HttpResponse& r) {
+  if (r.status < 400 || r.status > 499) {
+    return CheckResult::Fail("expected a 4xx, got " +
+                             (r.status ? std::to_string(r.status) : "no response: " + r.error) +
+                             " (body \"" + Excerpt(r.body) + "\")");
+  }
+  auto type = r.Header("Content-Type").value_or("");
+  if (Lower(type).find("text/event-stream") != std::string::npos) {
+    return CheckResult::Fail("expected an error body, got an event stream (" + type + ")");
+  }
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object()) {
+    return CheckResult::Fail("expected a JSON error body with the " + std::to_string(r.status) +
+                             ", got \"" + Excerpt(r.body) + "\"");
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckEndedWithoutDone(const HttpResponse& r) {
+  if (r.curl_code == 28 /* CURLE_OPERATION_TIMEDOUT */) {
+    return CheckResult::Fail(
+        "expected the stream to end after the backend failed; it hung until "
+        "the client gave up after " +
+        std::to_string(int(r.t_total_ms)) + " ms");
+  }
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    if (r.events[i].event.data == "[DONE]") {
+      return CheckResult::Fail("expected no [DONE] after a backend failure, got it as " +
+                               EventRef(r, i) + ": the client cannot tell the text is cut short");
+    }
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckErrorEvent(const HttpResponse& r) {
+  for (const auto& e : r.events) {
+    auto j = nlohmann::json::parse(e.event.data, nullptr, false);
+    if (j.is_object() && j.contains("error")) return CheckResult::Pass();
+  }
+  return CheckResult::Fail(
+      "expected an in-band data: {\"error\": ...} event, got " + std::to_string(r.events.size()) +
+      " events and none with \"error\"" +
+      (r.events.empty() ? "" : "; last: \"" + Excerpt(r.events.back().event.data) + "\""));
+}
+
+CheckResult CheckSameStream(const HttpResponse& a, const HttpResponse& b) {
+  if (a.status != b.status) {
+    return CheckResult::Fail("expected the same status on both paths, got " +
+                             std::to_string(a.status) + " and " + std::to_string(b.status));
+  }
+  std::string ta = StreamedText(a), tb = StreamedText(b);
+  if (ta != tb || a.events.size() != b.events.size()) {
+    return CheckResult::Fail("expected the same stream on both paths, got " +
+                             std::to_string(a.events.size()) + " events \"" + Excerpt(ta, 60) +
+                             "\" and " + std::to_string(b.events.size()) + " events \"" +
+                             Excerpt(tb, 60) + "\"");
+  }
+  return CheckResult::Pass();
+}
+
+}  // namespace streamcheck::harness

@@ -1,0 +1,291 @@
+#include "harness/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "common/sha256.h"
+
+namespace streamcheck::harness {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxArrivalPoints = 20'000;
+constexpr double kArrivalSpacingMs = 2.0;
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+    s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return std::string(s);
+}
+
+// One request in flight: the easy handle and everything its callbacks record.
+class Transfer {
+ public:
+  Transfer(const HttpRequest& request, const Observers& observers)
+      : request_(request),
+        observers_(observers),
+        parser_([this](const sse::Event& e) { OnEvent(e); }),
+        easy_(curl_easy_init(), curl_easy_cleanup) {
+    Configure();
+  }
+
+  CURL* easy() { return easy_.get(); }
+  void Start() { start_ = Clock::now(); }
+
+  HttpResponse Finish(CURLcode code) {
+    response_.t_total_ms = Ms();
+    response_.curl_code = code;
+    response_.complete = code == CURLE_OK;
+    if (code != CURLE_OK) {
+      response_.error = aborted_ ? "aborted by the client as the case asked"
+                                 : std::string(curl_easy_strerror(code)) +
+                                       (errbuf_[0] ? std::string(": ") + errbuf_ : std::string());
+    }
+    response_.aborted_by_client = aborted_;
+    curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &response_.status);
+    long version = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
+    response_.http_version = version == CURL_HTTP_VERSION_1_0   ? "1.0"
+                             : version == CURL_HTTP_VERSION_1_1 ? "1.1"
+                             : version == CURL_HTTP_VERSION_2_0 ? "2"
+                                                                : "";
+    if (request_.hash_body) response_.sha256 = sha_.HexDigest();
+    response_.body_truncated = response_.body.size() < response_.body_bytes;
+    if (request_.parse_sse) {
+      response_.sse_leftover = parser_.Finish();
+      response_.sse_stats = parser_.stats();
+    }
+    Record(true);
+    return std::move(response_);
+  }
+
+ private:
+  double Ms() const {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start_).count();
+  }
+
+  void Configure() {
+    CURL* e = easy_.get();
+    curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str());
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     request_.http10 ? CURL_HTTP_VERSION_1_0 : CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(request_.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(request_.total_timeout.count()));
+    if (request_.idle_timeout.count() > 0) {
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                       std::max(1L, long(request_.idle_timeout.count() / 1000)));
+    }
+    if (request_.max_recv_mib_s > 0) {
+      curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
+                       curl_off_t(request_.max_recv_mib_s * 1024 * 1024));
+    }
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::HeaderThunk);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::WriteThunk);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+
+    if (request_.upload_size) {
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(*request_.upload_size));
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, &Transfer::ReadThunk);
+      curl_easy_setopt(e, CURLOPT_READDATA, this);
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request_.method.c_str());
+    } else if (request_.method == "GET") {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (request_.method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request_.method.c_str());
+      if (!request_.body.empty() || request_.method == "POST" || request_.method == "PUT") {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, request_.body.data());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request_.body.size()));
+      }
+    }
+    // No "Expect: 100-continue" round trip: send bodies straight away.
+    header_list_ = curl_slist_append(header_list_, "Expect:");
+    for (const auto& [name, value] : request_.headers) {
+      std::string line = value.empty() ? name + ";" : name + ": " + value;
+      header_list_ = curl_slist_append(header_list_, line.c_str());
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, header_list_);
+  }
+
+  static size_t HeaderThunk(char* data, size_t size, size_t n, void* self) {
+    return static_cast<Transfer*>(self)->OnHeader(std::string_view(data, size * n));
+  }
+  static size_t WriteThunk(char* data, size_t size, size_t n, void* self) {
+    return static_cast<Transfer*>(self)->OnData(std::string_view(data, size * n));
+  }
+  static size_t ReadThunk(char* out, size_t size, size_t n, void* self) {
+    return static_cast<Transfer*>(self)->OnUpload(out, size * n);
+  }
+
+  size_t OnHeader(std::string_view line) {
+    if (line.rfind("HTTP/", 0) == 0) {
+      response_.headers.clear();  // a new response (after 1xx): start over
+    } else if (line == "\r\n" || line == "\n") {
+      if (response_.t_headers_ms < 0) response_.t_headers_ms = Ms();
+    } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+      response_.headers.emplace_back(std::string(line.substr(0, colon)),
+                                     Trim(line.substr(colon + 1)));
+    }
+    return line.size();
+  }
+
+  size_t OnData(std::string_view data) {
+    double t = Ms();
+    if (response_.t_first_byte_ms < 0) response_.t_first_byte_ms = t;
+    response_.t_last_byte_ms = t;
+    std::uint64_t before = response_.body_bytes;
+    response_.body_bytes += data.size();
+    if (request_.hash_body) sha_.Update(data);
+    if (response_.body.size() < request_.keep_body_bytes) {
+      response_.body.append(data.substr(0, request_.keep_body_bytes - response_.body.size()));
+    }
+    if (request_.parse_sse) parser_.Feed(data);
+    Record(false);
+    if (observers_.on_bytes && !observers_.on_bytes(response_.body_bytes, t)) return Abort();
+    if (request_.abort_after_bytes && before < *request_.abort_after_bytes &&
+        response_.body_bytes >= *request_.abort_after_bytes) {
+      return Abort();
+    }
+    if (stop_requested_) return Abort();
+    return data.size();
+  }
+
+  void OnEvent(const sse::Event& event) {
+    ReceivedEvent received{event, Ms()};
+    response_.events.push_back(received);
+    if (observers_.on_event && !observers_.on_event(received)) stop_requested_ = true;
+    if (request_.abort_after_first_event) stop_requested_ = true;
+  }
+
+  size_t OnUpload(char* out, size_t n) {
+    std::uint64_t left = *request_.upload_size - uploaded_;
+    n = std::min<std::uint64_t>(n, left);
+    if (n > 0) request_.upload_fill(uploaded_, out, n);
+    uploaded_ += n;
+    return n;
+  }
+
+  size_t Abort() {
+    aborted_ = true;
+    return 0;  // CURLE_WRITE_ERROR: curl closes the connection
+  }
+
+  void Record(bool last) {
+    double t = response_.t_last_byte_ms < 0 ? Ms() : response_.t_last_byte_ms;
+    auto& points = response_.arrivals;
+    bool spaced = points.empty() || t - points.back().t_ms >= kArrivalSpacingMs ||
+                  response_.events.size() != points.back().events;
+    if ((spaced && points.size() < kMaxArrivalPoints) || last) {
+      points.push_back({t, response_.body_bytes, response_.events.size()});
+    }
+  }
+
+  HttpRequest request_;
+  const Observers& observers_;
+  HttpResponse response_;
+  sse::Parser parser_;
+  Sha256 sha_;
+  std::unique_ptr<CURL, void (*)(CURL*)> easy_;
+  curl_slist* header_list_ = nullptr;
+  char errbuf_[CURL_ERROR_SIZE] = {};
+  Clock::time_point start_ = Clock::now();
+  std::uint64_t uploaded_ = 0;
+  bool aborted_ = false;
+  bool stop_requested_ = false;
+
+ public:
+  ~Transfer() { curl_slist_free_all(header_list_); }
+};
+
+std::vector<HttpResponse> Run(std::vector<std::unique_ptr<Transfer>>& transfers) {
+  std::unique_ptr<CURLM, CURLMcode (*)(CURLM*)> multi(curl_multi_init(), curl_multi_cleanup);
+  for (auto& t : transfers) {
+    t->Start();
+    curl_multi_add_handle(multi.get(), t->easy());
+  }
+  std::vector<HttpResponse> responses(transfers.size());
+  int running = 1;
+  // Bounded: every easy handle carries CURLOPT_TIMEOUT_MS.
+  while (running > 0) {
+    curl_multi_perform(multi.get(), &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      for (std::size_t i = 0; i < transfers.size(); ++i) {
+        if (transfers[i]->easy() == msg->easy_handle) {
+          responses[i] = transfers[i]->Finish(msg->data.result);
+        }
+      }
+      curl_multi_remove_handle(multi.get(), msg->easy_handle);
+    }
+    if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
+  }
+  return responses;
+}
+
+}  // namespace
+
+std::optional<std::string> HttpResponse::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (IEquals(n, name)) return v;
+  }
+  return std::nullopt;
+}
+
+double HttpResponse::mib_per_s() const {
+  double seconds = (t_last_byte_ms - t_first_byte_ms) / 1000.0;
+  if (body_bytes == 0 || seconds <= 0) return 0;
+  return double(body_bytes) / (1024.0 * 1024.0) / seconds;
+}
+
+HttpResponse Perform(const HttpRequest& request, const Observers& observers) {
+  GlobalInit();
+  std::vector<std::unique_ptr<Transfer>> transfers;
+  transfers.push_back(std::make_unique<Transfer>(request, observers));
+  return std::move(Run(transfers).front());
+}
+
+std::vector<HttpResponse> PerformAll(const std::vector<HttpRequest>& requests) {
+  GlobalInit();
+  static const Observers kNone;
+  std::vector<std::unique_ptr<Transfer>> transfers;
+  for (const auto& r : requests) transfers.push_back(std::make_unique<Transfer>(r, kNone));
+  return Run(transfers);
+}
+
+std::string JoinUrl(const std::string& base, const std::string& path) {
+  if (path.empty()) return base;
+  bool base_slash = !base.empty() && base.back() == '/';
+  bool path_slash = path.front() == '/';
+  if (base_slash && path_slash) return base + path.substr(1);
+  if (!base_slash && !path_slash) return base + "/" + path;
+  return base + path;
+}
+
+}  // namespace streamcheck::harness

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -15,10 +16,16 @@
 
 namespace streamcheck::harness {
 
-// `root` and all its descendants, found through the parent ids in /proc/*/stat.
+// `root` and all its descendants, found through the parent ids in /proc/*/stat;
+// `root` first. Empty when `root` does not exist.
 std::vector<pid_t> ProcessTree(pid_t root);
 
-// Sum of VmRSS over the tree, in bytes. Fails when `root` does not exist.
+// Processes (zombies excluded) whose process group is `pgid`, from /proc/*/stat.
+std::vector<pid_t> LiveGroupMembers(pid_t pgid);
+
+// Sum of VmRSS over the tree, in bytes (resident pages shared between processes
+// count once per process). Processes that vanish mid-scan are skipped. Fails when
+// `root` does not exist.
 Result<std::uint64_t> TreeRssBytes(pid_t root);
 
 struct RssSummary {
@@ -32,7 +39,8 @@ struct RssSummary {
 };
 
 // Samples TreeRssBytes(root) every `interval` on its own thread between
-// Start() and Stop(). Stop() joins the thread; the destructor stops it too.
+// Start() and Stop(). Stop() wakes and joins the thread at once and takes a last
+// sample; the destructor stops it too. Samples of a vanished tree are skipped.
 class RssSampler {
  public:
   RssSampler(pid_t root, std::chrono::milliseconds interval = std::chrono::milliseconds(20));
@@ -40,18 +48,22 @@ class RssSampler {
   RssSampler(const RssSampler&) = delete;
   RssSampler& operator=(const RssSampler&) = delete;
 
-  void Start();
+  void Start();  // takes the baseline sample before returning; restarts from scratch
   RssSummary Stop();
+  RssSummary Current();  // the summary so far, from any thread
 
  private:
   void Sample();
+  void Run();
 
   pid_t root_;
   std::chrono::milliseconds interval_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::mutex mutex_;
-  RssSummary summary_;
+  std::condition_variable wake_;
+  bool stop_requested_ = false;  // guarded by mutex_
+  RssSummary summary_;           // guarded by mutex_
 };
 
 }  // namespace streamcheck::harness

@@ -18,16 +18,20 @@
 namespace streamcheck::harness {
 
 struct LaunchOptions {
-  std::vector<std::string> argv;              // argv[0] is looked up in PATH
-  std::map<std::string, std::string> env;     // set on top of the inherited environment
-  std::filesystem::path working_dir;          // empty: the current directory
-  std::filesystem::path log_path;             // stdout and stderr go here (truncated)
+  // argv[0] is looked up in PATH (the child's PATH: options.env may override it) unless it
+  // contains a '/'; a relative path with a '/' is taken from working_dir, as execvp would.
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // set on top of the inherited environment
+  std::filesystem::path working_dir;       // empty: the current directory
+  std::filesystem::path log_path;  // stdout and stderr go here (truncated); parent dirs created
 };
 
 struct StopReport {
-  bool was_running = false;   // still running when Stop() was called
-  bool needed_kill = false;   // ignored SIGTERM for the whole grace period
-  std::string exit;           // how it ended, e.g. "exited with code 0", "killed by signal 9"
+  bool was_running = false;       // still running when Stop() was called
+  bool needed_kill = false;       // ignored SIGTERM for the whole grace period
+  std::string exit;               // how it ended, e.g. "exited with code 0", "killed by signal 9"
+  bool killed_leftovers = false;  // group members outlived the leader's grace and got SIGKILL
+  bool left_behind = false;       // group members still present when Stop() gave up waiting
 };
 
 class TargetProcess {
@@ -43,8 +47,13 @@ class TargetProcess {
 
   pid_t pid() const { return pid_; }
 
-  // Reaps without blocking; false once the process has exited.
+  // Checks without blocking; false once the process has exited. The exited leader is
+  // left a zombie until Stop(), so its pid (= the process group id) cannot be reused
+  // while KillAllStartedGroups() may still signal it.
   bool IsRunning();
+  // Waits up to `timeout` for the process to exit by itself (sends no signal); true once
+  // it has exited.
+  bool WaitForExit(std::chrono::milliseconds timeout);
   // "exited with code N" / "killed by signal N (SIGKILL)"; empty while running.
   std::string DescribeExit() const { return exit_description_; }
 
@@ -55,8 +64,10 @@ class TargetProcess {
                    std::chrono::milliseconds timeout);
 
   // SIGTERM to the process group, waits up to `grace` for the leader to exit,
-  // then SIGKILL to the group. Also kills group members left after the leader
-  // exited. Idempotent.
+  // then SIGKILL to the group. Group members left after the leader exited get
+  // the rest of the grace period, then SIGKILL; Stop() then waits (bounded) until
+  // the group is empty. Reaps the leader. Idempotent: later calls return the same
+  // report with was_running = false.
   StopReport Stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
 
   // The last `max_lines` lines of the log, for error messages.
@@ -64,26 +75,32 @@ class TargetProcess {
   const std::filesystem::path& log_path() const { return log_path_; }
 
  private:
-  TargetProcess(pid_t pid, std::filesystem::path log_path);
+  TargetProcess(pid_t pid, int pidfd, std::filesystem::path log_path);
   void RecordExit(int wait_status);
+  // Waits until the leader has exited or `deadline` passes; true if it has exited.
+  bool WaitUntilExited(std::chrono::steady_clock::time_point deadline);
 
   pid_t pid_;
+  int pidfd_;  // -1 when pidfd_open is unavailable: waits then poll waitid()
   std::filesystem::path log_path_;
   bool exited_ = false;
+  bool reaped_ = false;
   bool stopped_ = false;
   std::string exit_description_;
+  StopReport stop_report_;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it,
 // close). For servers that take `--port N` and cannot report their own port.
 Result<int> PickFreePort();
 
-// Kills every process group this process started and has not stopped yet. Safe
-// to call from a signal handler (only kill(2) on a fixed table).
+// Kills (SIGKILL) every process group this process started and has not stopped
+// yet. Safe to call from a signal handler (only kill(2) on a fixed table).
 void KillAllStartedGroups();
 
 // Installs SIGINT/SIGTERM/SIGHUP handlers that call KillAllStartedGroups() and
-// then re-raise the signal with its default action. Call once, from main().
+// then re-raise the signal with its default action. Call once, from main(). A
+// signal that is ignored on entry (nohup, a background job's SIGINT) stays ignored.
 void InstallInterruptCleanup();
 
 }  // namespace streamcheck::harness

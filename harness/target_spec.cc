@@ -1,0 +1,238 @@
+#include "harness/target_spec.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace streamcheck::harness {
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string> kPlaceholderNames = {
+    "port", "host", "backend_url", "backend_host", "backend_port", "root", "bin"};
+const std::set<std::string> kKeys = {"name",       "command",         "env",      "url",
+                                     "ready_path", "ready_timeout_s", "features", "description"};
+
+std::string Allowed(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Every placeholder in `text` must be known; values do not matter here.
+Status CheckPlaceholders(const std::string& text) {
+  Placeholders dummy;
+  for (const auto& n : kPlaceholderNames) dummy[n] = "x";
+  auto expanded = ExpandPlaceholders(text, dummy);
+  if (!expanded) return Status::Failure(expanded.error());
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool TargetSpec::HasFeature(const std::string& feature) const {
+  return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
+Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '{') {
+      out += text[i++];
+      continue;
+    }
+    auto close = text.find('}', i);
+    if (close == std::string::npos) {
+      return Error{"unclosed placeholder in \"" + text + "\" (placeholders look like {port})"};
+    }
+    std::string name = text.substr(i + 1, close - i - 1);
+    auto it = values.find(name);
+    if (it == values.end()) {
+      return Error{"unknown placeholder {" + name + "} in \"" + text +
+                   "\"; allowed: " + Allowed(kPlaceholderNames)};
+    }
+    out += it->second;
+    i = close + 1;
+  }
+  return out;
+}
+
+Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
+  auto fail = [&](const std::string& what) { return Error{origin + ": " + what}; };
+  if (!j.is_object()) return fail("a target spec must be a JSON object");
+  for (const auto& [key, value] : j.items()) {
+    if (!kKeys.count(key)) return fail("unknown key \"" + key + "\"; allowed: " + Allowed(kKeys));
+  }
+  TargetSpec spec;
+  spec.origin = origin;
+  if (!j.contains("name") || !j["name"].is_string() || j["name"].get<std::string>().empty()) {
+    return fail("\"name\" must be a non-empty string");
+  }
+  spec.name = j["name"];
+  if (spec.name.find_first_of(" /\\\t") != std::string::npos) {
+    return fail("\"name\" must not contain spaces or slashes (it names files and columns)");
+  }
+  bool has_command = j.contains("command");
+  bool has_url = j.contains("url");
+  if (has_command == has_url) {
+    return fail(has_command ? "give \"command\" (a server to start) or \"url\" (one already "
+                              "running), not both"
+                            : "missing \"command\" (a server to start) or \"url\" (one already "
+                              "running)");
+  }
+  if (has_command) {
+    const auto& c = j["command"];
+    if (!c.is_array() || c.empty() ||
+        !std::all_of(c.begin(), c.end(), [](const json& a) { return a.is_string(); })) {
+      return fail(
+          "\"command\" must be a non-empty array of strings, e.g. [\"python3\", "
+          "\"app.py\", \"--port\", \"{port}\"]");
+    }
+    for (const auto& arg : c) {
+      spec.command.push_back(arg);
+      if (auto s = CheckPlaceholders(arg); !s) return fail("\"command\": " + s.message());
+    }
+  }
+  if (has_url) {
+    if (!j["url"].is_string() || j["url"].get<std::string>().rfind("http://", 0) != 0) {
+      return fail("\"url\" must be a string starting with http://");
+    }
+    spec.url = j["url"];
+    if (auto s = CheckPlaceholders(spec.url); !s) return fail("\"url\": " + s.message());
+  }
+  if (j.contains("env")) {
+    if (!j["env"].is_object()) return fail("\"env\" must be an object of strings");
+    for (const auto& [k, v] : j["env"].items()) {
+      if (!v.is_string()) return fail("\"env\": value of " + k + " must be a string");
+      spec.env[k] = v;
+      if (auto s = CheckPlaceholders(v); !s) return fail("\"env\": " + k + ": " + s.message());
+    }
+  }
+  if (j.contains("ready_path")) {
+    if (!j["ready_path"].is_string() || j["ready_path"].get<std::string>().rfind("/", 0) != 0) {
+      return fail("\"ready_path\" must be a string starting with /");
+    }
+    spec.ready_path = j["ready_path"];
+  }
+  if (j.contains("ready_timeout_s")) {
+    if (!j["ready_timeout_s"].is_number() || j["ready_timeout_s"].get<double>() <= 0 ||
+        j["ready_timeout_s"].get<double>() > 600) {
+      return fail("\"ready_timeout_s\" must be a number of seconds from 1 to 600");
+    }
+    spec.ready_timeout_s = static_cast<int>(j["ready_timeout_s"].get<double>());
+  }
+  if (j.contains("features")) {
+    if (!j["features"].is_array()) return fail("\"features\" must be an array");
+    spec.features.clear();
+    for (const auto& f : j["features"]) {
+      if (!f.is_string() ||
+          std::find(kFeatures.begin(), kFeatures.end(), f.get<std::string>()) == kFeatures.end()) {
+        return fail("\"features\": unknown feature " + f.dump() + "; allowed: chat, direct_access");
+      }
+      spec.features.push_back(f);
+    }
+  }
+  return spec;
+}
+
+Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return Error{path.string() + ": cannot read the target spec (does the file exist?)"};
+  std::stringstream text;
+  text << in.rdbuf();
+  json j;
+  try {
+    j = json::parse(text.str());
+  } catch (const json::parse_error& e) {
+    return Error{path.string() + ": not valid JSON: " + e.what()};
+  }
+  return ParseTargetSpec(j, path.string());
+}
+
+Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,
+                              const std::filesystem::path& root) {
+  TargetSpec out = spec;
+  out.command.clear();
+  for (std::size_t i = 0; i < spec.command.size(); ++i) {
+    const std::string& arg = spec.command[i];
+    auto expanded = ExpandPlaceholders(arg, values);
+    if (!expanded) return Error{spec.origin + ": " + expanded.error()};
+    std::string value = *expanded;
+    bool relative_path = arg.find('/') != std::string::npos && arg.front() != '/' &&
+                         arg.front() != '{' && arg.front() != '-';
+    if (relative_path) value = (root / value).string();
+    out.command.push_back(value);
+  }
+  for (auto& [k, v] : out.env) {
+    auto expanded = ExpandPlaceholders(v, values);
+    if (!expanded) return Error{spec.origin + ": " + expanded.error()};
+    v = *expanded;
+  }
+  if (!spec.url.empty()) {
+    auto expanded = ExpandPlaceholders(spec.url, values);
+    if (!expanded) return Error{spec.origin + ": " + expanded.error()};
+    out.url = *expanded;
+  }
+  return out;
+}
+
+TargetSpec BuiltinCppSpec() {
+  TargetSpec spec;
+  spec.name = "cpp";
+  spec.command = {"{bin}/streamcheck", "serve", "--port", "{port}", "--backend", "{backend_url}"};
+  spec.ready_path = "/ping";
+  spec.ready_timeout_s = 30;
+  spec.origin = "built-in";
+  return spec;
+}
+
+Result<std::vector<TargetSpec>> ResolveTargets(const std::vector<std::string>& args,
+                                               const std::filesystem::path& root) {
+  std::vector<TargetSpec> specs;
+  auto targets_dir = root / "targets";
+  for (const auto& arg : args) {
+    if (arg == "all") {
+      std::vector<std::filesystem::path> files;
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(targets_dir, ec)) {
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+      }
+      if (ec || files.empty()) {
+        return Error{"--target all: no target specs (*.json) in " + targets_dir.string()};
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        auto spec = LoadTargetSpec(f);
+        if (!spec) return Error{spec.error()};
+        specs.push_back(*spec);
+      }
+      continue;
+    }
+    bool is_path = arg.find('/') != std::string::npos ||
+                   (arg.size() > 5 && arg.substr(arg.size() - 5) == ".json");
+    if (!is_path && arg == "cpp" && !std::filesystem::exists(targets_dir / "cpp.json")) {
+      specs.push_back(BuiltinCppSpec());
+      continue;
+    }
+    auto path = is_path ? std::filesystem::path(arg) : targets_dir / (arg + ".json");
+    if (!is_path && !std::filesystem::exists(path)) {
+      return Error{"--target " + arg + ": no spec " + path.string() +
+                   "; give a name from targets/, a path to a .json spec, or all"};
+    }
+    auto spec = LoadTargetSpec(path);
+    if (!spec) return Error{spec.error()};
+    specs.push_back(*spec);
+  }
+  std::set<std::string> names;
+  for (const auto& s : specs) {
+    if (!names.insert(s.name).second) {
+      return Error{"two targets are named \"" + s.name + "\"; names must be unique in a run"};
+    }
+  }
+  return specs;
+}
+
+}  // namespace streamcheck::harness

@@ -1,0 +1,394 @@
+#include "server/reference_server.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "server/backend_stream.h"
+#include "sse/sse_parser.h"
+
+namespace streamcheck::server {
+namespace {
+
+using nlohmann::json;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// RFC 9110 §7.6.1: hop-by-hop headers, plus those a Connection header names.
+std::set<std::string> HopByHop(const std::string& connection_value) {
+  std::set<std::string> names = {"connection", "keep-alive",        "proxy-authenticate",
+                                 "proxy-authorization", "te",       "trailer",
+                                 "transfer-encoding",   "upgrade",  "proxy-connection"};
+  std::size_t start = 0;
+  while (start <= connection_value.size()) {
+    auto comma = connection_value.find(',', start);
+    if (comma == std::string::npos) comma = connection_value.size();
+    std::string token = connection_value.substr(start, comma - start);
+    token.erase(0, token.find_first_not_of(" \t"));
+    token.erase(token.find_last_not_of(" \t") + 1);
+    if (!token.empty()) names.insert(Lower(token));
+    start = comma + 1;
+  }
+  return names;
+}
+
+void JsonError(httplib::Response& res, int status, const std::string& message,
+               const std::string& type) {
+  res.status = status;
+  res.set_content(json{{"error", {{"message", message}, {"type", type}, {"code", status}}}}.dump(),
+                  "application/json");
+}
+
+// Maps a failed Open() to the status a proxy owes its client.
+void BackendOpenError(httplib::Response& res, BackendStream::OpenError error,
+                      const std::string& detail) {
+  if (error == BackendStream::OpenError::kTimeout) {
+    JsonError(res, 504, "backend timed out: " + detail, "backend_timeout");
+  } else {
+    JsonError(res, 502, "backend unreachable: " + detail, "backend_unreachable");
+  }
+}
+
+// The path after "/directAccess/" as it came on the wire, if it stays inside
+// the backend: no "." or ".." segment (also percent-encoded), no empty
+// segment that could make "//host", no backslash.
+std::optional<std::string> ConfinedPath(const std::string& raw_path) {
+  std::string decoded = httplib::detail::decode_url(raw_path, false);
+  if (decoded.find('\\') != std::string::npos) return std::nullopt;
+  std::size_t start = 0;
+  while (start <= decoded.size()) {
+    auto slash = decoded.find('/', start);
+    if (slash == std::string::npos) slash = decoded.size();
+    std::string segment = decoded.substr(start, slash - start);
+    bool last = slash == decoded.size();
+    if (segment == "." || segment == "..") return std::nullopt;
+    if (segment.empty() && !last) return std::nullopt;  // "//" or a leading "/"
+    start = slash + 1;
+  }
+  return raw_path;
+}
+
+// Writes an SSE event the way the reference server frames every event:
+// optional `event:` line, one `data:` line per data line, blank line.
+std::string FrameEvent(const sse::Event& event) {
+  std::string out;
+  if (event.type != "message") out += "event: " + event.type + "\n";
+  std::size_t start = 0;
+  while (true) {
+    auto lf = event.data.find('\n', start);
+    out += "data: " + event.data.substr(start, lf - start) + "\n";
+    if (lf == std::string::npos) break;
+    start = lf + 1;
+  }
+  out += "\n";
+  return out;
+}
+
+// State of one relayed chat stream, shared by the content provider calls.
+struct ChatRelay {
+  explicit ChatRelay(BackendRequest request) : backend(std::move(request)) {}
+  BackendStream backend;
+  std::unique_ptr<sse::Parser> parser;
+  httplib::DataSink* sink = nullptr;
+  bool client_gone = false;
+  bool saw_done = false;
+  bool last_was_error = false;
+
+  void OnEvent(const sse::Event& event) {
+    if (saw_done || client_gone) return;
+    if (event.data == "[DONE]") saw_done = true;
+    auto parsed = json::parse(event.data, nullptr, false);
+    last_was_error = parsed.is_object() && parsed.contains("error");
+    std::string frame = FrameEvent(event);
+    if (!sink->write(frame.data(), frame.size())) client_gone = true;
+  }
+
+  // The backend's stream ended; close ours on an event boundary. Without the
+  // backend's [DONE] the client gets an in-band error instead of a [DONE].
+  bool Finish(const std::string& why) {
+    parser->Finish();
+    if (!saw_done && !last_was_error) {
+      std::string frame =
+          "data: " +
+          json{{"error", {{"message", "backend stream ended before [DONE]: " + why},
+                          {"type", "backend_error"}}}}
+              .dump() +
+          "\n\n";
+      if (!sink->write(frame.data(), frame.size())) return false;
+    }
+    sink->done();
+    return true;
+  }
+};
+
+}  // namespace
+
+class ReferenceServer::Impl {
+ public:
+  explicit Impl(ServerOptions options) : options_(std::move(options)) {
+    while (!options_.backend_url.empty() && options_.backend_url.back() == '/') {
+      options_.backend_url.pop_back();
+    }
+  }
+
+  Status Bind() {
+    int threads = options_.threads;
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.set_tcp_nodelay(true);
+    server_.set_read_timeout(30, 0);
+    server_.set_write_timeout(30, 0);
+    server_.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown error";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          JsonError(res, 500, "internal error: " + what, "server_error");
+        });
+    Routes();
+    port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host)
+                               : (server_.bind_to_port(options_.host, options_.port) ? options_.port
+                                                                                     : -1);
+    if (port_ <= 0) {
+      return Status::Failure("cannot listen on " + options_.host + ":" +
+                             std::to_string(options_.port) +
+                             " (port in use? pass --port 0 for any free port)");
+    }
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+      cv_.notify_all();
+    });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return stopped_; });
+  }
+
+  int port() const { return port_; }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  BackendRequest NewBackendRequest(const std::string& method, const std::string& path) const {
+    BackendRequest r;
+    r.method = method;
+    r.url = options_.backend_url + path;
+    r.connect_timeout = options_.backend_connect_timeout;
+    r.headers_timeout = options_.backend_headers_timeout;
+    r.idle_timeout = options_.backend_idle_timeout;
+    return r;
+  }
+
+  void Routes() {
+    auto ok = [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"message":"OK"})", "application/json");
+    };
+    server_.Get("/", ok);
+    server_.Get("/ping", ok);
+    auto chat = [this](const httplib::Request& req, httplib::Response& res) { Chat(req, res); };
+    server_.Post("/v1/chat/completions", chat);
+    server_.Post("/chat/completions", chat);
+    auto proxy = [this](const httplib::Request& req, httplib::Response& res) { Proxy(req, res); };
+    const std::string pattern = "/directAccess/.*";
+    server_.Get(pattern, proxy);
+    server_.Post(pattern, proxy);
+    server_.Put(pattern, proxy);
+    server_.Delete(pattern, proxy);
+    server_.Patch(pattern, proxy);
+  }
+
+  void Chat(const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return JsonError(res, 400, "request body is not a JSON object", "invalid_request_error");
+    }
+    if (!body.contains("messages") || !body["messages"].is_array()) {
+      return JsonError(res, 400, "'messages' is required and must be an array",
+                       "invalid_request_error");
+    }
+    if (req.has_header("X-Request-ID")) {
+      res.set_header("X-Request-ID", req.get_header_value("X-Request-ID"));
+    }
+    BackendRequest request = NewBackendRequest("POST", "/v1/chat/completions");
+    request.body = req.body;
+    request.headers = {{"Content-Type", "application/json"}};
+    if (req.has_header("Authorization")) {
+      request.headers.emplace_back("Authorization", req.get_header_value("Authorization"));
+    }
+    bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"];
+    if (stream) request.headers.emplace_back("Accept", "text/event-stream");
+
+    auto relay = std::make_shared<ChatRelay>(std::move(request));
+    if (auto error = relay->backend.Open(); error != BackendStream::OpenError::kNone) {
+      return BackendOpenError(res, error, relay->backend.error());
+    }
+    if (!stream || relay->backend.status() != 200) {
+      std::string content;
+      if (!relay->backend.ReadAll(content)) {
+        return JsonError(res, 502, "backend failed: " + relay->backend.error(), "backend_error");
+      }
+      res.status = int(relay->backend.status());
+      std::string type = relay->backend.Header("Content-Type");
+      res.set_content(content, type.empty() ? "application/json" : type);
+      return;
+    }
+
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    relay->parser = std::make_unique<sse::Parser>(
+        [raw = relay.get()](const sse::Event& event) { raw->OnEvent(event); });
+    res.set_chunked_content_provider(
+        "text/event-stream", [relay](std::size_t, httplib::DataSink& sink) {
+          relay->sink = &sink;
+          auto result = relay->backend.Pump([&](const char* data, std::size_t n) {
+            relay->parser->Feed(std::string_view(data, n));
+            return !relay->client_gone;
+          });
+          switch (result) {
+            case BackendStream::PumpResult::kData:
+              return true;
+            case BackendStream::PumpResult::kDone:
+              return relay->Finish("the backend closed its stream");
+            case BackendStream::PumpResult::kFailed:
+              return relay->Finish(relay->backend.error());
+            case BackendStream::PumpResult::kClientGone:
+              return false;
+          }
+          return false;
+        });
+  }
+
+  void Proxy(const httplib::Request& req, httplib::Response& res) {
+    // req.target is the request target as received: the path is forwarded
+    // still percent-encoded, exactly as the client sent it.
+    static const std::string kPrefix = "/directAccess/";
+    if (req.target.rfind(kPrefix, 0) != 0) {
+      return JsonError(res, 400, "request target must start with " + kPrefix,
+                       "invalid_request_error");
+    }
+    std::string rest = req.target.substr(kPrefix.size());
+    auto question = rest.find('?');
+    std::string raw_path = rest.substr(0, question);
+    std::string query = question == std::string::npos ? "" : rest.substr(question);
+    auto path = ConfinedPath(raw_path);
+    if (!path) {
+      return JsonError(res, 400, "path leaves the backend: /directAccess/" + raw_path,
+                       "invalid_request_error");
+    }
+
+    BackendRequest request = NewBackendRequest(req.method, "/" + *path + query);
+    request.body = req.body;
+    auto hop = HopByHop(req.get_header_value("Connection"));
+    for (const auto& [name, value] : req.headers) {
+      std::string lower = Lower(name);
+      // httplib records the peer's addresses as pseudo headers; curl sets Host
+      // and Content-Length itself.
+      if (hop.count(lower) || lower == "host" || lower == "content-length" ||
+          lower == "remote_addr" || lower == "remote_port" || lower == "local_addr" ||
+          lower == "local_port") {
+        continue;
+      }
+      request.headers.emplace_back(name, value);
+    }
+
+    auto backend = std::make_shared<BackendStream>(std::move(request));
+    if (auto error = backend->Open(); error != BackendStream::OpenError::kNone) {
+      return BackendOpenError(res, error, backend->error());
+    }
+    res.status = int(backend->status());
+    auto response_hop = HopByHop(backend->Header("Connection"));
+    for (const auto& [name, value] : backend->headers()) {
+      std::string lower = Lower(name);
+      if (response_hop.count(lower) || lower == "content-length" || lower == "content-type") {
+        continue;
+      }
+      res.headers.emplace(name, value);
+    }
+    std::string type = backend->Header("Content-Type");
+    if (type.empty()) type = "application/octet-stream";
+    if (req.method == "HEAD" || res.status == 204 || res.status == 304) return;
+
+    // A known length is kept (the client can then see a short body for what it
+    // is); otherwise the body is chunked and a broken backend leaves the
+    // chunked body unterminated. Either way a failure closes the connection.
+    std::string length = backend->Header("Content-Length");
+    char* end = nullptr;
+    unsigned long long content_length = std::strtoull(length.c_str(), &end, 10);
+    bool has_length = !length.empty() && end && *end == '\0';
+    auto pump = [backend](httplib::DataSink& sink) {
+      return backend->Pump([&](const char* data, std::size_t n) { return sink.write(data, n); });
+    };
+    if (has_length) {
+      res.set_content_provider(
+          content_length, type,
+          [pump](std::size_t, std::size_t, httplib::DataSink& sink) {
+            // kDone before the promised length: fail, so the client sees the shortfall.
+            return pump(sink) == BackendStream::PumpResult::kData;
+          });
+    } else {
+      res.set_chunked_content_provider(type, [pump](std::size_t, httplib::DataSink& sink) {
+        switch (pump(sink)) {
+          case BackendStream::PumpResult::kData:
+            return true;
+          case BackendStream::PumpResult::kDone:
+            sink.done();
+            return true;
+          default:
+            return false;
+        }
+      });
+    }
+  }
+
+  ServerOptions options_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = -1;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+ReferenceServer::ReferenceServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ReferenceServer::~ReferenceServer() { Stop(); }
+
+Result<std::unique_ptr<ReferenceServer>> ReferenceServer::Start(const ServerOptions& options) {
+  if (options.backend_url.rfind("http://", 0) != 0) {
+    return Error{"backend URL must start with http:// (got \"" + options.backend_url + "\")"};
+  }
+  signal(SIGPIPE, SIG_IGN);  // a client that goes away makes writes fail, not kill us
+  auto impl = std::make_unique<Impl>(options);
+  if (auto status = impl->Bind(); !status) return Error{status.message()};
+  return std::unique_ptr<ReferenceServer>(new ReferenceServer(std::move(impl)));
+}
+
+int ReferenceServer::port() const { return impl_->port(); }
+std::string ReferenceServer::url() const {
+  return "http://" + impl_->options().host + ":" + std::to_string(impl_->port());
+}
+void ReferenceServer::Stop() { impl_->Stop(); }
+void ReferenceServer::Wait() { impl_->Wait(); }
+
+}  // namespace streamcheck::server

@@ -2,6 +2,24 @@
 // "event stream interpretation" rules byte for byte, and records what a
 // conformance tool needs to judge a stream: line endings, comments, the first
 // non-comment line, and whatever was left undispatched at the end.
+//
+// Results never depend on how the stream is split into Feed() calls: the
+// events, the stats after Finish() and the Leftover are the same for any
+// split, down to one byte per call. Choices made where the spec leaves room:
+//
+// - Blocks: the lines between two blank lines. An event's begin_offset is the
+//   first line of its block, comments included; its end_offset is one past the
+//   CR or LF that ended the blank line. For a CRLF blank line the LF is not
+//   included: the event is dispatched as soon as the CR arrives, as browsers
+//   do, so that a server ending lines with a lone CR is not judged late; the LF
+//   may still be in the next read, and offsets must not depend on reads.
+// - A CR at the very end of a read completes its line at once; whether it was
+//   a CR or half of a CRLF is counted in the stats when the next byte arrives,
+//   or as a CR by Finish().
+// - invalid_utf8 counts every U+FFFD the UTF-8 decoder substitutes in the
+//   complete lines of the stream (comments and ignored fields included), not
+//   only in dispatched values: bad bytes anywhere are the server's fault.
+// - retry: a non-empty run of ASCII digits; a value beyond 2^64-1 saturates.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +40,8 @@ struct Event {
   std::size_t end_offset = 0;    // stream byte offset just past the blank line that dispatched it
 };
 
-// What the parser saw, for checks and reports.
+// What the parser saw, for checks and reports. Offsets and sizes count raw
+// stream bytes, the BOM included.
 struct StreamStats {
   std::uint64_t bytes = 0;
   std::uint64_t lines = 0;  // lines completed, blank lines included
@@ -30,9 +49,9 @@ struct StreamStats {
   std::uint64_t crlf_endings = 0;
   std::uint64_t cr_endings = 0;
   std::uint64_t comment_lines = 0;
-  std::uint64_t events = 0;             // dispatched
-  std::uint64_t empty_dispatches = 0;   // blank lines with an empty data buffer
-  std::uint64_t invalid_utf8 = 0;       // sequences replaced by U+FFFD
+  std::uint64_t events = 0;            // dispatched
+  std::uint64_t empty_dispatches = 0;  // blank lines with an empty data buffer
+  std::uint64_t invalid_utf8 = 0;      // sequences replaced by U+FFFD
   bool bom_stripped = false;
   std::optional<std::uint64_t> retry_ms;          // last valid `retry` value
   std::optional<std::string> first_content_line;  // first non-comment, non-blank line
@@ -42,7 +61,9 @@ struct StreamStats {
 struct Leftover {
   bool partial_line = false;   // bytes after the last line ending
   bool partial_event = false;  // fields seen since the last dispatch, no blank line after them
-  std::string bytes;           // the undispatched tail, up to 256 bytes, for messages
+  // The raw bytes after the last blank line (the open block and any partial
+  // line), at most the last 256 of them, for messages.
+  std::string bytes;
   bool clean() const { return !partial_line && !partial_event; }
 };
 
@@ -50,6 +71,8 @@ class Parser {
  public:
   using EventCallback = std::function<void(const Event&)>;
 
+  // `on_event` may be empty. The Event it receives is reused by the parser:
+  // copy what must outlive the call.
   explicit Parser(EventCallback on_event);
 
   // Feeds the next bytes of the stream; may dispatch any number of events.
@@ -63,23 +86,28 @@ class Parser {
   const StreamStats& stats() const { return stats_; }
 
  private:
-  void ProcessLine(std::string_view line, std::size_t line_begin);
+  std::string_view SkipBom(std::string_view bytes);
+  void RememberTail(std::string_view bytes);
+  void ProcessLine(std::string_view line, std::size_t line_begin, std::size_t line_end);
   void Dispatch(std::size_t end_offset);
 
   EventCallback on_event_;
   StreamStats stats_;
-  std::string line_;                 // the current incomplete line
-  std::size_t line_begin_ = 0;       // offset of line_'s first byte
-  bool last_was_cr_ = false;         // a CR ended the previous line; skip one LF
-  std::size_t bom_seen_ = 0;         // how many BOM bytes matched at the start
+  std::string line_;            // the current incomplete line
+  std::size_t line_begin_ = 0;  // offset of line_'s first byte
+  bool last_was_cr_ = false;    // a CR ended the previous read; skip one LF
+  std::size_t bom_seen_ = 0;    // how many BOM bytes matched at the start
   bool bom_decided_ = false;
-  std::string data_;                 // data buffer
-  std::string event_type_;           // event type buffer
-  std::string last_event_id_;        // last event ID buffer
-  bool event_has_fields_ = false;    // any field since the last dispatch
-  std::size_t event_begin_ = 0;
+  std::string data_;               // data buffer
+  std::string event_type_;         // event type buffer
+  std::string last_event_id_;      // last event ID buffer
+  bool event_has_fields_ = false;  // any field line since the last blank line
+  bool block_has_lines_ = false;   // any line since the last blank line
+  std::size_t event_begin_ = 0;    // offset of the block's first line
   std::size_t next_index_ = 0;
-  std::size_t offset_ = 0;           // bytes consumed so far
+  std::size_t offset_ = 0;  // bytes consumed so far
+  std::string raw_tail_;    // the stream's last bytes, for Leftover::bytes
+  Event event_;             // reused for every dispatch, keeps its capacity
   bool finished_ = false;
 };
 

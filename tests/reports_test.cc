@@ -1,0 +1,699 @@
+// Tests of the report writers (reports/writers.h) on a synthetic run with
+// three targets, every outcome, timelines, and hostile strings.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "reports/render_common.h"
+#include "reports/results.h"
+#include "reports/writers.h"
+
+namespace streamcheck::reports {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using json = nlohmann::json;
+
+// Markup, CDATA end, script end, comment start, control bytes, UTF-8.
+const std::string kNasty =
+    "expected [DONE] last; saw <b>&amp;</b> \"q\" 'a' ]]> </script><!--<script> x|y *z* $1 "
+    "\x01\x02\x1b\x7f tab\there caf\xC3\xA9 \xF0\x9F\x9A\x80";
+
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+std::vector<TimelinePoint> Streaming() {
+  std::vector<TimelinePoint> points;
+  for (int i = 1; i <= 20; ++i) points.push_back({5.0 * i, i * 5 * kMiB, 0});
+  return points;
+}
+
+std::vector<TimelinePoint> Buffered() {
+  std::vector<TimelinePoint> points;
+  for (int i = 1; i <= 9; ++i) points.push_back({100.0 * i, 0, 0});
+  points.push_back({1000.0, 100 * kMiB, 0});
+  return points;
+}
+
+CaseResult Make(std::string target, std::string case_id, Level level, Outcome outcome,
+                std::string message = "") {
+  CaseResult r;
+  r.target = std::move(target);
+  r.case_id = std::move(case_id);
+  r.area = r.case_id.substr(0, r.case_id.find('.'));
+  r.level = level;
+  r.outcome = outcome;
+  r.message = std::move(message);
+  r.duration_ms = 12.0;
+  return r;
+}
+
+// cpp passes everything; flask fails two MUST cases and misses a SHOULD;
+// fastapi has an error and a skip. One case ("extra.custom") is not in the
+// catalog and ran on cpp only; one catalog case ("chat.usage") never ran.
+RunReport SampleReport() {
+  RunReport report;
+  report.tool_version = "0.1.0";
+  report.started_at = "2024-05-01T12:34:56.789Z";
+  report.duration_ms = 12345.6;
+  report.catalog = {
+      {"chat.status", "chat", Level::kMust, "a valid streaming request gets 200"},
+      {"chat.done-terminator", "chat", Level::kMust, "data: [DONE] arrives <once> & last"},
+      {"chat.no-cache", "chat", Level::kShould, "Cache-Control: no-cache"},
+      {"chat.incremental", "chat", Level::kMust, "the first event arrives before the gate opens"},
+      {"chat.usage", "chat", Level::kShould, "usage chunk before [DONE]"},
+      {"chat.framing", "chat", Level::kInfo, "HTTP framing"},
+      {"direct.large-get", "direct", Level::kMust, "100 MiB arrive intact"},
+      {"direct.memory-bounded", "direct", Level::kMust, "RSS grows by at most 64 MiB"},
+      {"server.ready", "server", Level::kMust, "the readiness path answers 200"},
+  };
+  report.targets = {
+      {"cpp", "http://127.0.0.1:40123", {"chat", "direct_access"}, true, "/tmp/cpp.log", ""},
+      {"flask", "http://127.0.0.1:40124", {"chat", "direct_access"}, true, "/tmp/flask.log", ""},
+      {"fastapi", "http://127.0.0.1:40125", {"chat"}, false, "", ""},
+  };
+  const std::vector<std::string> targets = {"cpp", "flask", "fastapi"};
+  // Results deliberately not in catalog order: server first.
+  for (const auto& t : targets) {
+    report.results.push_back(Make(t, "server.ready", Level::kMust, Outcome::kPass));
+  }
+  for (const auto& t : targets) {
+    report.results.push_back(Make(t, "chat.status", Level::kMust, Outcome::kPass));
+    if (t == "flask") {
+      CaseResult r = Make(t, "chat.done-terminator", Level::kMust, Outcome::kFail, kNasty);
+      r.evidence.request = "POST /v1/chat/completions {\"stream\":true}";
+      r.evidence.status = 200;
+      r.evidence.response_headers = {{"Content-Type", "text/event-stream; charset=utf-8"},
+                                     {"X_Request_ID", "</script><script>alert(1)</script>"}};
+      r.evidence.first_events = {"{\"id\":\"c1\",\"choices\":[]}", kNasty};
+      r.evidence.last_events = {"{\"id\":\"c1\"}"};
+      r.evidence.note = "connection closed <early>";
+      report.results.push_back(r);
+    } else {
+      report.results.push_back(Make(t, "chat.done-terminator", Level::kMust, Outcome::kPass));
+    }
+    report.results.push_back(
+        Make(t, "chat.no-cache", Level::kShould, t == "flask" ? Outcome::kWarn : Outcome::kPass,
+             t == "flask" ? "expected Cache-Control: no-cache, saw none" : ""));
+    CaseResult incremental = Make(t, "chat.incremental", Level::kMust, Outcome::kPass);
+    for (int i = 1; i <= 10; ++i) {
+      incremental.evidence.timeline.push_back(
+          {10.0 * i, static_cast<std::uint64_t>(100 * i), static_cast<std::uint64_t>(i)});
+    }
+    report.results.push_back(incremental);
+    CaseResult framing = Make(t, "chat.framing", Level::kInfo, Outcome::kPass);
+    framing.metrics = {{"http_version", "1.1"}, {"first_event_ms", 3.5}};
+    report.results.push_back(framing);
+
+    CaseResult large = Make(t, "direct.large-get", Level::kMust, Outcome::kPass);
+    CaseResult memory = Make(t, "direct.memory-bounded", Level::kMust, Outcome::kPass);
+    if (t == "cpp") {
+      large.metrics = {{"bytes", 100 * kMiB}, {"mib_per_s", 1480.4}};
+      large.evidence.timeline = Streaming();
+      memory.metrics = {{"rss_growth_mib", 2.1}};
+    } else if (t == "flask") {
+      large.metrics = {{"bytes", 100 * kMiB}, {"mib_per_s", 95.2}};
+      large.evidence.timeline = Buffered();
+      memory.outcome = Outcome::kFail;
+      memory.message = "expected RSS growth <= 64 MiB, saw 180.4 MiB";
+      memory.metrics = {{"rss_growth_mib", 180.4}};
+    } else {
+      large.outcome = Outcome::kError;
+      large.message = "could not run: connection refused & reset";
+      memory.outcome = Outcome::kSkip;
+      memory.message = "not started by streamcheck: memory not measured";
+    }
+    report.results.push_back(large);
+    report.results.push_back(memory);
+  }
+  report.results.push_back(Make("cpp", "extra.custom", Level::kInfo, Outcome::kPass, "custom"));
+  return report;
+}
+
+std::size_t Count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = haystack.find(needle); pos != std::string::npos;
+       pos = haystack.find(needle, pos + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+// A unique path under the test temp folder, removed with its folder at exit.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = std::filesystem::path(::testing::TempDir()) /
+            ("reports_test_" + std::to_string(::getpid()) + "_" + info->test_suite_name() + "_" +
+             info->name());
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  std::FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string JunitSchema() {
+  return std::string(STREAMCHECK_SOURCE_ROOT) + "/tests/reports/junit.xsd";
+}
+
+// Runs xmllint on `xml` with tests/reports/junit.xsd. Exit code 3 means the
+// document does not validate; 5 that the schema itself does not compile.
+CommandResult ValidateJunit(const std::string& xml) {
+  CommandResult result;
+  if (RunCommand("command -v xmllint").exit_code != 0) {
+    result.output = "xmllint not found: install libxml2-utils to validate the JUnit XML";
+    return result;
+  }
+  if (!std::filesystem::exists(JunitSchema())) {
+    result.output = "schema missing: " + JunitSchema();
+    return result;
+  }
+  TempDir dir;
+  const std::string file = dir.File("junit.xml");
+  if (const Status s = WriteFile(file, xml); !s.ok()) {
+    result.output = s.message();
+    return result;
+  }
+  return RunCommand("xmllint --noout --schema " + ShellQuote(JunitSchema()) + " " +
+                    ShellQuote(file));
+}
+
+::testing::AssertionResult ValidatesAgainstJunitSchema(const std::string& xml) {
+  const CommandResult r = ValidateJunit(xml);
+  if (r.exit_code == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "xmllint exit " << r.exit_code << ":\n" << r.output;
+}
+
+// The text of the first `<tag ...>` element whose start tag contains `marker`.
+std::string Element(const std::string& xml, const std::string& marker, const std::string& tag) {
+  const auto start = xml.find(marker);
+  if (start == std::string::npos) return "";
+  const auto end = xml.find("</" + tag + ">", start);
+  return end == std::string::npos ? xml.substr(start) : xml.substr(start, end - start);
+}
+
+// --- JSON ----------------------------------------------------------------------
+
+TEST(JsonReportTest, HasDesignShape) {
+  const json j = ToJson(SampleReport());
+  std::set<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.insert(k);
+  EXPECT_EQ(keys, (std::set<std::string>{"tool", "started_at", "duration_ms", "targets", "results",
+                                         "catalog"}));
+  EXPECT_EQ(j["tool"], (json{{"name", "streamcheck"}, {"version", "0.1.0"}}));
+  EXPECT_EQ(j["started_at"], "2024-05-01T12:34:56.789Z");
+  EXPECT_DOUBLE_EQ(j["duration_ms"].get<double>(), 12345.6);
+
+  ASSERT_EQ(j["targets"].size(), 3u);
+  EXPECT_EQ(j["targets"][0], (json{{"name", "cpp"},
+                                   {"url", "http://127.0.0.1:40123"},
+                                   {"features", {"chat", "direct_access"}},
+                                   {"managed", true},
+                                   {"log", "/tmp/cpp.log"}}));
+  EXPECT_FALSE(j["targets"][2]["managed"].get<bool>());
+
+  ASSERT_EQ(j["results"].size(), 25u);
+  for (const auto& r : j["results"]) {
+    for (const char* key : {"target", "case", "area", "level", "outcome", "message", "duration_ms",
+                            "metrics", "evidence"}) {
+      EXPECT_TRUE(r.contains(key)) << key << " missing in " << r.dump();
+    }
+    EXPECT_TRUE(r["metrics"].is_object());
+    EXPECT_TRUE(r["evidence"].is_object());
+    EXPECT_THAT(r["outcome"].get<std::string>(),
+                ::testing::AnyOf("pass", "fail", "warn", "skip", "error"));
+  }
+  const json* large = nullptr;
+  const json* terminator = nullptr;
+  for (const auto& r : j["results"]) {
+    if (r["target"] == "cpp" && r["case"] == "direct.large-get") large = &r;
+    if (r["target"] == "flask" && r["case"] == "chat.done-terminator") terminator = &r;
+  }
+  ASSERT_NE(large, nullptr);
+  EXPECT_EQ((*large)["level"], "MUST");
+  EXPECT_EQ((*large)["outcome"], "pass");
+  EXPECT_EQ((*large)["area"], "direct");
+  EXPECT_DOUBLE_EQ((*large)["duration_ms"].get<double>(), 12.0);
+  EXPECT_EQ((*large)["metrics"]["bytes"], 100 * kMiB);
+  EXPECT_DOUBLE_EQ((*large)["metrics"]["mib_per_s"].get<double>(), 1480.4);
+  EXPECT_EQ((*large)["evidence"]["timeline"][0], (json{5.0, 5 * kMiB, 0}));
+
+  ASSERT_NE(terminator, nullptr);
+  EXPECT_EQ((*terminator)["outcome"], "fail");
+  EXPECT_EQ((*terminator)["message"], kNasty);
+  const json& ev = (*terminator)["evidence"];
+  EXPECT_EQ(ev["status"], 200);
+  EXPECT_EQ(ev["response_headers"][0], (json{"Content-Type", "text/event-stream; charset=utf-8"}));
+  EXPECT_EQ(ev["first_events"].size(), 2u);
+  EXPECT_FALSE(ev.contains("timeline"));  // only fields that are set
+}
+
+TEST(JsonReportTest, RoundTripsThroughText) {
+  const RunReport original = SampleReport();
+  const std::string text = ToJsonString(original);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  // The documented key order.
+  EXPECT_LT(text.find("\"tool\""), text.find("\"started_at\""));
+  EXPECT_LT(text.find("\"started_at\""), text.find("\"targets\""));
+  EXPECT_LT(text.find("\"targets\""), text.find("\"results\""));
+
+  const Result<RunReport> parsed = ParseJsonReport(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(ToJson(*parsed), ToJson(original));
+  EXPECT_EQ(ToJsonString(*parsed), text);
+  EXPECT_EQ(parsed->results[3].message, original.results[3].message);
+  EXPECT_EQ(parsed->results.back().evidence.timeline.size(),
+            original.results.back().evidence.timeline.size());
+  EXPECT_EQ(parsed->catalog.size(), original.catalog.size());
+  EXPECT_EQ(parsed->targets[1].log_path, "/tmp/flask.log");
+}
+
+TEST(JsonReportTest, AcceptsTheDesignExample) {
+  const auto parsed = ParseJsonReport(R"({"tool": {"name": "streamcheck", "version": "1"},
+    "targets": [{"name": "cpp", "url": "http://127.0.0.1:40123", "features": ["chat"]}],
+    "results": [{"target": "cpp", "case": "direct.large-get", "level": "MUST",
+                 "outcome": "pass", "message": "", "duration_ms": 212.0,
+                 "metrics": {"bytes": 104857600, "mib_per_s": 1480.5}}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_EQ(parsed->results.size(), 1u);
+  EXPECT_EQ(parsed->results[0].area, "direct");
+  EXPECT_EQ(parsed->results[0].outcome, Outcome::kPass);
+  EXPECT_DOUBLE_EQ(parsed->results[0].duration_ms, 212.0);
+  EXPECT_EQ(parsed->results[0].metrics["bytes"], 104857600);
+  EXPECT_TRUE(parsed->results[0].evidence.empty());
+}
+
+TEST(JsonReportTest, NamesTheFieldThatIsWrong) {
+  const auto bad_outcome = ParseJsonReport(
+      R"({"results": [{"target": "a", "case": "c.x", "level": "MUST", "outcome": "pass"},
+                      {"target": "a", "case": "c.y", "level": "MUST", "outcome": "ok"}]})");
+  ASSERT_FALSE(bad_outcome.ok());
+  EXPECT_THAT(bad_outcome.error(), HasSubstr("results[1].outcome"));
+  EXPECT_THAT(bad_outcome.error(), HasSubstr("\"ok\""));
+
+  const auto no_results = ParseJsonReport(R"({"targets": []})");
+  ASSERT_FALSE(no_results.ok());
+  EXPECT_THAT(no_results.error(), HasSubstr("results: missing"));
+
+  const auto bad_timeline = ParseJsonReport(
+      R"({"results": [{"target": "a", "case": "c.x", "level": "MUST", "outcome": "pass",
+                       "evidence": {"timeline": [[1, 2]]}}]})");
+  ASSERT_FALSE(bad_timeline.ok());
+  EXPECT_THAT(bad_timeline.error(), HasSubstr("results[0].evidence.timeline"));
+
+  const auto not_json = ParseJsonReport("{\"results\": [");
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_THAT(not_json.error(), HasSubstr("not valid JSON"));
+
+  EXPECT_FALSE(ParseJsonReport("[]").ok());
+}
+
+TEST(JsonReportTest, ReplacesInvalidUtf8) {
+  RunReport report = SampleReport();
+  report.results[0].message = "bad \xC3\x28 and \xFF end";
+  const std::string text = ToJsonString(report);  // must not throw
+  const auto parsed = ParseJsonReport(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->results[0].message, "bad \xEF\xBF\xBD( and \xEF\xBF\xBD end");
+}
+
+TEST(JsonReportTest, LoadsASavedRun) {
+  TempDir dir;
+  const std::string path = dir.File("nested/run.json");
+  ASSERT_TRUE(WriteFile(path, ToJsonString(SampleReport())).ok());
+  const auto loaded = LoadJsonReport(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  EXPECT_EQ(ToJson(*loaded), ToJson(SampleReport()));
+
+  const auto missing = LoadJsonReport(dir.File("absent.json"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(), HasSubstr(dir.File("absent.json")));
+}
+
+// --- JUnit -------------------------------------------------------------------
+
+TEST(JunitReportTest, CountsPerSuiteAndInTotal) {
+  const std::string xml = ToJunitXml(SampleReport());
+  EXPECT_THAT(xml, HasSubstr("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+  EXPECT_THAT(xml, HasSubstr("<testsuites name=\"streamcheck\" tests=\"25\" failures=\"2\" "
+                             "errors=\"1\" skipped=\"1\" time=\"12.346\""));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"cpp\" tests=\"9\" failures=\"0\" errors=\"0\" "
+                             "skipped=\"0\" time=\"0.108\" timestamp=\"2024-05-01T12:34:56\">"));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"flask\" tests=\"8\" failures=\"2\" errors=\"0\" "
+                             "skipped=\"0\""));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"fastapi\" tests=\"8\" failures=\"0\" errors=\"1\" "
+                             "skipped=\"1\""));
+  EXPECT_EQ(Count(xml, "<testsuite "), 3u);
+  EXPECT_EQ(Count(xml, "<testcase "), 25u);
+  EXPECT_EQ(Count(xml, "<failure "), 2u);
+  EXPECT_EQ(Count(xml, "<error "), 1u);
+  EXPECT_EQ(Count(xml, "<skipped "), 1u);
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"direct\" name=\"direct.large-get\" "
+                             "time=\"0.012\">"));
+  EXPECT_THAT(xml, HasSubstr("<skipped message=\"not started by streamcheck: memory not "
+                             "measured\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<error type=\"error\" message=\"could not run: connection refused "
+                             "&amp; reset\">"));
+  // INFO cases pass, with their metrics in <system-out>.
+  EXPECT_THAT(xml, HasSubstr("<system-out>metrics: {\"first_event_ms\":3.5,\"http_version\":"
+                             "\"1.1\"}\n</system-out>"));
+}
+
+TEST(JunitReportTest, WarnIsNotAFailure) {
+  const std::string xml = ToJunitXml(SampleReport());
+  const std::string warn = Element(xml,
+                                   "name=\"chat.no-cache\" time=\"0.012\">\n      "
+                                   "<properties>\n        <property name=\"level\" "
+                                   "value=\"SHOULD\"/>\n        <property name=\"outcome\" "
+                                   "value=\"warn\"/>",
+                                   "testcase");
+  ASSERT_FALSE(warn.empty()) << xml;
+  EXPECT_THAT(warn, HasSubstr("<system-out>WARN (SHOULD): expected Cache-Control: no-cache, saw "
+                              "none\n</system-out>"));
+  EXPECT_THAT(warn, Not(HasSubstr("<failure")));
+  EXPECT_THAT(warn, Not(HasSubstr("<error")));
+
+  // A SHOULD case reported as fail does not fail the run either (ExitCodeFor).
+  RunReport report;
+  report.targets = {{"cpp", "", {}, false, "", ""}};
+  report.results = {Make("cpp", "chat.role-first", Level::kShould, Outcome::kFail, "no role")};
+  ASSERT_EQ(ExitCodeFor(report), 0);
+  const std::string should_fail = ToJunitXml(report);
+  EXPECT_THAT(should_fail, HasSubstr("failures=\"0\""));
+  EXPECT_THAT(should_fail, HasSubstr("<system-out>FAIL (SHOULD): no role\n</system-out>"));
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(should_fail));
+}
+
+TEST(JunitReportTest, EscapesMarkupAndDropsIllegalCharacters) {
+  const std::string xml = ToJunitXml(SampleReport());
+  const std::string failure = Element(xml, "<failure type=\"MUST\" message=\"expected", "failure");
+  ASSERT_FALSE(failure.empty()) << xml;
+  // Attribute: quotes and tab escaped; text: markup and "]]>" escaped.
+  EXPECT_THAT(failure, HasSubstr("saw &lt;b&gt;&amp;amp;&lt;/b&gt; &quot;q&quot; 'a' ]]&gt; "
+                                 "&lt;/script&gt;&lt;!--&lt;script&gt;"));
+  EXPECT_THAT(failure, HasSubstr("tab&#9;here caf\xC3\xA9 \xF0\x9F\x9A\x80\">"));
+  EXPECT_THAT(failure, HasSubstr(">expected [DONE] last; saw &lt;b&gt;"));
+  // Control bytes other than tab/LF/CR are dropped, DEL is legal XML 1.0.
+  EXPECT_THAT(failure, HasSubstr("$1 \x7f tab\there"));
+  for (const char c : xml) {
+    const auto u = static_cast<unsigned char>(c);
+    EXPECT_FALSE(u < 0x20 && c != '\t' && c != '\n' && c != '\r') << "control byte " << int(u);
+  }
+  EXPECT_EQ(Count(xml, "]]>"), 0u);
+
+  RunReport report = SampleReport();
+  report.results[0].message = "bad \xC3\x28 utf-8 \xFF";
+  report.results[0].outcome = Outcome::kError;
+  EXPECT_THAT(ToJunitXml(report), HasSubstr("bad \xEF\xBF\xBD( utf-8 \xEF\xBF\xBD"));
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(report)));
+}
+
+TEST(JunitReportTest, ValidatesAgainstSchema) {
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(SampleReport())));
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(RunReport{})));
+}
+
+TEST(JunitReportTest, SchemaRejectsAMalformedReport) {
+  // The validation must be able to fail: a suite without its counts, a bad time.
+  const std::string bad =
+      "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"x\"><testcase name=\"a\" "
+      "classname=\"c\" time=\"1,5\"><failure/><skipped/></testcase></testsuite></testsuites>\n";
+  const CommandResult r = ValidateJunit(bad);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("fails to validate"));
+}
+
+TEST(JunitReportTest, ShowsATargetThatCouldNotStart) {
+  RunReport report;
+  report.targets = {{"flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>"}};
+  const std::string xml = ToJunitXml(report);
+  EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("name=\"target.start\""));
+  EXPECT_THAT(xml, HasSubstr("<system-err>exited with status 1 &lt;oops&gt;\n</system-err>"));
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(xml));
+}
+
+// --- Markdown -----------------------------------------------------------------
+
+TEST(MarkdownReportTest, ShowsVerdictMatrixAndFailures) {
+  const std::string md = ToMarkdown(SampleReport());
+  EXPECT_EQ(md.substr(0, md.find('\n')), "## streamcheck: FAIL");
+  EXPECT_THAT(md, HasSubstr("3 targets, 9 cases: 20 pass, 2 fail, 1 error, 1 warn, 1 skip."));
+  EXPECT_THAT(md, HasSubstr("| case | level | cpp | flask | fastapi |\n|:--|:--|:--|:--|:--|\n"));
+  EXPECT_THAT(md, HasSubstr("| **chat** | | | | |\n| `chat.status` | MUST | pass | pass | pass |"));
+  EXPECT_THAT(md, HasSubstr("| `chat.done-terminator` | MUST | pass | FAIL | pass |"));
+  EXPECT_THAT(md, HasSubstr("| `chat.no-cache` | SHOULD | pass | warn | pass |"));
+  EXPECT_THAT(md, HasSubstr("| `direct.large-get` | MUST | pass 1480 MiB/s | pass 95.2 MiB/s | "
+                            "error |"));
+  EXPECT_THAT(md, HasSubstr("| `direct.memory-bounded` | MUST | pass +2.1 MiB RSS | FAIL "
+                            "+180.4 MiB RSS | skip |"));
+  EXPECT_THAT(md, HasSubstr("| `extra.custom` | INFO | pass | - | - |"));
+  EXPECT_THAT(md, Not(HasSubstr("chat.usage")));  // in the catalog, never ran
+  // Areas in catalog order, whatever the order of the results.
+  EXPECT_LT(md.find("**chat**"), md.find("**direct**"));
+  EXPECT_LT(md.find("**direct**"), md.find("**server**"));
+  EXPECT_LT(md.find("**server**"), md.find("**extra**"));
+
+  const std::string failures = md.substr(md.find("### Failures"));
+  EXPECT_THAT(failures, HasSubstr("- **FAIL** flask `chat.done-terminator` (MUST): expected "));
+  EXPECT_THAT(failures, HasSubstr("- **FAIL** flask `direct.memory-bounded` (MUST): expected RSS "
+                                  "growth \\<= 64 MiB, saw 180.4 MiB"));
+  EXPECT_THAT(failures, HasSubstr("- **error** fastapi `direct.large-get` (MUST): could not run: "
+                                  "connection refused \\& reset"));
+  EXPECT_THAT(failures, HasSubstr("- **warn** flask `chat.no-cache` (SHOULD): expected "
+                                  "Cache-Control: no-cache, saw none"));
+  EXPECT_LT(failures.find("**FAIL**"), failures.find("**error**"));
+  EXPECT_LT(failures.find("**error**"), failures.find("**warn**"));
+  EXPECT_EQ(Count(failures, "\n- "), 4u);
+}
+
+TEST(MarkdownReportTest, EscapesAndFlattensMessages) {
+  const std::string md = ToMarkdown(SampleReport());
+  const auto line_start = md.find("- **FAIL** flask `chat.done-terminator`");
+  ASSERT_NE(line_start, std::string::npos);
+  const std::string line = md.substr(line_start, md.find('\n', line_start) - line_start);
+  EXPECT_THAT(line, HasSubstr("\\[DONE\\] last; saw \\<b\\>\\&amp;\\</b\\> \"q\" 'a' \\]\\]\\> "
+                              "\\</script\\>\\<!--\\<script\\> x\\|y \\*z\\* \\$1"));
+  EXPECT_THAT(line,
+              HasSubstr("\xE2\x90\x81\xE2\x90\x82\xE2\x90\x9B\xE2\x90\xA1 tab here caf\xC3\xA9"));
+}
+
+TEST(MarkdownReportTest, TruncatesLongMessages) {
+  RunReport report = SampleReport();
+  for (auto& r : report.results) {
+    if (r.target == "flask" && r.case_id == "chat.done-terminator") {
+      r.message = std::string(2000, 'x') + "TAIL";
+    }
+  }
+  const std::string md = ToMarkdown(report);
+  EXPECT_THAT(md, HasSubstr(std::string(500, 'x') + "...\n"));
+  EXPECT_THAT(md, Not(HasSubstr(std::string(501, 'x'))));
+  EXPECT_THAT(md, Not(HasSubstr("TAIL")));
+}
+
+TEST(MarkdownReportTest, SaysPassWhenNothingFailed) {
+  RunReport report;
+  report.targets = {{"cpp", "", {}, false, "", ""}};
+  report.results = {Make("cpp", "chat.status", Level::kMust, Outcome::kPass)};
+  const std::string md = ToMarkdown(report);
+  EXPECT_EQ(md.substr(0, md.find('\n')), "## streamcheck: PASS");
+  EXPECT_THAT(md, HasSubstr("### Failures\n\nNone.\n"));
+}
+
+// --- HTML ----------------------------------------------------------------------
+
+TEST(HtmlReportTest, IsSelfContained) {
+  const std::string html = ToHtml(SampleReport());
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  // No resource from anywhere else: the target URLs appear only as text.
+  const std::regex external(R"((src|href|action|xlink:href)\s*=\s*["']?\s*(https?:)?//)",
+                            std::regex::icase);
+  EXPECT_FALSE(std::regex_search(html, external));
+  for (const char* needle :
+       {"<link", "@import", "url(", "<iframe", "<img", "<object", "<embed", "src=", "@font-face"}) {
+    EXPECT_THAT(html, Not(HasSubstr(needle)));
+  }
+  EXPECT_THAT(html, HasSubstr("<style>"));
+  EXPECT_THAT(html, HasSubstr("<script>"));
+}
+
+TEST(HtmlReportTest, ShowsEveryTargetAndTheFailures) {
+  const std::string html = ToHtml(SampleReport());
+  for (const char* target : {"cpp", "flask", "fastapi"}) {
+    EXPECT_THAT(html, HasSubstr(std::string("<th class=\"target\">") + target + "</th>"));
+  }
+  EXPECT_THAT(html, HasSubstr("<span class=\"verdict v-FAIL\">FAIL</span>"));
+  // Levels and catalog titles (escaped).
+  EXPECT_THAT(html, HasSubstr("data: [DONE] arrives &lt;once&gt; &amp; last"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"lvl l-SHOULD\">SHOULD</td>"));
+  // The failing cell links to evidence holding its message, escaped; control
+  // bytes are shown as control pictures.
+  const std::string escaped_message =
+      "expected [DONE] last; saw &lt;b&gt;&amp;amp;&lt;/b&gt; &quot;q&quot; &#39;a&#39; ]]&gt; "
+      "&lt;/script&gt;&lt;!--&lt;script&gt; x|y *z* $1 \xE2\x90\x81\xE2\x90\x82\xE2\x90\x9B"
+      "\xE2\x90\xA1 tab\there caf\xC3\xA9 \xF0\x9F\x9A\x80";
+  EXPECT_THAT(html, HasSubstr("<pre class=\"msg\">" + escaped_message + "</pre>"));
+  const std::regex failing_cell(
+      R"re(<td class="cell o-fail"><a href="#(ev-\d+)" data-ev="ev-\d+" title="expected \[DONE\])re");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(html, match, failing_cell));
+  EXPECT_THAT(html, HasSubstr("<article class=\"ev\" id=\"" + match[1].str() + "\">"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"cell o-error\">"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"cell o-warn\">"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"cell o-skip\">"));
+  EXPECT_THAT(html, HasSubstr("<td class=\"cell o-none\">"));
+  // Evidence: request, status, headers, events, note.
+  EXPECT_THAT(html, HasSubstr("<pre>POST /v1/chat/completions {&quot;stream&quot;:true}</pre>"));
+  EXPECT_THAT(html, HasSubstr("<dt>status</dt><dd>200</dd>"));
+  EXPECT_THAT(html, HasSubstr("<td>X_Request_ID</td><td>&lt;/script&gt;&lt;script&gt;alert(1)"));
+  EXPECT_THAT(html, HasSubstr("<h4>First events</h4>"));
+  EXPECT_THAT(html, HasSubstr("connection closed &lt;early&gt;"));
+  // The panel that the script fills.
+  EXPECT_THAT(html, HasSubstr("<aside id=\"panel\" hidden"));
+}
+
+TEST(HtmlReportTest, DrawsTimelinesAndTheThroughputTable) {
+  const std::string html = ToHtml(SampleReport());
+  EXPECT_THAT(html, HasSubstr("<svg class=\"timeline\""));
+  // One chart per case with timelines, one line per target.
+  EXPECT_EQ(Count(html, "<svg class=\"timeline\""), 2u);
+  const std::string chart = Element(html, "<figure class=\"chart\" id=\"chart-", "figure");
+  EXPECT_EQ(Count(chart, "<polyline"), 3u);
+  const std::string large =
+      html.substr(html.find("<code>direct.large-get</code>", html.find("id=\"timelines\"")));
+  const std::string large_chart = large.substr(0, large.find("</figure>"));
+  EXPECT_EQ(Count(large_chart, "<polyline"), 2u);
+  EXPECT_THAT(large_chart, HasSubstr("<title>cpp</title>"));
+  EXPECT_THAT(large_chart, HasSubstr("<title>flask</title>"));
+  EXPECT_THAT(large_chart, HasSubstr("100.0 MiB"));
+  // Evidence of a streaming case points to its chart.
+  EXPECT_THAT(html, HasSubstr("class=\"chart-ref\" data-chart=\"chart-"));
+
+  const std::string perf = Element(html, "<section id=\"performance\">", "section");
+  ASSERT_FALSE(perf.empty());
+  EXPECT_THAT(perf, HasSubstr("<td><code>direct.large-get</code></td><td class=\"num\">1480.4</td>"
+                              "<td class=\"num\">-</td><td class=\"num\">95.2</td>"));
+  EXPECT_THAT(perf, HasSubstr("<td><code>direct.memory-bounded</code></td><td class=\"num\">-"
+                              "</td><td class=\"num\">2.1</td><td class=\"num\">-</td>"
+                              "<td class=\"num\">180.4</td>"));
+  EXPECT_THAT(perf, Not(HasSubstr("chat.status")));
+
+  RunReport no_timelines = SampleReport();
+  for (auto& r : no_timelines.results) r.evidence.timeline.clear();
+  EXPECT_THAT(ToHtml(no_timelines), Not(HasSubstr("<svg")));
+}
+
+TEST(HtmlReportTest, EmbeddedDataCannotEndItsScript) {
+  const std::string html = ToHtml(SampleReport());
+  // Exactly the page's own two scripts end; nothing can open a comment.
+  EXPECT_EQ(Count(html, "</script>"), 2u);
+  EXPECT_EQ(Count(html, "<!--"), 0u);
+  EXPECT_THAT(html, HasSubstr("<\\/script>"));
+
+  const std::string open = "<script type=\"application/json\" id=\"streamcheck-data\">";
+  const auto start = html.find(open);
+  ASSERT_NE(start, std::string::npos);
+  const auto end = html.find("</script>", start);
+  const json data = json::parse(html.substr(start + open.size(), end - start - open.size()));
+  EXPECT_EQ(data, ToJson(SampleReport()));
+}
+
+TEST(ReportWritersTest, HandleAnEmptyRun) {
+  const RunReport empty;
+  EXPECT_THAT(ToHtml(empty), HasSubstr("<span class=\"verdict v-PASS\">PASS</span>"));
+  EXPECT_THAT(ToMarkdown(empty), HasSubstr("0 targets, 0 cases"));
+  const auto parsed = ParseJsonReport(ToJsonString(empty));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_TRUE(parsed->results.empty());
+  EXPECT_THAT(ToJunitXml(empty), HasSubstr("tests=\"0\""));
+}
+
+// --- Files and helpers ----------------------------------------------------------
+
+TEST(WriteFileTest, WritesCreatingFoldersAndNamesThePathOnError) {
+  TempDir dir;
+  const std::string path = dir.File("a/b/report.md");
+  ASSERT_TRUE(WriteFile(path, "hello\n").ok());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "hello\n");
+  ASSERT_TRUE(WriteFile(path, "x").ok());  // replaces
+
+  // A folder where the file should be.
+  const Status status = WriteFile(dir.File("a"), "x");
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr("cannot write '" + dir.File("a") + "'"));
+  EXPECT_THAT(status.message(), HasSubstr("directory"));
+  // A parent that is a file.
+  const Status under_file = WriteFile(path + "/x.md", "x");
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_THAT(under_file.message(), HasSubstr(path + "/x.md"));
+}
+
+TEST(RenderCommonTest, SanitizesUtf8) {
+  using internal::SanitizeUtf8;
+  EXPECT_EQ(SanitizeUtf8("caf\xC3\xA9 \xF0\x9F\x9A\x80"), "caf\xC3\xA9 \xF0\x9F\x9A\x80");
+  EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
+  EXPECT_EQ(SanitizeUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(SanitizeUtf8("ab\xE2\x82"), "ab\xEF\xBF\xBD\xEF\xBF\xBD");              // truncated
+  EXPECT_EQ(internal::XmlEscape("a\x01<\xEF\xBF\xBF>", false), "a&lt;&gt;");  // U+FFFF dropped
+}
+
+TEST(RenderCommonTest, OrdersCasesByCatalogAndArea) {
+  const internal::Matrix m = internal::BuildMatrix(SampleReport());
+  EXPECT_EQ(m.targets, (std::vector<std::string>{"cpp", "flask", "fastapi"}));
+  std::vector<std::string> ids;
+  for (const auto& row : m.cases) ids.push_back(row.id);
+  EXPECT_EQ(ids,
+            (std::vector<std::string>{"chat.status", "chat.done-terminator", "chat.no-cache",
+                                      "chat.incremental", "chat.framing", "direct.large-get",
+                                      "direct.memory-bounded", "server.ready", "extra.custom"}));
+  EXPECT_EQ(m.cases[0].title, "a valid streaming request gets 200");
+  EXPECT_EQ(m.Find(8, 1), nullptr);
+}
+
+}  // namespace
+}  // namespace streamcheck::reports

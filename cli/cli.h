@@ -1,0 +1,77 @@
+// The streamcheck command line. Parsing is separate from running so tests can
+// feed argv vectors in-process; main() only calls RunCli().
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace streamcheck::cli {
+
+struct RunArgs {
+  std::vector<std::string> targets;  // empty: the built-in cpp target
+  std::string cases;                 // globs over case IDs
+  double size_mb = 100;
+  std::string json_path;
+  std::string log_dir;  // default: a fresh folder under /tmp
+};
+
+struct ServeArgs {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string port_file;
+  std::string backend;  // default: http://$OPENAI_HOST:$OPENAI_PORT
+  int backend_connect_timeout_ms = 5'000;
+  int backend_headers_timeout_ms = 30'000;
+  int backend_idle_timeout_ms = 30'000;
+};
+
+struct MockArgs {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string port_file;
+  std::string config;  // JSON object of MockConfig keys, or @FILE
+};
+
+struct ProbeArgs {
+  std::string url;
+  std::string method;  // default GET, or POST with --data/--chat
+  std::string data;
+  std::string chat;  // a prompt: POST an OpenAI chat request with "stream": true
+  std::vector<std::string> headers;
+  bool sse = false;  // parse the body as SSE (implied by --chat or an event-stream reply)
+  double timeout_s = 60;
+};
+
+struct BenchArgs {
+  double size_mb = 256;
+  int rounds = 5;
+};
+
+struct Invocation {
+  std::string command;  // "run", "list", "serve", "mock", "probe", "bench"
+  RunArgs run;
+  ServeArgs serve;
+  MockArgs mock;
+  ProbeArgs probe;
+  BenchArgs bench;
+};
+
+// Either an invocation to carry out, or an exit code with what to print (help,
+// version, or a usage error that says what to do).
+struct Parsed {
+  std::optional<Invocation> invocation;
+  int exit_code = 0;
+  std::string output;  // for stdout (help, version)
+  std::string error;   // for stderr
+};
+
+Parsed ParseArgs(const std::vector<std::string>& args);
+
+// Parses and runs; returns the process exit code (DESIGN.md).
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+std::string Version();
+
+}  // namespace streamcheck::cli

@@ -1,0 +1,58 @@
+// Target specs (targets/*.json): how to start a server under test, or where an
+// already running one listens, and which areas of the catalog apply to it.
+// Shape and placeholders: DESIGN.md, "Target spec".
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+
+namespace streamcheck::harness {
+
+struct TargetSpec {
+  std::string name;
+  std::vector<std::string> command;  // empty for a `url` target
+  std::map<std::string, std::string> env;
+  std::string url;  // an already running server (no command)
+  std::string ready_path = "/ping";
+  int ready_timeout_s = 30;
+  std::vector<std::string> features = {"chat", "direct_access"};
+  std::string origin;  // the file it came from, or "built-in"
+
+  bool managed() const { return !command.empty(); }
+  bool HasFeature(const std::string& feature) const;
+};
+
+// Values for the placeholders `{port}`, `{host}`, `{backend_url}`,
+// `{backend_host}`, `{backend_port}`, `{root}`, `{bin}`.
+using Placeholders = std::map<std::string, std::string>;
+
+inline const std::vector<std::string> kFeatures = {"chat", "direct_access"};
+
+// Validates a parsed spec; errors name `origin`, the key and what is allowed.
+Result<TargetSpec> ParseTargetSpec(const nlohmann::json& json, const std::string& origin);
+Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path);
+
+// Replaces every {name} in `text`; an unknown or unclosed placeholder is an error.
+Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values);
+
+// The spec with every placeholder in command, env and url expanded. Relative
+// paths in command (containing '/', not starting with '/' or '{') resolve
+// against `root`.
+Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,
+                              const std::filesystem::path& root);
+
+// The reference server, as `run` starts it by default (same as targets/cpp.json).
+TargetSpec BuiltinCppSpec();
+
+// `--target` arguments to specs: "all" (every targets/*.json), a NAME
+// (targets/NAME.json, or "cpp" built in), or a PATH to a .json file.
+Result<std::vector<TargetSpec>> ResolveTargets(const std::vector<std::string>& args,
+                                               const std::filesystem::path& root);
+
+}  // namespace streamcheck::harness

@@ -1,0 +1,561 @@
+// The HTML page is rendered statically here; its small script only moves a
+// cell's evidence into a side panel. The CSS and JS live in raw strings below.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "reports/render_common.h"
+#include "reports/writers.h"
+
+namespace streamcheck::reports {
+namespace {
+
+using internal::FormatNumber;
+using internal::HtmlEscape;
+
+constexpr std::string_view kStyle = R"CSS(
+:root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --skip:#6e7781; --error:#8250df;
+  --line:#d0d7de; --muted:#57606a; --bg:#ffffff; --panel:#f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
+  background: var(--bg); }
+header, main { padding: 0 24px; max-width: 1400px; }
+h1 { font-size: 22px; margin: 20px 0 4px; }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 0 0 4px; }
+h4 { font-size: 13px; margin: 14px 0 4px; color: var(--muted); text-transform: uppercase;
+  letter-spacing: .04em; }
+code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px;
+  margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 320px; overflow: auto; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+thead th { background: var(--panel); position: sticky; top: 0; }
+.meta, .hint, .title, .muted { color: var(--muted); }
+.verdict { padding: 1px 10px; border-radius: 12px; color: #fff; font-size: 16px; }
+.v-PASS { background: var(--pass); } .v-FAIL { background: var(--fail); }
+.v-ERROR { background: var(--error); }
+.legend span { margin-right: 12px; }
+.matrix td.cell { padding: 0; min-width: 92px; }
+.matrix td.cell a, .matrix td.cell span.none { display: block; padding: 4px 8px; color: inherit;
+  text-decoration: none; }
+.matrix td.cell small { display: block; color: var(--muted); }
+.matrix tr.area th { background: #eaeef2; font-size: 13px; text-transform: uppercase;
+  letter-spacing: .05em; }
+.matrix th.case { font-weight: normal; }
+.matrix th.case .title { display: block; font-size: 12px; }
+.o-pass { background: #dafbe1; } .o-fail { background: #ffebe9; color: var(--fail); font-weight: 600; }
+.o-warn { background: #fff8c5; } .o-skip { background: #f6f8fa; color: var(--skip); }
+.o-error { background: #fbefff; color: var(--error); font-weight: 600; }
+.o-none { color: var(--skip); }
+td.cell.selected { outline: 3px solid #0969da; outline-offset: -3px; }
+.lvl { font-size: 12px; font-weight: 600; }
+.l-MUST { color: var(--fail); } .l-SHOULD { color: var(--warn); } .l-INFO { color: var(--muted); }
+.badge { padding: 0 6px; border-radius: 3px; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.problem { color: var(--fail); }
+figure.chart { margin: 12px 0 20px; }
+figure.chart figcaption { margin-bottom: 4px; }
+svg.timeline { width: 100%; max-width: 720px; height: auto; background: #fff;
+  border: 1px solid var(--line); }
+svg.timeline text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg.timeline .grid { stroke: #eaeef2; }
+svg.timeline .axis { stroke: #8c959f; }
+article.ev { border: 1px solid var(--line); border-radius: 6px; padding: 12px; margin: 12px 0; }
+article.ev:target { outline: 3px solid #0969da; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+ol.events { margin: 0; padding-left: 24px; } ol.events li { margin-bottom: 4px; }
+table.kv td:first-child { white-space: nowrap; }
+#panel { position: fixed; top: 0; right: 0; bottom: 0; width: min(640px, 100%); background: var(--bg);
+  border-left: 1px solid var(--line); box-shadow: -4px 0 16px rgba(0,0,0,.12); overflow: auto;
+  padding: 12px 16px 24px; z-index: 10; }
+#panel[hidden] { display: none; }
+#panel-close { float: right; font: inherit; padding: 2px 10px; cursor: pointer; }
+#panel article.ev { border: 0; padding: 0; margin: 0; }
+)CSS";
+
+// Moves a cell's evidence (and its case's chart) into the side panel.
+constexpr std::string_view kScript = R"JS(
+(function () {
+  'use strict';
+  var panel = document.getElementById('panel');
+  var body = document.getElementById('panel-body');
+  var selected = null;
+  var all = document.getElementById('evidence-all');
+  if (all) all.open = false;  // the panel shows evidence now; keep the list folded
+
+  function show(link) {
+    var source = document.getElementById(link.getAttribute('data-ev'));
+    if (!source) return false;
+    var copy = source.cloneNode(true);
+    copy.removeAttribute('id');
+    copy.querySelectorAll('.chart-ref').forEach(function (ref) {
+      var chart = document.getElementById(ref.getAttribute('data-chart'));
+      if (!chart) return;
+      var chartCopy = chart.cloneNode(true);
+      chartCopy.removeAttribute('id');
+      ref.replaceWith(chartCopy);
+    });
+    body.replaceChildren(copy);
+    panel.hidden = false;
+    if (selected) selected.classList.remove('selected');
+    selected = link.closest('td');
+    if (selected) selected.classList.add('selected');
+    panel.focus();
+    return true;
+  }
+
+  function hide() {
+    panel.hidden = true;
+    if (selected) selected.classList.remove('selected');
+    selected = null;
+  }
+
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest ? event.target.closest('a[data-ev]') : null;
+    if (link && show(link)) event.preventDefault();
+  });
+  document.getElementById('panel-close').addEventListener('click', hide);
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') hide();
+  });
+})();
+)JS";
+
+// Colours and dash patterns per target, so lines differ without colour too.
+constexpr const char* kLineColors[] = {"#0969da", "#cf222e", "#1a7f37", "#8250df",
+                                       "#bc4c00", "#1b7c83", "#bf3989", "#57606a"};
+constexpr const char* kLineDashes[] = {"", "6 3", "2 3", "8 3 2 3"};
+
+std::string Esc(std::string_view text) { return HtmlEscape(text); }
+
+std::string CellWord(const CaseResult& r) {
+  if (r.outcome == Outcome::kFail && r.level == Level::kMust) return "FAIL";
+  return std::string(ToString(r.outcome));
+}
+
+std::string Ms(double ms) {
+  if (!std::isfinite(ms)) return "n/a";
+  if (std::fabs(ms) >= 10000) return FormatNumber(ms / 1000.0, 1) + " s";
+  return FormatNumber(ms, ms >= 100 ? 0 : 1) + " ms";
+}
+
+// The JSON of the run, safe inside a <script> element: "</" cannot end it and
+// "<!--" cannot start the script-data escape states.
+std::string ScriptJson(const RunReport& report) {
+  const std::string json = ToJsonString(report, -1);
+  std::string out;
+  out.reserve(json.size() + 64);
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
+      out += "<\\/";
+      ++i;
+    } else if (json.compare(i, 4, "<!--") == 0) {
+      out += "\\u003c";  // '<' only occurs inside JSON strings, where this escape is valid
+    } else {
+      out += json[i];
+    }
+  }
+  return out;
+}
+
+std::string EvidenceId(std::size_t result_index) { return "ev-" + std::to_string(result_index); }
+std::string ChartId(std::size_t case_index) { return "chart-" + std::to_string(case_index); }
+
+// --- timeline chart ---------------------------------------------------------
+
+struct Series {
+  std::string target;
+  const std::vector<TimelinePoint>* points;
+};
+
+std::string Chart(const std::string& case_id, const std::vector<Series>& series) {
+  // The legend goes below the axes, where no line can cross it.
+  constexpr double kW = 720, kLeft = 70, kRight = 24, kTop = 14, kPlotH = 200, kAxisText = 40;
+  constexpr double kPlotW = kW - kLeft - kRight, kLegendRow = 18;
+  const double height = kTop + kPlotH + kAxisText + kLegendRow * static_cast<double>(series.size());
+
+  bool use_bytes = false;
+  double max_t = 0, max_y = 0;
+  for (const auto& s : series) {
+    for (const auto& p : *s.points) use_bytes = use_bytes || p.bytes > 0;
+  }
+  for (const auto& s : series) {
+    for (const auto& p : *s.points) {
+      if (std::isfinite(p.t_ms)) max_t = std::max(max_t, p.t_ms);
+      max_y = std::max(max_y, static_cast<double>(use_bytes ? p.bytes : p.events));
+    }
+  }
+  if (max_t <= 0) max_t = 1;
+  if (max_y <= 0) max_y = 1;
+  auto x = [&](double t) { return kLeft + std::clamp(t / max_t, 0.0, 1.0) * kPlotW; };
+  auto y = [&](double v) { return kTop + kPlotH - std::clamp(v / max_y, 0.0, 1.0) * kPlotH; };
+  auto fmt = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return std::string(buf);
+  };
+  auto y_label = [&](double v) {
+    return use_bytes ? internal::FormatBytes(v) : FormatNumber(v, 0) + " ev";
+  };
+
+  std::string svg =
+      "<svg class=\"timeline\" viewBox=\"0 0 " + fmt(kW) + " " + fmt(height) +
+      "\" role=\"img\" aria-label=\"" +
+      Esc(std::string(use_bytes ? "bytes" : "events") + " received over time for " + case_id) +
+      "\">\n";
+  for (int i = 0; i <= 4; ++i) {
+    const double gy = kTop + kPlotH * i / 4.0, gx = kLeft + kPlotW * i / 4.0;
+    svg += "<line class=\"grid\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(gy) + "\" x2=\"" +
+           fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(gy) + "\"/>";
+    svg += "<text x=\"" + fmt(kLeft - 6) + "\" y=\"" + fmt(gy + 4) + "\" text-anchor=\"end\">" +
+           Esc(y_label(max_y * (4 - i) / 4.0)) + "</text>";
+    svg += "<text x=\"" + fmt(gx) + "\" y=\"" + fmt(kTop + kPlotH + 16) + "\" text-anchor=\"" +
+           (i == 4   ? "end"
+            : i == 0 ? "start"
+                     : "middle") +
+           "\">" + Esc(Ms(max_t * i / 4.0)) + "</text>\n";
+  }
+  svg += "<line class=\"axis\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(kTop + kPlotH) + "\" x2=\"" +
+         fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/>";
+  svg += "<line class=\"axis\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(kTop) + "\" x2=\"" +
+         fmt(kLeft) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/>";
+  svg += "<text x=\"" + fmt(kLeft + kPlotW / 2) + "\" y=\"" + fmt(kTop + kPlotH + 32) +
+         "\" text-anchor=\"middle\">time since request</text>\n";
+
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const std::string color = kLineColors[i % std::size(kLineColors)];
+    const std::string dash = kLineDashes[i % std::size(kLineDashes)];
+    const auto& points = *series[i].points;
+    // From the origin: nothing has arrived when the request is sent.
+    std::string coords = fmt(x(0)) + "," + fmt(y(0));
+    for (const auto& p : points) {
+      if (!std::isfinite(p.t_ms)) continue;
+      coords +=
+          " " + fmt(x(p.t_ms)) + "," + fmt(y(static_cast<double>(use_bytes ? p.bytes : p.events)));
+    }
+    const TimelinePoint& last = points.back();
+    const double last_v = static_cast<double>(use_bytes ? last.bytes : last.events);
+    svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\"" +
+           (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"") + " points=\"" + coords +
+           "\"><title>" + Esc(series[i].target) + "</title></polyline>";
+    if (std::isfinite(last.t_ms)) {
+      svg += "<circle cx=\"" + fmt(x(last.t_ms)) + "\" cy=\"" + fmt(y(last_v)) +
+             "\" r=\"3\" fill=\"" + color + "\"/>";
+    }
+    const double ly = kTop + kPlotH + kAxisText + 14 + kLegendRow * static_cast<double>(i);
+    std::string legend = series[i].target + ": " + y_label(last_v);
+    if (use_bytes && last.events > 0) legend += ", " + std::to_string(last.events) + " events";
+    legend += " by " + Ms(last.t_ms);
+    svg += "<line x1=\"" + fmt(kLeft + 10) + "\" y1=\"" + fmt(ly - 4) + "\" x2=\"" +
+           fmt(kLeft + 34) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
+           "\" stroke-width=\"2\"" + (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"") +
+           "/><text x=\"" + fmt(kLeft + 40) + "\" y=\"" + fmt(ly) + "\" style=\"fill:#1f2328\">" +
+           Esc(legend) + "</text>\n";
+  }
+  svg += "</svg>";
+  return svg;
+}
+
+// --- evidence -----------------------------------------------------------------
+
+void KeyValueTable(std::string& out, const std::vector<std::pair<std::string, std::string>>& rows) {
+  out += "<table class=\"kv\">";
+  for (const auto& [k, v] : rows) out += "<tr><td>" + Esc(k) + "</td><td>" + Esc(v) + "</td></tr>";
+  out += "</table>\n";
+}
+
+void Events(std::string& out, const char* heading, const std::vector<std::string>& events) {
+  if (events.empty()) return;
+  out += std::string("<h4>") + heading + "</h4><ol class=\"events\">";
+  for (const auto& e : events) out += "<li><pre>" + Esc(e) + "</pre></li>";
+  out += "</ol>\n";
+}
+
+const char* MessageHeading(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kFail:
+      return "Failure message";
+    case Outcome::kWarn:
+      return "Warning";
+    case Outcome::kSkip:
+      return "Skipped because";
+    case Outcome::kError:
+      return "Error";
+    case Outcome::kPass:
+      break;
+  }
+  return "Message";
+}
+
+void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
+                     const internal::CaseRow& row, bool has_chart, std::size_t case_index) {
+  const Evidence& e = r.evidence;
+  out += "<article class=\"ev\" id=\"" + EvidenceId(index) + "\">\n";
+  out += "<h3><span class=\"badge o-" + std::string(ToString(r.outcome)) + "\">" + CellWord(r) +
+         "</span> <code>" + Esc(r.case_id) + "</code> on " + Esc(r.target) + "</h3>\n";
+  if (!row.title.empty()) out += "<p class=\"title\">" + Esc(row.title) + "</p>\n";
+  out += "<dl class=\"facts\"><dt>level</dt><dd class=\"lvl l-" + std::string(ToString(r.level)) +
+         "\">" + std::string(ToString(r.level)) + "</dd><dt>outcome</dt><dd>" +
+         std::string(ToString(r.outcome)) + "</dd><dt>duration</dt><dd>" + Esc(Ms(r.duration_ms)) +
+         "</dd>";
+  if (e.status != 0) out += "<dt>status</dt><dd>" + std::to_string(e.status) + "</dd>";
+  if (!e.timeline.empty()) {
+    const TimelinePoint& last = e.timeline.back();
+    std::string received = std::to_string(last.bytes) + " bytes";
+    if (last.bytes >= 1024) {
+      received += " (" + internal::FormatBytes(static_cast<double>(last.bytes)) + ")";
+    }
+    if (last.events > 0) received += ", " + std::to_string(last.events) + " events";
+    received += ", last at " + Ms(last.t_ms);
+    for (const auto& p : e.timeline) {
+      if (p.bytes > 0 || p.events > 0) {
+        received += ", first at " + Ms(p.t_ms);
+        break;
+      }
+    }
+    out += "<dt>received</dt><dd>" + Esc(received) + "</dd>";
+  }
+  out += "</dl>\n";
+  if (!r.message.empty()) {
+    out += std::string("<h4>") + MessageHeading(r.outcome) + "</h4><pre class=\"msg\">" +
+           Esc(r.message) + "</pre>\n";
+  }
+  if (!e.request.empty()) out += "<h4>Request</h4><pre>" + Esc(e.request) + "</pre>\n";
+  if (!e.response_headers.empty()) {
+    out += "<h4>Response headers</h4>";
+    KeyValueTable(out, e.response_headers);
+  }
+  Events(out, "First events", e.first_events);
+  Events(out, "Last events", e.last_events);
+  if (r.metrics.is_object() && !r.metrics.empty()) {
+    std::vector<std::pair<std::string, std::string>> rows;
+    for (const auto& [k, v] : r.metrics.items()) rows.emplace_back(k, internal::FormatMetric(v));
+    out += "<h4>Metrics</h4>";
+    KeyValueTable(out, rows);
+  }
+  if (!e.note.empty()) out += "<h4>Note</h4><pre>" + Esc(e.note) + "</pre>\n";
+  if (has_chart) {
+    out += "<h4>Timeline</h4><p class=\"chart-ref\" data-chart=\"" + ChartId(case_index) +
+           "\"><a href=\"#" + ChartId(case_index) + "\">Bytes over time, every target</a></p>\n";
+  }
+  if (e.empty() && r.metrics.empty() && r.message.empty()) {
+    out += "<p class=\"muted\">No evidence recorded.</p>\n";
+  }
+  out += "</article>\n";
+}
+
+// The page, one section per method, in page order.
+class Page {
+ public:
+  explicit Page(const RunReport& report)
+      : report_(report), m_(internal::BuildMatrix(report)), charts_(m_.cases.size()) {
+    // A chart for each case with a timeline on any target.
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+        const CaseResult* r = m_.Find(c, t);
+        if (r != nullptr && !r->evidence.timeline.empty()) {
+          charts_[c].push_back({r->target, &r->evidence.timeline});
+        }
+      }
+    }
+  }
+
+  std::string Render() {
+    const std::string tool = Tool();
+    out_.reserve(64 * 1024);
+    out_ += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    out_ += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    out_ += "<title>" + Esc(tool) + ": " + std::string(internal::Verdict(report_)) +
+            "</title>\n<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n";
+    Header();
+    out_ += "<main>\n";
+    Targets();
+    MatrixTable();
+    Timelines();
+    Performance();
+    EvidenceList();
+    out_ += "</main>\n";
+    out_ +=
+        "<aside id=\"panel\" hidden tabindex=\"-1\" aria-label=\"Evidence\">"
+        "<button id=\"panel-close\" type=\"button\">Close</button><div id=\"panel-body\"></div>"
+        "</aside>\n";
+    out_ += "<script type=\"application/json\" id=\"streamcheck-data\">" + ScriptJson(report_) +
+            "</script>\n";
+    out_ += "<script>" + std::string(kScript) + "</script>\n</body>\n</html>\n";
+    return std::move(out_);
+  }
+
+ private:
+  std::string Tool() const { return report_.tool_name.empty() ? "streamcheck" : report_.tool_name; }
+
+  std::size_t IndexOf(const CaseResult* r) const {
+    return static_cast<std::size_t>(r - report_.results.data());
+  }
+
+  void Header() {
+    const std::string verdict(internal::Verdict(report_));
+    const auto counts = internal::CountOutcomes(report_);
+    out_ += "<header>\n<h1>" + Esc(Tool()) + " <span class=\"verdict v-" + verdict + "\">" +
+            verdict + "</span></h1>\n<p class=\"meta\">";
+    if (!report_.tool_version.empty()) {
+      out_ += Esc(Tool() + " " + report_.tool_version) + " &middot; ";
+    }
+    if (!report_.started_at.empty()) out_ += "started " + Esc(report_.started_at) + " &middot; ";
+    if (report_.duration_ms > 0) out_ += Esc(Ms(report_.duration_ms)) + " &middot; ";
+    out_ += std::to_string(m_.targets.size()) + " targets, " + std::to_string(m_.cases.size()) +
+            " cases: " + std::to_string(counts.pass) + " pass, " + std::to_string(counts.fail) +
+            " fail, " + std::to_string(counts.error) + " error, " + std::to_string(counts.warn) +
+            " warn, " + std::to_string(counts.skip) + " skip</p>\n</header>\n";
+  }
+
+  void Targets() {
+    if (report_.targets.empty()) return;
+    out_ +=
+        "<section id=\"targets\"><h2>Targets</h2>\n<table><thead><tr><th>name</th><th>url</th>"
+        "<th>features</th><th>started by streamcheck</th><th>log</th><th>problem</th></tr>"
+        "</thead><tbody>\n";
+    for (const auto& t : report_.targets) {
+      std::string features;
+      for (const auto& f : t.features) features += (features.empty() ? "" : ", ") + f;
+      out_ += "<tr><td>" + Esc(t.name) + "</td><td><code>" + Esc(t.url) + "</code></td><td>" +
+              Esc(features) + "</td><td>" + (t.managed ? "yes" : "no") + "</td><td><code>" +
+              Esc(t.log_path) + "</code></td><td class=\"problem\">" + Esc(t.problem) +
+              "</td></tr>\n";
+    }
+    out_ += "</tbody></table></section>\n";
+  }
+
+  void MatrixTable() {
+    out_ +=
+        "<section id=\"matrix\"><h2>Results</h2>\n<p class=\"legend\">"
+        "<span class=\"badge o-pass\">pass</span><span class=\"badge o-fail\">FAIL</span>"
+        "<span class=\"badge o-warn\">warn</span><span class=\"badge o-skip\">skip</span>"
+        "<span class=\"badge o-error\">error</span>"
+        "<span class=\"hint\">MUST failures fail the run; SHOULD misses are warn. "
+        "Select a cell for its evidence.</span></p>\n";
+    out_ += "<table class=\"matrix\"><thead><tr><th>case</th><th>level</th>";
+    for (const auto& t : m_.targets) out_ += "<th class=\"target\">" + Esc(t) + "</th>";
+    out_ += "</tr></thead>\n<tbody>\n";
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      const auto& row = m_.cases[c];
+      if (c == 0 || row.area != m_.cases[c - 1].area) {
+        out_ += "<tr class=\"area\"><th colspan=\"" + std::to_string(m_.targets.size() + 2) +
+                "\">" + Esc(row.area) + "</th></tr>\n";
+      }
+      const std::string level(ToString(row.level));
+      out_ += "<tr><th class=\"case\"><code>" + Esc(row.id) + "</code>";
+      if (!row.title.empty()) out_ += "<span class=\"title\">" + Esc(row.title) + "</span>";
+      out_ += "</th><td class=\"lvl l-" + level + "\">" + level + "</td>";
+      for (std::size_t t = 0; t < m_.targets.size(); ++t) Cell(m_.Find(c, t));
+      out_ += "</tr>\n";
+    }
+    out_ += "</tbody></table></section>\n";
+  }
+
+  void Cell(const CaseResult* r) {
+    if (r == nullptr) {
+      out_ += "<td class=\"cell o-none\"><span class=\"none\">-</span></td>";
+      return;
+    }
+    const std::string id = EvidenceId(IndexOf(r));
+    const std::string figures = internal::KeyFigures(r->metrics);
+    out_ += "<td class=\"cell o-" + std::string(ToString(r->outcome)) + "\"><a href=\"#" + id +
+            "\" data-ev=\"" + id + "\"" +
+            (r->message.empty() ? "" : " title=\"" + Esc(r->message) + "\"") + ">" + CellWord(*r) +
+            (figures.empty() ? "" : "<small>" + Esc(figures) + "</small>") + "</a></td>";
+  }
+
+  void Timelines() {
+    if (std::all_of(charts_.begin(), charts_.end(), [](const auto& c) { return c.empty(); })) {
+      return;
+    }
+    out_ +=
+        "<section id=\"timelines\"><h2>Stream timelines</h2>\n<p class=\"hint\">What each "
+        "target received over time. A streaming server climbs steadily from the start; a "
+        "buffering one stays flat, then jumps at the end.</p>\n";
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      if (charts_[c].empty()) continue;
+      const auto& row = m_.cases[c];
+      out_ += "<figure class=\"chart\" id=\"" + ChartId(c) + "\"><figcaption><code>" + Esc(row.id) +
+              "</code>";
+      if (!row.title.empty()) out_ += " <span class=\"muted\">" + Esc(row.title) + "</span>";
+      out_ += "</figcaption>\n" + Chart(row.id, charts_[c]) + "</figure>\n";
+    }
+    out_ += "</section>\n";
+  }
+
+  // Per target, mib_per_s and rss_growth_mib side by side, for the cases
+  // that have either.
+  void Performance() {
+    constexpr const char* kKeys[] = {"mib_per_s", "rss_growth_mib"};
+    auto has_any = [&](std::size_t c) {
+      double v = 0;
+      for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+        const CaseResult* r = m_.Find(c, t);
+        for (const char* key : kKeys) {
+          if (r != nullptr && internal::NumberMetric(r->metrics, key, &v)) return true;
+        }
+      }
+      return false;
+    };
+    std::string rows;
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      if (!has_any(c)) continue;
+      rows += "<tr><td><code>" + Esc(m_.cases[c].id) + "</code></td>";
+      for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+        const CaseResult* r = m_.Find(c, t);
+        for (const char* key : kKeys) {
+          double v = 0;
+          const bool has = r != nullptr && internal::NumberMetric(r->metrics, key, &v);
+          rows +=
+              "<td class=\"num\">" + (has ? Esc(FormatNumber(v, 1)) : std::string("-")) + "</td>";
+        }
+      }
+      rows += "</tr>\n";
+    }
+    if (rows.empty()) return;
+    out_ +=
+        "<section id=\"performance\"><h2>Throughput and memory</h2>\n<table><thead><tr>"
+        "<th rowspan=\"2\">case</th>";
+    for (const auto& t : m_.targets) out_ += "<th colspan=\"2\">" + Esc(t) + "</th>";
+    out_ += "</tr><tr>";
+    for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+      out_ += "<th>MiB/s</th><th>RSS growth (MiB)</th>";
+    }
+    out_ += "</tr></thead><tbody>\n" + rows + "</tbody></table></section>\n";
+  }
+
+  // Every cell's evidence in matrix order, open so that it reads without
+  // JavaScript; the script folds it and shows one cell at a time instead.
+  void EvidenceList() {
+    out_ +=
+        "<section id=\"evidence\"><h2>Evidence</h2>\n<details id=\"evidence-all\" open>"
+        "<summary>Every cell's evidence (" +
+        std::to_string(report_.results.size()) + ")</summary>\n";
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      for (const auto& target : m_.targets) {
+        for (const auto& r : report_.results) {
+          if (r.case_id != m_.cases[c].id || r.target != target) continue;
+          EvidenceArticle(out_, r, IndexOf(&r), m_.cases[c], !charts_[c].empty(), c);
+        }
+      }
+    }
+    out_ += "</details></section>\n";
+  }
+
+  const RunReport& report_;
+  const internal::Matrix m_;
+  std::vector<std::vector<Series>> charts_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string ToHtml(const RunReport& report) { return Page(report).Render(); }
+
+}  // namespace streamcheck::reports

@@ -1,0 +1,362 @@
+#include "reports/render_common.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <unordered_map>
+
+namespace streamcheck::reports::internal {
+namespace {
+
+constexpr char32_t kReplacement = 0xFFFD;
+
+// Calls f(code_point, bytes) for each character of `text`; a byte that does
+// not start a valid UTF-8 sequence (overlong, surrogate, out of range,
+// truncated) is passed alone as U+FFFD.
+template <typename F>
+void ForEachCodePoint(std::string_view text, F&& f) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    char32_t cp = 0;
+    char32_t min = 0;
+    if (b0 < 0x80) {
+      len = 1, cp = b0;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2, cp = b0 & 0x1F, min = 0x80;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3, cp = b0 & 0x0F, min = 0x800;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4, cp = b0 & 0x07, min = 0x10000;
+    }
+    bool valid = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xC0) != 0x80) {
+        valid = false;
+      } else {
+        cp = (cp << 6) | (b & 0x3F);
+      }
+    }
+    if (valid && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) valid = false;
+    if (valid) {
+      f(cp, text.substr(i, len));
+      i += len;
+    } else {
+      f(kReplacement, std::string_view("\xEF\xBF\xBD"));
+      i += 1;
+    }
+  }
+}
+
+void AppendUtf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool IsControl(char32_t cp) { return cp < 0x20 || cp == 0x7F; }
+
+// U+2400..U+241F for C0 controls, U+2421 for DEL.
+char32_t ControlPicture(char32_t cp) { return cp == 0x7F ? 0x2421 : 0x2400 + cp; }
+
+bool IsXmlChar(char32_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+}  // namespace
+
+std::string SanitizeUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  ForEachCodePoint(text, [&](char32_t, std::string_view bytes) { out += bytes; });
+  return out;
+}
+
+std::string XmlEscape(std::string_view text, bool attribute) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  ForEachCodePoint(text, [&](char32_t cp, std::string_view bytes) {
+    if (!IsXmlChar(cp)) return;
+    switch (cp) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      // Always escaped, so "]]>" can never appear in character data.
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      // A literal CR would be normalised to LF by every XML parser.
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += bytes;
+    }
+  });
+  return out;
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  ForEachCodePoint(text, [&](char32_t cp, std::string_view bytes) {
+    switch (cp) {
+      case '&':
+        out += "&amp;";
+        return;
+      case '<':
+        out += "&lt;";
+        return;
+      case '>':
+        out += "&gt;";
+        return;
+      case '"':
+        out += "&quot;";
+        return;
+      case '\'':
+        out += "&#39;";
+        return;
+      case '\t':
+      case '\n':
+      case '\r':
+        out += bytes;
+        return;
+      default:
+        break;
+    }
+    if (IsControl(cp)) {
+      AppendUtf8(out, ControlPicture(cp));
+    } else {
+      out += bytes;
+    }
+  });
+  return out;
+}
+
+std::string MarkdownInline(std::string_view text, std::size_t max_bytes) {
+  // What can start inline markup on GitHub (including $ for math) or break a table.
+  constexpr std::string_view kPunctuation = "\\`*_[]<>|~&$";
+  std::string out;
+  std::size_t shown = 0;  // source bytes taken so far
+  bool cut = false;
+  bool pending_space = false;
+  ForEachCodePoint(text, [&](char32_t cp, std::string_view bytes) {
+    if (cut) return;
+    if (shown >= max_bytes) {
+      cut = true;
+      return;
+    }
+    shown += bytes.size();
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') {
+      pending_space = !out.empty();
+      return;
+    }
+    if (pending_space) out += ' ';
+    pending_space = false;
+    if (cp < 0x80 && kPunctuation.find(static_cast<char>(cp)) != std::string_view::npos) {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (IsControl(cp)) {
+      AppendUtf8(out, ControlPicture(cp));
+    } else {
+      out += bytes;
+    }
+  });
+  if (cut) out += "...";
+  return out;
+}
+
+std::string FormatNumber(double value, int max_decimals) {
+  if (!std::isfinite(value)) return "n/a";
+  char buf[64];
+  if (value == std::floor(value) && std::fabs(value) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", value);
+    return buf;
+  }
+  if (std::fabs(value) >= 1e15) {
+    std::snprintf(buf, sizeof buf, "%.6g", value);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.*f", max_decimals, value);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+  }
+  return s == "-0" ? "0" : s;
+}
+
+std::string FormatMetric(const nlohmann::json& value) {
+  if (value.is_number()) return FormatNumber(value.get<double>());
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string FormatBytes(double bytes) {
+  if (!std::isfinite(bytes)) return "n/a";
+  char buf[64];
+  if (std::fabs(bytes) >= 1024.0 * 1024.0) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  } else if (std::fabs(bytes) >= 1024.0) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f B", bytes);
+  }
+  return buf;
+}
+
+bool NumberMetric(const nlohmann::json& metrics, const char* key, double* out) {
+  if (!metrics.is_object()) return false;
+  const auto it = metrics.find(key);
+  if (it == metrics.end() || !it->is_number()) return false;
+  *out = it->get<double>();
+  return std::isfinite(*out);
+}
+
+std::string KeyFigures(const nlohmann::json& metrics) {
+  std::string out;
+  double v = 0;
+  if (NumberMetric(metrics, "mib_per_s", &v)) {
+    out += FormatNumber(v, std::fabs(v) >= 100 ? 0 : 1) + " MiB/s";
+  }
+  if (NumberMetric(metrics, "rss_growth_mib", &v)) {
+    if (!out.empty()) out += ", ";
+    out += (v >= 0 ? "+" : "") + FormatNumber(v, 1) + " MiB RSS";
+  }
+  return out;
+}
+
+std::string Seconds(double ms) {
+  if (!std::isfinite(ms) || ms < 0) ms = 0;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", ms / 1000.0);
+  return buf;
+}
+
+std::string_view Verdict(const RunReport& report) {
+  switch (ExitCodeFor(report)) {
+    case 0:
+      return "PASS";
+    case 1:
+      return "FAIL";
+    default:
+      return "ERROR";
+  }
+}
+
+OutcomeCounts CountOutcomes(const RunReport& report) {
+  OutcomeCounts c;
+  for (const auto& r : report.results) {
+    switch (r.outcome) {
+      case Outcome::kPass:
+        ++c.pass;
+        break;
+      case Outcome::kFail:
+        ++c.fail;
+        break;
+      case Outcome::kWarn:
+        ++c.warn;
+        break;
+      case Outcome::kSkip:
+        ++c.skip;
+        break;
+      case Outcome::kError:
+        ++c.error;
+        break;
+    }
+  }
+  return c;
+}
+
+std::string AreaOf(std::string_view case_id) {
+  return std::string(case_id.substr(0, case_id.find('.')));
+}
+
+const CaseResult* Matrix::Find(std::size_t case_index, std::size_t target_index) const {
+  const auto it = cells.find({case_index, target_index});
+  return it == cells.end() ? nullptr : it->second;
+}
+
+Matrix BuildMatrix(const RunReport& report) {
+  Matrix m;
+  std::unordered_map<std::string, std::size_t> target_index;
+  auto add_target = [&](const std::string& name) {
+    if (target_index.emplace(name, m.targets.size()).second) m.targets.push_back(name);
+  };
+  for (const auto& t : report.targets) add_target(t.name);
+  for (const auto& r : report.results) add_target(r.target);
+
+  // Cases: catalog order first, then the rest as results name them.
+  std::unordered_map<std::string, const CaseInfo*> catalog;
+  for (const auto& c : report.catalog) catalog.emplace(c.id, &c);
+  std::unordered_map<std::string, const CaseResult*> first_result;
+  for (const auto& r : report.results) first_result.emplace(r.case_id, &r);
+
+  std::vector<CaseRow> rows;
+  std::unordered_map<std::string, bool> placed;
+  auto add_case = [&](const std::string& id) {
+    const auto result = first_result.find(id);
+    if (result == first_result.end() || placed[id]) return;
+    placed[id] = true;
+    const auto info = catalog.find(id);
+    CaseRow row;
+    row.id = id;
+    row.level = result->second->level;
+    if (info != catalog.end()) {
+      row.area = info->second->area;
+      row.title = info->second->title;
+    }
+    if (row.area.empty()) row.area = result->second->area;
+    if (row.area.empty()) row.area = AreaOf(id);
+    rows.push_back(std::move(row));
+  };
+  for (const auto& c : report.catalog) add_case(c.id);
+  for (const auto& r : report.results) add_case(r.case_id);
+
+  // Group by area, areas in order of first appearance, stable within an area.
+  std::vector<std::string> areas;
+  for (const auto& row : rows) {
+    if (std::find(areas.begin(), areas.end(), row.area) == areas.end()) areas.push_back(row.area);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [&](const CaseRow& a, const CaseRow& b) {
+    return std::find(areas.begin(), areas.end(), a.area) <
+           std::find(areas.begin(), areas.end(), b.area);
+  });
+  m.cases = std::move(rows);
+
+  std::unordered_map<std::string, std::size_t> case_index;
+  for (std::size_t i = 0; i < m.cases.size(); ++i) case_index.emplace(m.cases[i].id, i);
+  for (const auto& r : report.results) {
+    m.cells.emplace(std::make_pair(case_index.at(r.case_id), target_index.at(r.target)), &r);
+  }
+  return m;
+}
+
+}  // namespace streamcheck::reports::internal

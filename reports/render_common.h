@@ -1,0 +1,90 @@
+// Internal to the report writers: text sanitising and escaping, number
+// formatting, and the cases x targets layout every matrix format shares.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "reports/results.h"
+
+namespace streamcheck::reports::internal {
+
+// `text` as valid UTF-8: each byte that is not part of a valid sequence
+// becomes U+FFFD.
+std::string SanitizeUtf8(std::string_view text);
+
+// Escaped for XML 1.0 character data (attribute = false) or a double-quoted
+// attribute value (attribute = true; tab, LF and CR become references so they
+// survive attribute normalisation). Characters XML 1.0 does not allow are dropped.
+std::string XmlEscape(std::string_view text, bool attribute);
+
+// Escaped for HTML text and double- or single-quoted attributes. Control
+// characters other than tab, LF and CR are shown as their Unicode control
+// pictures (U+2400 block), so stream bytes stay visible.
+std::string HtmlEscape(std::string_view text);
+
+// `text` on one line for Markdown: whitespace runs collapsed to one space,
+// control characters shown as control pictures, cut after about `max_bytes`
+// (at a character boundary, marked with "..."), Markdown and HTML
+// punctuation backslash-escaped so it renders literally, also inside tables.
+std::string MarkdownInline(std::string_view text, std::size_t max_bytes = 500);
+
+// A number for people: integers without decimals, others with up to
+// `max_decimals` (trailing zeros dropped); non-finite values as "n/a".
+std::string FormatNumber(double value, int max_decimals = 3);
+
+// A metric value: numbers through FormatNumber, strings as they are,
+// anything else as compact JSON.
+std::string FormatMetric(const nlohmann::json& value);
+
+// Bytes as "1.5 MiB", "12.0 KiB", "512 B".
+std::string FormatBytes(double bytes);
+
+// The figures worth showing in a matrix cell: "1480 MiB/s", "+2.1 MiB RSS"
+// from the metrics mib_per_s and rss_growth_mib, joined by ", "; "" if none.
+std::string KeyFigures(const nlohmann::json& metrics);
+
+// metrics[key] as a number, if it is one.
+bool NumberMetric(const nlohmann::json& metrics, const char* key, double* out);
+
+// Seconds with three decimals, for JUnit ("0.212"); negative or non-finite
+// milliseconds count as 0.
+std::string Seconds(double ms);
+
+// "PASS", "FAIL" or "ERROR", from ExitCodeFor.
+std::string_view Verdict(const RunReport& report);
+
+struct OutcomeCounts {
+  int pass = 0, fail = 0, warn = 0, skip = 0, error = 0;
+  int total() const { return pass + fail + warn + skip + error; }
+};
+OutcomeCounts CountOutcomes(const RunReport& report);
+
+// One matrix row.
+struct CaseRow {
+  std::string id;
+  std::string area;
+  Level level = Level::kMust;
+  std::string title;  // from the catalog; "" when the case is not in it
+};
+
+// The cases x targets layout (see writers.h for the ordering rules).
+struct Matrix {
+  std::vector<std::string> targets;
+  std::vector<CaseRow> cases;  // grouped by area
+  // (case index, target index) -> the first result for that pair.
+  std::map<std::pair<std::size_t, std::size_t>, const CaseResult*> cells;
+
+  const CaseResult* Find(std::size_t case_index, std::size_t target_index) const;
+};
+Matrix BuildMatrix(const RunReport& report);
+
+// The area of a case ID: the text before its first '.'.
+std::string AreaOf(std::string_view case_id);
+
+}  // namespace streamcheck::reports::internal

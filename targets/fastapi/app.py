@@ -1,0 +1,341 @@
+#!/usr/bin/python3
+"""Comparison server: the FastAPI streaming port of DRUM the migration aims at.
+
+Same routes as targets/flask (DESIGN.md, "The comparison servers in
+targets/"), done the streaming way:
+
+- chat: StreamingResponse relaying the backend's events from an
+  httpx.AsyncClient stream as ``data: <compact json>\\n\\n``, then
+  ``data: [DONE]\\n\\n``; ``Cache-Control: no-cache`` and
+  ``X-Accel-Buffering: no``; a backend failure mid-stream sends an in-band
+  ``data: {"error": ...}`` event and ends without [DONE].
+- /directAccess and /nim: a streaming reverse proxy. Request and response
+  bodies pass through in pieces, hop-by-hop headers are dropped both ways,
+  memory stays flat whatever the body size, and the upstream transfer is
+  closed when the client goes away.
+- errors: 400 for a bad chat body, 502 for an unreachable backend, 504 for one
+  that sends no headers within BACKEND_READ_TIMEOUT_S.
+
+Served by uvicorn. Backend from OPENAI_HOST / OPENAI_PORT. Uses Debian's
+python3-fastapi, python3-uvicorn and python3-httpx only.
+"""
+import argparse
+import codecs
+import json
+import logging
+import os
+import re
+import uuid
+
+import anyio
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
+
+OPENAI_HOST = os.environ.get("OPENAI_HOST", "127.0.0.1")
+OPENAI_PORT = int(os.environ.get("OPENAI_PORT", "8000"))
+CONNECT_TIMEOUT_S = float(os.environ.get("BACKEND_CONNECT_TIMEOUT_S", "5"))
+# Between two reads, not for the whole body: a backend may pause mid-body.
+READ_TIMEOUT_S = float(os.environ.get("BACKEND_READ_TIMEOUT_S", "30"))
+
+BACKEND_URL = httpx.URL(f"http://{OPENAI_HOST}:{OPENAI_PORT}/")
+
+# RFC 9110 7.6.1, plus the common non-standard Proxy-Connection.
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-connection", "te", "trailer",
+    "transfer-encoding", "upgrade", "proxy-authorization",
+    "proxy-authenticate",
+})
+# Not forwarded upstream: httpx sets Host from the URL and sends the body at
+# once, so it cannot honour an Expect: 100-continue.
+REQUEST_DROP = frozenset({"host", "expect"})
+# Not passed back: uvicorn sets its own Date and Server (as nginx hides the
+# upstream's).
+RESPONSE_DROP = frozenset({"date", "server"})
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+logger = logging.getLogger("targets.fastapi")
+
+app = FastAPI(title="streamcheck FastAPI comparison server",
+              docs_url=None, redoc_url=None, openapi_url=None)
+client: httpx.AsyncClient
+
+
+class SseDecoder:
+    """Incremental event-stream decoder (WHATWG rules) yielding data payloads.
+
+    Handles LF, CRLF and lone CR line ends (also split across reads), a
+    leading BOM, comments and multi-line data.
+    """
+
+    _LINE_END = re.compile(r"\r\n|\r|\n")
+
+    def __init__(self):
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._pending = ""
+        self._data = []
+        self._at_start = True
+        self._skip_lf = False  # the last read ended on CR: a next LF is its pair
+
+    def feed(self, chunk):
+        """Returns the data of every event completed by ``chunk``."""
+        text = self._decoder.decode(chunk)
+        if not text:
+            return []
+        if self._at_start:
+            self._at_start = False
+            text = text.removeprefix("\ufeff")
+        if self._skip_lf and text.startswith("\n"):
+            text = text[1:]
+        buf = self._pending + text
+        self._skip_lf = buf.endswith("\r")
+        events = []
+        pos = 0
+        for match in self._LINE_END.finditer(buf):
+            event = self._line(buf[pos:match.start()])
+            pos = match.end()
+            if event is not None:
+                events.append(event)
+        self._pending = buf[pos:]
+        return events
+
+    def _line(self, line):
+        if not line:
+            if not self._data:
+                return None
+            event, self._data = "\n".join(self._data), []
+            return event
+        if line.startswith(":"):
+            return None
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        return None
+
+
+@app.on_event("startup")
+async def open_client():
+    global client
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S,
+                              write=READ_TIMEOUT_S, pool=CONNECT_TIMEOUT_S),
+        limits=httpx.Limits(max_connections=1024,
+                            max_keepalive_connections=64),
+    )
+    # httpx adds User-Agent, Accept and Accept-Encoding to every request. A
+    # proxy must not: an Accept-Encoding the client never sent would bring
+    # back a compressed body it cannot read.
+    for name in ("user-agent", "accept", "accept-encoding"):
+        del client.headers[name]
+
+
+@app.on_event("shutdown")
+async def close_client():
+    await client.aclose()
+
+
+def _error(status, message):
+    return JSONResponse({"message": message}, status_code=status)
+
+
+def _backend_error(error):
+    """Maps an httpx failure before the response started to 502/503/504."""
+    detail = f"{type(error).__name__}: {error}"
+    if isinstance(error, httpx.PoolTimeout):
+        return _error(503, f"too many backend connections: {detail}")
+    if isinstance(error, httpx.ConnectTimeout) or not isinstance(
+            error, httpx.TimeoutException):
+        return _error(502, f"backend unreachable: {detail}")
+    return _error(504, f"backend timed out: {detail}")
+
+
+async def _close(resp):
+    # Shielded: this also runs while the request is being cancelled, and the
+    # close must still reach the socket so the backend sees the transfer end.
+    with anyio.CancelScope(shield=True):
+        await resp.aclose()
+
+
+def _compact(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error_event(message):
+    return "data: " + _compact(
+        {"error": {"message": message, "type": "backend_error"}}) + "\n\n"
+
+
+@app.get("/")
+@app.get("/ping")
+async def ping():
+    return {"message": "OK"}
+
+
+@app.post("/chat/completions")
+@app.post("/v1/chat/completions")
+async def chat(request: Request):
+    try:
+        params = json.loads(await request.body())
+    except ValueError as e:
+        return _error(400, f"malformed JSON body: {e}")
+    if not isinstance(params, dict) or "messages" not in params:
+        return _error(400, "the body must be a JSON object with 'messages'")
+    headers = {"X-Request-ID": request.headers.get("x-request-id")
+               or str(uuid.uuid4())}
+
+    upstream = client.build_request(
+        "POST", BACKEND_URL.join("v1/chat/completions"), json=params)
+    try:
+        resp = await client.send(upstream, stream=True)
+    except httpx.TransportError as e:
+        return _backend_error(e)
+
+    if resp.status_code != 200 or not params.get("stream"):
+        # Small JSON bodies: read whole, pass on with the backend's status.
+        try:
+            body = await resp.aread()
+        except httpx.TransportError as e:
+            return _backend_error(e)
+        finally:
+            await _close(resp)
+        return Response(body, status_code=resp.status_code, headers=headers,
+                        media_type=resp.headers.get("content-type",
+                                                    "application/json"))
+
+    return StreamingResponse(
+        _relay_events(resp), media_type="text/event-stream",
+        headers={**SSE_HEADERS, **headers},
+        # Runs also when the client went away mid-stream, when the generator
+        # is left suspended and its own finally would wait for the GC.
+        background=BackgroundTask(_close, resp))
+
+
+async def _relay_events(resp):
+    try:
+        try:
+            decoder = SseDecoder()
+            async for piece in resp.aiter_bytes():
+                for data in decoder.feed(piece):
+                    if data == "[DONE]":
+                        yield "data: [DONE]\n\n"
+                        return
+                    try:
+                        chunk = json.loads(data)
+                    except ValueError:
+                        yield _error_event(f"backend sent a non-JSON event: "
+                                           f"{data[:200]}")
+                        return
+                    # The backend's own error event is passed on as it is,
+                    # and ends the stream without [DONE] as ours does.
+                    yield "data: " + _compact(chunk) + "\n\n"
+                    if isinstance(chunk, dict) and chunk.get("error"):
+                        return
+            message = "backend stream ended without [DONE]"
+        except httpx.HTTPError as e:
+            message = f"backend stream failed: {type(e).__name__}: {e}"
+        logger.warning("chat stream: %s", message)
+        yield _error_event(message)
+    finally:
+        await _close(resp)
+
+
+def _upstream_url(request, path):
+    """The backend URL for a /directAccess or /nim request.
+
+    Uses the raw request path so that percent-escapes reach the backend as the
+    client sent them, and the raw query string so that repeated keys and
+    their order survive. A trailing slash is dropped, as DRUM does. The host
+    is always the configured backend: dot segments and `//` stay paths on it.
+    """
+    raw = request.scope.get("raw_path") or b""
+    for prefix in (b"/directAccess/", b"/nim/"):
+        if raw.startswith(prefix):
+            tail = raw[len(prefix):]
+            break
+    else:
+        tail = httpx.URL(path=path).raw_path.lstrip(b"/")
+    target = b"/" + tail.rstrip(b"/")
+    query = request.scope.get("query_string", b"")
+    if query:
+        target += b"?" + query
+    return BACKEND_URL.copy_with(raw_path=target)
+
+
+def _end_to_end(pairs, drop):
+    """The (name, value) pairs, repeats kept, less hop-by-hop headers, those
+    named by Connection and those in ``drop``."""
+    named = {token.strip().lower()
+             for name, value in pairs if name.lower() == "connection"
+             for token in value.split(",")}
+    return [(name, value) for name, value in pairs
+            if name.lower() not in HOP_BY_HOP
+            and name.lower() not in named
+            and name.lower() not in drop]
+
+
+async def _relay_body(resp):
+    try:
+        async for piece in resp.aiter_raw():
+            yield piece
+    except httpx.HTTPError as e:
+        # Re-raised so that uvicorn drops the connection: the client must see
+        # an incomplete body (no last chunk, or short of Content-Length),
+        # never a clean shorter one.
+        logger.warning("direct access: upstream body failed: %s: %s",
+                       type(e).__name__, e)
+        raise
+    finally:
+        await _close(resp)
+
+
+PROXY_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+@app.api_route("/directAccess/{path:path}", methods=PROXY_METHODS)
+@app.api_route("/nim/{path:path}", methods=PROXY_METHODS)
+async def direct_access(request: Request, path: str):
+    # Content-Length is end-to-end: kept, the body is streamed with exactly
+    # that length (httpx then adds no Transfer-Encoding). Without it, a body
+    # the client sent chunked goes on chunked; no body goes on as none.
+    has_body = ("content-length" in request.headers
+                or "transfer-encoding" in request.headers)
+    upstream = client.build_request(
+        request.method, _upstream_url(request, path),
+        headers=_end_to_end(request.headers.items(), REQUEST_DROP),
+        content=request.stream() if has_body else None)
+    try:
+        resp = await client.send(upstream, stream=True)
+    except httpx.TransportError as e:
+        return _backend_error(e)
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody left to read it
+
+    response = StreamingResponse(_relay_body(resp),
+                                 status_code=resp.status_code,
+                                 background=BackgroundTask(_close, resp))
+    # Raw bytes pass through undecoded, so an upstream Content-Length and
+    # Content-Encoding stay true. Transfer-Encoding is hop-by-hop: uvicorn
+    # chunks the body itself when there is no Content-Length.
+    response.raw_headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in _end_to_end(resp.headers.multi_items(),
+                                       RESPONSE_DROP)]
+    return response
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
