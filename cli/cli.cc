@@ -84,6 +84,42 @@ std::string DefaultBackend() {
   return port && *port ? h + ":" + port : h;
 }
 
+// Writes every report the flags ask for; false (after saying why) when one fails.
+struct ReportPaths {
+  std::string json_path, junit_path, markdown_path, html_path, report_dir;
+};
+
+bool WriteReports(const ReportPaths& args, const std::string& command,
+                  const reports::RunReport& report, std::ostream& out, std::ostream& err) {
+  using Writer = std::string (*)(const reports::RunReport&);
+  std::vector<std::pair<std::string, Writer>> files;
+  auto json = [](const reports::RunReport& r) { return reports::ToJsonString(r); };
+  auto add = [&](const std::string& path, Writer writer) {
+    if (!path.empty()) files.emplace_back(path, writer);
+  };
+  add(args.json_path, json);
+  add(args.junit_path, reports::ToJunitXml);
+  add(args.markdown_path, reports::ToMarkdown);
+  add(args.html_path, reports::ToHtml);
+  if (!args.report_dir.empty()) {
+    fs::path dir = args.report_dir;
+    add((dir / "results.json").string(), json);
+    add((dir / "junit.xml").string(), reports::ToJunitXml);
+    add((dir / "summary.md").string(), reports::ToMarkdown);
+    add((dir / "report.html").string(), reports::ToHtml);
+  }
+  bool ok = true;
+  for (const auto& [path, writer] : files) {
+    if (auto s = reports::WriteFile(path, writer(report)); !s) {
+      err << "streamcheck " << command << ": " << s.message() << "\n";
+      ok = false;
+    } else {
+      out << "wrote " << path << "\n";
+    }
+  }
+  return ok;
+}
+
 int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   harness::InstallInterruptCleanup();
   fs::path root = Root();
@@ -139,22 +175,34 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   auto report = suites::RunCatalog(options);
   if (several) PrintMatrix(out, report);
   PrintSummary(out, report);
-  if (!args.json_path.empty()) {
-    if (auto s = reports::WriteFile(args.json_path, reports::ToJsonString(report)); !s) {
-      err << "streamcheck run: " << s.message() << "\n";
-      return kExitHarness;
-    }
-    out << "results written to " << args.json_path << "\n";
-  }
+  ReportPaths paths{args.json_path, args.junit_path, args.markdown_path, args.html_path,
+                    args.report_dir};
+  if (!WriteReports(paths, "run", report, out, err)) return kExitHarness;
   return reports::ExitCodeFor(report);
+}
+
+int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  auto report = reports::LoadJsonReport(args.results);
+  if (!report) {
+    err << "streamcheck report: " << report.error() << "\n";
+    return kExitUsage;
+  }
+  ReportPaths paths{"", args.junit_path, args.markdown_path, args.html_path, args.report_dir};
+  if (paths.junit_path.empty() && paths.markdown_path.empty() && paths.html_path.empty() &&
+      paths.report_dir.empty()) {
+    err << "streamcheck report: name an output: --junit, --md, --html or --report-dir\n";
+    return kExitUsage;
+  }
+  if (!WriteReports(paths, "report", *report, out, err)) return kExitHarness;
+  return reports::ExitCodeFor(*report);
 }
 
 int CommandList(std::ostream& out) {
   std::string area;
   for (const auto& c : suites::Catalog()) {
     if (c.info.area != area) {
+      out << (area.empty() ? "" : "\n") << c.info.area << "\n";
       area = c.info.area;
-      out << (area == "chat" ? "" : "\n") << area << "\n";
     }
     std::string id = c.info.id;
     id.resize(std::max<std::size_t>(id.size(), 32), ' ');
@@ -336,6 +384,11 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--size-mb", inv.run.size_mb, "Body size for the large direct cases, in MiB")
       ->check(CLI::Range(1.0, 4096.0));
   run->add_option("--json", inv.run.json_path, "Write the results as JSON to this file");
+  run->add_option("--junit", inv.run.junit_path, "Write JUnit XML (one testsuite per target)");
+  run->add_option("--md", inv.run.markdown_path, "Write a Markdown summary (for a CI step summary)");
+  run->add_option("--html", inv.run.html_path, "Write a self-contained HTML comparison report");
+  run->add_option("--report-dir", inv.run.report_dir,
+                  "Write all four: results.json, junit.xml, summary.md, report.html");
   run->add_option("--log-dir", inv.run.log_dir,
                   "Folder for the targets' logs (default: a new folder in /tmp)");
 
@@ -391,6 +444,16 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
 
+  auto* report = app.add_subcommand("report", "Render a saved run (results JSON from run --json) "
+                                              "as JUnit XML, Markdown or HTML");
+  report->add_option("results", inv.report.results, "results JSON file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  report->add_option("--junit", inv.report.junit_path, "Write JUnit XML");
+  report->add_option("--md", inv.report.markdown_path, "Write a Markdown summary");
+  report->add_option("--html", inv.report.html_path, "Write the HTML comparison report");
+  report->add_option("--report-dir", inv.report.report_dir, "Write all of them");
+
   Parsed parsed;
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
   try {
@@ -431,6 +494,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (inv.command == "mock") return CommandMock(inv.mock, out, err);
     if (inv.command == "probe") return CommandProbe(inv.probe, out, err);
     if (inv.command == "bench") return CommandBench(inv.bench, out, err);
+    if (inv.command == "report") return CommandReport(inv.report, out, err);
   } catch (const std::exception& e) {
     err << "streamcheck " << inv.command << ": internal error: " << e.what()
         << "\nPlease report this with the command line you used.\n";

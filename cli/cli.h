@@ -14,6 +14,10 @@ struct RunArgs {
   std::string cases;                 // globs over case IDs
   double size_mb = 100;
   std::string json_path;
+  std::string junit_path;
+  std::string markdown_path;
+  std::string html_path;
+  std::string report_dir;  // all four: results.json, junit.xml, summary.md, report.html
   std::string log_dir;  // default: a fresh folder under /tmp
 };
 
@@ -44,18 +48,27 @@ struct ProbeArgs {
   double timeout_s = 60;
 };
 
+struct ReportArgs {
+  std::string results;  // a results JSON written by `run --json`
+  std::string junit_path;
+  std::string markdown_path;
+  std::string html_path;
+  std::string report_dir;
+};
+
 struct BenchArgs {
   double size_mb = 256;
   int rounds = 5;
 };
 
 struct Invocation {
-  std::string command;  // "run", "list", "serve", "mock", "probe", "bench"
+  std::string command;  // "run", "list", "serve", "mock", "probe", "bench", "report"
   RunArgs run;
   ServeArgs serve;
   MockArgs mock;
   ProbeArgs probe;
   BenchArgs bench;
+  ReportArgs report;
 };
 
 // Either an invocation to carry out, or an exit code with what to print (help,

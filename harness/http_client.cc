@@ -86,6 +86,10 @@ class Transfer {
     CURL* e = easy_.get();
     curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+    if (!request_.request_target.empty()) {
+      curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, request_.request_target.c_str());
+    }
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);

@@ -32,6 +32,9 @@ struct ArrivalPoint {
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
+  // Sent as the request target instead of the URL's path, byte for byte (no
+  // "../" squashing): for path-confinement probes and absolute-form targets.
+  std::string request_target;
   Headers headers;
   std::string body;
 

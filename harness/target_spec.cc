@@ -12,8 +12,9 @@ using nlohmann::json;
 
 const std::set<std::string> kPlaceholderNames = {
     "port", "host", "backend_url", "backend_host", "backend_port", "root", "bin"};
-const std::set<std::string> kKeys = {"name",       "command",         "env",      "url",
-                                     "ready_path", "ready_timeout_s", "features", "description"};
+const std::set<std::string> kKeys = {
+    "name",     "command",           "env",        "url", "ready_path", "ready_timeout_s",
+    "features", "backend_timeout_s", "description"};
 
 std::string Allowed(const std::set<std::string>& names) {
   std::string out;
@@ -124,6 +125,14 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     }
     spec.ready_timeout_s = static_cast<int>(j["ready_timeout_s"].get<double>());
   }
+  if (j.contains("backend_timeout_s")) {
+    const auto& t = j["backend_timeout_s"];
+    if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > 300) {
+      return fail("\"backend_timeout_s\" must be a number of seconds from 0 to 300 (how long the "
+                  "server waits for backend headers)");
+    }
+    spec.backend_timeout_s = t.get<double>();
+  }
   if (j.contains("features")) {
     if (!j["features"].is_array()) return fail("\"features\" must be an array");
     spec.features.clear();
@@ -182,7 +191,9 @@ Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values
 TargetSpec BuiltinCppSpec() {
   TargetSpec spec;
   spec.name = "cpp";
-  spec.command = {"{bin}/streamcheck", "serve", "--port", "{port}", "--backend", "{backend_url}"};
+  spec.command = {"{bin}/streamcheck", "serve", "--port", "{port}", "--backend", "{backend_url}",
+                  "--backend-headers-timeout-ms", "3000"};
+  spec.backend_timeout_s = 3;
   spec.ready_path = "/ping";
   spec.ready_timeout_s = 30;
   spec.origin = "built-in";

@@ -21,6 +21,9 @@ struct TargetSpec {
   std::string url;  // an already running server (no command)
   std::string ready_path = "/ping";
   int ready_timeout_s = 30;
+  // How long the server waits for backend response headers before its 504;
+  // direct.backend-timeout waits that long plus a margin.
+  double backend_timeout_s = 10;
   std::vector<std::string> features = {"chat", "direct_access"};
   std::string origin;  // the file it came from, or "built-in"
 

@@ -151,6 +151,8 @@ json ToJson(const MockStats& s) {
             {"transfers_cancelled", s.transfers_cancelled},
             {"gate_reached", s.gate_reached},
             {"gate_opened_by", s.gate_opened_by},
+            {"last_stream_sha256", s.last_stream_sha256},
+            {"last_stream_bytes", s.last_stream_bytes},
             {"last_request", s.last_request}};
   if (s.last_cancellation) {
     j["last_cancellation"] = {{"path", s.last_cancellation->path},
@@ -166,16 +168,14 @@ class MockBackend::Impl {
 
   Status Bind(const std::string& host, int port) {
     host_ = host;
-    server_.new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
-    server_.set_write_timeout(30, 0);
-    server_.set_read_timeout(30, 0);
-    Routes();
-    port_ = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
+    server_ = NewServer();
+    port_ = port == 0 ? server_->bind_to_any_port(host)
+                      : (server_->bind_to_port(host, port) ? port : -1);
     if (port_ <= 0) {
       return Status::Failure("mock backend: cannot listen on " + host + ":" + std::to_string(port) +
                              " (port in use? choose another, or 0 for any free port)");
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
     return Status::Ok();
   }
 
@@ -186,8 +186,28 @@ class MockBackend::Impl {
       stopping_ = true;
     }
     cv_.notify_all();
-    server_.stop();
+    server_->stop();
     if (thread_.joinable()) thread_.join();
+  }
+
+  // Closes the listening socket: connections are refused until Resume().
+  void Suspend() {
+    Stop();
+  }
+
+  // Listens again on the same port.
+  Status Resume() {
+    if (thread_.joinable()) return Status::Ok();
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = false;
+    }
+    server_ = NewServer();
+    if (!server_->bind_to_port(host_, port_)) {
+      return Status::Failure("mock backend: cannot listen again on port " + std::to_string(port_));
+    }
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    return Status::Ok();
   }
 
   int port() const { return port_; }
@@ -275,6 +295,7 @@ class MockBackend::Impl {
   // Bookkeeping of one streamed response, shared by its provider and releaser.
   struct Transfer {
     std::string path;
+    std::unique_ptr<Sha256> sha;  // only for chat streams: their exact bytes
     Clock::time_point start = Clock::now();
     std::uint64_t sent = 0;
     bool deliberate_cut = false;
@@ -296,6 +317,7 @@ class MockBackend::Impl {
       return false;
     }
     t.sent += n;
+    if (t.sha) t.sha->Update(data, n);
     std::lock_guard lock(mutex_);
     stats_.body_bytes_sent += n;
     return true;
@@ -316,18 +338,31 @@ class MockBackend::Impl {
     if (success) {
       std::lock_guard lock(mutex_);
       stats_.transfers_completed++;
+      if (t.sha) {
+        stats_.last_stream_sha256 = t.sha->HexDigest();
+        stats_.last_stream_bytes = t.sent;
+      }
     } else {
       RecordCancel(t);
     }
   }
 
-  void Routes() {
-    server_.Get("/v1/health/ready", [this](const httplib::Request& req, httplib::Response& res) {
+  std::unique_ptr<httplib::Server> NewServer() {
+    auto server = std::make_unique<httplib::Server>();
+    server->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
+    server->set_write_timeout(30, 0);
+    server->set_read_timeout(30, 0);
+    Routes(*server);
+    return server;
+  }
+
+  void Routes(httplib::Server& server) {
+    server.Get("/v1/health/ready", [this](const httplib::Request& req, httplib::Response& res) {
       Count(req);
       res.set_content(R"({"object":"health.response","message":"Service is ready."})",
                       "application/json");
     });
-    server_.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+    server.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
       Count(req);
       res.set_content(
           json{{"object", "list"},
@@ -335,22 +370,32 @@ class MockBackend::Impl {
               .dump(),
           "application/json");
     });
-    server_.Post("/v1/chat/completions",
+    server.Post("/v1/chat/completions",
                  [this](const httplib::Request& req, httplib::Response& res) { Chat(req, res); });
-    server_.Get("/large-file", [this](const httplib::Request& req, httplib::Response& res) {
+    server.Get("/large-file", [this](const httplib::Request& req, httplib::Response& res) {
       LargeFile(req, res);
     });
+    // Bodies are hashed as they arrive, never held: a 100 MiB upload costs nothing.
+    auto echo_reader = [this](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& content_reader) {
+      Sha256 sha;
+      std::uint64_t length = 0;
+      content_reader([&](const char* data, std::size_t n) {
+        sha.Update(data, n);
+        length += n;
+        return true;
+      });
+      Echo(req, res, length, sha.HexDigest());
+    };
     auto echo = [this](const httplib::Request& req, httplib::Response& res) {
-      Count(req);
-      Pause(config().headers_delay_ms);
-      res.set_content(RequestSummary(req).dump(), "application/json");
+      Echo(req, res, req.body.size(), Sha256::Of(req.body));
     };
     for (const char* pattern : {"/echo", R"(/echo/.*)"}) {
-      server_.Get(pattern, echo);
-      server_.Post(pattern, echo);
-      server_.Put(pattern, echo);
-      server_.Delete(pattern, echo);
-      server_.Patch(pattern, echo);
+      server.Get(pattern, echo);
+      server.Post(pattern, echo_reader);
+      server.Put(pattern, echo_reader);
+      server.Delete(pattern, echo_reader);
+      server.Patch(pattern, echo_reader);
     }
     auto status = [this](const httplib::Request& req, httplib::Response& res) {
       Count(req);
@@ -358,31 +403,45 @@ class MockBackend::Impl {
       if (code < 200 || code > 599) code = 400;
       JsonError(res, code, "mock status " + std::to_string(code));
     };
-    server_.Get(R"(/status/(\d{3}))", status);
-    server_.Post(R"(/status/(\d{3}))", status);
-    server_.Put(R"(/status/(\d{3}))", status);
+    server.Get(R"(/status/(\d{3}))", status);
+    server.Post(R"(/status/(\d{3}))", status);
+    server.Put(R"(/status/(\d{3}))", status);
 
-    server_.Put("/_mock/config", [this](const httplib::Request& req, httplib::Response& res) {
+    server.Put("/_mock/config", [this](const httplib::Request& req, httplib::Response& res) {
       auto body = json::parse(req.body, nullptr, false);
       auto config = ConfigFromJson(body);
       if (!config) return JsonError(res, 400, config.error());
       SetConfig(*config);
       res.set_content(ToJson(*config).dump(), "application/json");
     });
-    server_.Get("/_mock/config", [this](const httplib::Request&, httplib::Response& res) {
+    server.Get("/_mock/config", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(ToJson(config()).dump(), "application/json");
     });
-    server_.Get("/_mock/stats", [this](const httplib::Request&, httplib::Response& res) {
+    server.Get("/_mock/stats", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(ToJson(stats()).dump(), "application/json");
     });
-    server_.Post("/_mock/stats/reset", [this](const httplib::Request&, httplib::Response& res) {
+    server.Post("/_mock/stats/reset", [this](const httplib::Request&, httplib::Response& res) {
       ResetStats();
       res.set_content("{}", "application/json");
     });
-    server_.Post("/_mock/gate/open", [this](const httplib::Request&, httplib::Response& res) {
+    server.Post("/_mock/gate/open", [this](const httplib::Request&, httplib::Response& res) {
       OpenGate("harness");
       res.set_content("{}", "application/json");
     });
+  }
+
+  void Echo(const httplib::Request& req, httplib::Response& res, std::uint64_t body_length,
+            const std::string& body_sha256) {
+    json summary = RequestSummary(req);
+    summary["body_length"] = body_length;
+    summary["body_sha256"] = body_sha256;
+    {
+      std::lock_guard lock(mutex_);
+      stats_.requests++;
+      stats_.last_request = summary;
+    }
+    Pause(config().headers_delay_ms);
+    res.set_content(summary.dump(), "application/json");
   }
 
   void Chat(const httplib::Request& req, httplib::Response& res) {
@@ -459,6 +518,7 @@ class MockBackend::Impl {
     if (c.sse_variant == SseVariant::kBom) frames->front().text.insert(0, "\xEF\xBB\xBF");
 
     auto transfer = BeginTransfer(req.path);
+    transfer->sha = std::make_unique<Sha256>();
     auto next = std::make_shared<std::size_t>(0);
     res.set_header("Cache-Control", "no-cache");
     res.set_chunked_content_provider(
@@ -568,7 +628,7 @@ class MockBackend::Impl {
     }
   }
 
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::string host_;
   int port_ = -1;
@@ -616,5 +676,7 @@ bool MockBackend::WaitCancelled(std::chrono::milliseconds timeout) {
 MockStats MockBackend::stats() const { return impl_->stats(); }
 void MockBackend::ResetStats() { impl_->ResetStats(); }
 void MockBackend::Stop() { impl_->Stop(); }
+void MockBackend::Suspend() { impl_->Suspend(); }
+Status MockBackend::Resume() { return impl_->Resume(); }
 
 }  // namespace streamcheck::mocks

@@ -7,6 +7,7 @@
 //   POST /v1/chat/completions          stream and non-stream, tokens from the seed
 //   GET  /large-file[?size_mb=N]       size_mb MiB of deterministic bytes
 //   ANY  /echo[/...]                   JSON: method, path, query, headers, body length + SHA-256
+//                                      (bodies hashed as they arrive, never held)
 //   ANY  /status/<code>                that status with a JSON body
 //   PUT  /_mock/config                 replace the configuration (JSON, keys of MockConfig)
 //   GET  /_mock/config, GET /_mock/stats, POST /_mock/stats/reset, POST /_mock/gate/open
@@ -85,6 +86,8 @@ struct MockStats {
   std::optional<Cancellation> last_cancellation;
   bool gate_reached = false;
   std::string gate_opened_by;  // "", "harness" or "timeout"
+  std::string last_stream_sha256;  // of the last chat stream sent whole
+  std::uint64_t last_stream_bytes = 0;
   nlohmann::json last_request = nlohmann::json::object();  // method, path, query, headers, body_length
 };
 nlohmann::json ToJson(const MockStats& stats);
@@ -122,6 +125,10 @@ class MockBackend {
 
   // Stops serving: releases the gate, ends streams, joins the threads.
   void Stop();
+  // Stops listening (connections are refused: an unreachable backend) until
+  // Resume(), which listens again on the same port.
+  void Suspend();
+  Status Resume();
 
   class Impl;
 

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstring>
 #include <mutex>
 
 namespace streamcheck::server {
@@ -57,7 +58,15 @@ BackendStream::BackendStream(BackendRequest request)
   curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &BackendStream::OnBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
-  if (request_.method == "GET") {
+  if (request_.streamed_upload) {
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request_.method.c_str());
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &BackendStream::OnUploadRead);
+    curl_easy_setopt(e, CURLOPT_READDATA, this);
+    if (request_.upload_size) {
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(*request_.upload_size));
+    }
+  } else if (request_.method == "GET") {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
   } else if (request_.method == "HEAD") {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -107,6 +116,57 @@ std::size_t BackendStream::OnBody(char* data, std::size_t size, std::size_t n, v
   }
   s->delivered_ += size * n;
   return size * n;
+}
+
+std::size_t BackendStream::OnUploadRead(char* out, std::size_t size, std::size_t n, void* self) {
+  auto* s = static_cast<BackendStream*>(self);
+  if (s->upload_left_ == 0) {
+    if (s->upload_done_) return 0;  // end of the request body
+    s->upload_paused_ = true;
+    return CURL_READFUNC_PAUSE;  // until Send() has more
+  }
+  std::size_t take = std::min(size * n, s->upload_left_);
+  std::memcpy(out, s->upload_data_, take);
+  s->upload_data_ += take;
+  s->upload_left_ -= take;
+  return take;
+}
+
+void BackendStream::ResumeUpload() {
+  if (upload_paused_) {
+    upload_paused_ = false;
+    // Keep a paused download paused: only the send direction resumes here.
+    curl_easy_pause(curl_->easy, paused_ ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+  }
+}
+
+bool BackendStream::Send(const char* data, std::size_t n) {
+  upload_data_ = data;
+  upload_left_ = n;
+  ResumeUpload();
+  auto deadline = Clock::now() + request_.idle_timeout;
+  while (upload_left_ > 0) {
+    if (!Perform()) {
+      error_ = "the backend ended the exchange before taking the whole request body";
+      return false;
+    }
+    if (upload_left_ == 0) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      error_ = "the backend took no request body for " +
+               std::to_string(request_.idle_timeout.count()) + " ms";
+      return false;
+    }
+    Poll(std::min(left, std::chrono::milliseconds(200)));
+  }
+  upload_data_ = nullptr;
+  return true;
+}
+
+void BackendStream::FinishUpload() {
+  upload_done_ = true;
+  upload_left_ = 0;
+  ResumeUpload();
 }
 
 bool BackendStream::Perform() {

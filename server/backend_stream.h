@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,10 @@ struct BackendRequest {
   std::string url;
   HeaderList headers;
   std::string body;
+  // Stream the request body through Send()/FinishUpload() instead of `body`;
+  // `upload_size` when the client gave a Content-Length (else chunked upload).
+  bool streamed_upload = false;
+  std::optional<std::uint64_t> upload_size;
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds headers_timeout{30'000};  // until the response headers are complete
   std::chrono::milliseconds idle_timeout{30'000};     // longest silence mid-body
@@ -38,6 +43,12 @@ class BackendStream {
   ~BackendStream();
   BackendStream(const BackendStream&) = delete;
   BackendStream& operator=(const BackendStream&) = delete;
+
+  // With streamed_upload: hands `n` bytes of the request body to the backend,
+  // returning once curl has taken them all (false when the backend ended the
+  // exchange first or stalled). Then FinishUpload() before Open().
+  bool Send(const char* data, std::size_t n);
+  void FinishUpload();
 
   // Runs the request until the response headers are complete.
   OpenError Open();
@@ -60,8 +71,10 @@ class BackendStream {
   struct Curl;
   static std::size_t OnHeader(char* data, std::size_t size, std::size_t n, void* self);
   static std::size_t OnBody(char* data, std::size_t size, std::size_t n, void* self);
+  static std::size_t OnUploadRead(char* out, std::size_t size, std::size_t n, void* self);
   // Lets curl do what it can without waiting; false once the transfer has ended.
   bool Perform();
+  void ResumeUpload();
   // Waits up to `wait` for the backend socket (or curl's own timers).
   void Poll(std::chrono::milliseconds wait);
 
@@ -77,6 +90,11 @@ class BackendStream {
   std::size_t delivered_ = 0;
   bool client_gone_ = false;
   std::string error_;
+  // Streamed upload: the bytes curl has not taken yet, and whether more come.
+  const char* upload_data_ = nullptr;
+  std::size_t upload_left_ = 0;
+  bool upload_done_ = false;
+  bool upload_paused_ = false;
 };
 
 }  // namespace streamcheck::server

@@ -159,6 +159,16 @@ class ReferenceServer::Impl {
           }
           JsonError(res, 500, "internal error: " + what, "server_error");
         });
+    // RFC 9112 §6.3: a message with both Content-Length and Transfer-Encoding
+    // may be a request-smuggling attempt; refuse it and close the connection.
+    server_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (req.has_header("Content-Length") && req.has_header("Transfer-Encoding")) {
+        JsonError(res, 400, "both Content-Length and Transfer-Encoding", "invalid_request_error");
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     Routes();
     port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host)
                                : (server_.bind_to_port(options_.host, options_.port) ? options_.port
@@ -210,13 +220,17 @@ class ReferenceServer::Impl {
     auto chat = [this](const httplib::Request& req, httplib::Response& res) { Chat(req, res); };
     server_.Post("/v1/chat/completions", chat);
     server_.Post("/chat/completions", chat);
-    auto proxy = [this](const httplib::Request& req, httplib::Response& res) { Proxy(req, res); };
     const std::string pattern = "/directAccess/.*";
-    server_.Get(pattern, proxy);
-    server_.Post(pattern, proxy);
-    server_.Put(pattern, proxy);
-    server_.Delete(pattern, proxy);
-    server_.Patch(pattern, proxy);
+    server_.Get(pattern, [this](const httplib::Request& req, httplib::Response& res) {
+      Proxy(req, res, nullptr);
+    });
+    // Methods with a body get it streamed to the backend as it arrives.
+    auto upload = [this](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) { Proxy(req, res, &reader); };
+    server_.Post(pattern, upload);
+    server_.Put(pattern, upload);
+    server_.Delete(pattern, upload);
+    server_.Patch(pattern, upload);
   }
 
   void Chat(const httplib::Request& req, httplib::Response& res) {
@@ -280,7 +294,27 @@ class ReferenceServer::Impl {
         });
   }
 
-  void Proxy(const httplib::Request& req, httplib::Response& res) {
+  // Feeds the client's request body to the backend in pieces of up to
+  // kUploadPiece bytes: bounded memory, and few enough rounds through curl.
+  static bool StreamUpload(const httplib::ContentReader& reader, BackendStream& backend) {
+    constexpr std::size_t kUploadPiece = 256 * 1024;
+    std::string piece;
+    bool ok = true;
+    reader([&](const char* data, std::size_t n) {
+      piece.append(data, n);
+      if (piece.size() >= kUploadPiece) {
+        ok = backend.Send(piece.data(), piece.size());
+        piece.clear();
+      }
+      return ok;
+    });
+    if (ok && !piece.empty()) ok = backend.Send(piece.data(), piece.size());
+    backend.FinishUpload();
+    return ok;
+  }
+
+  void Proxy(const httplib::Request& req, httplib::Response& res,
+             const httplib::ContentReader* body_reader) {
     // req.target is the request target as received: the path is forwarded
     // still percent-encoded, exactly as the client sent it.
     static const std::string kPrefix = "/directAccess/";
@@ -299,7 +333,13 @@ class ReferenceServer::Impl {
     }
 
     BackendRequest request = NewBackendRequest(req.method, "/" + *path + query);
-    request.body = req.body;
+    if (body_reader) {
+      request.streamed_upload = true;
+      if (req.has_header("Content-Length")) {
+        request.upload_size = std::strtoull(req.get_header_value("Content-Length").c_str(),
+                                            nullptr, 10);
+      }
+    }
     auto hop = HopByHop(req.get_header_value("Connection"));
     for (const auto& [name, value] : req.headers) {
       std::string lower = Lower(name);
@@ -314,6 +354,9 @@ class ReferenceServer::Impl {
     }
 
     auto backend = std::make_shared<BackendStream>(std::move(request));
+    // A failed upload still goes on to Open(): the backend may have answered
+    // early (413, 401...), and that answer is what the client should get.
+    if (body_reader) StreamUpload(*body_reader, *backend);
     if (auto error = backend->Open(); error != BackendStream::OpenError::kNone) {
       return BackendOpenError(res, error, backend->error());
     }

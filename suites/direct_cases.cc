@@ -5,6 +5,8 @@
 #include <mutex>
 #include <optional>
 
+#include "common/sha256.h"
+#include "harness/raw_exchange.h"
 #include "mocks/content.h"
 #include "suites/catalog.h"
 
@@ -98,6 +100,295 @@ void Incremental(CaseContext& ctx) {
   }
 }
 
+
+harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::string& what) {
+  harness::HttpRequest request;
+  request.url = ctx.Url(path);
+  request.total_timeout = std::chrono::seconds(60);
+  auto response = harness::Perform(request);
+  ctx.Evidence(what.empty() ? "GET " + path : what, response);
+  return response;
+}
+
+// The bytes the backend itself answers for `path`, fetched directly.
+harness::HttpResponse FromBackend(CaseContext& ctx, const std::string& method,
+                                  const std::string& path) {
+  harness::HttpRequest request;
+  request.method = method;
+  request.url = ctx.backend().url() + path;
+  request.total_timeout = std::chrono::seconds(30);
+  return harness::Perform(request);
+}
+
+// A request to /directAccess/echo: what the backend saw, as JSON.
+harness::HttpResponse Echo(CaseContext& ctx, const std::string& method, const std::string& body,
+                           const std::string& path_and_query = "/directAccess/echo",
+                           const harness::Headers& headers = {}) {
+  harness::HttpRequest request;
+  request.method = method;
+  request.url = ctx.Url(path_and_query);
+  request.body = body;
+  request.headers = headers;
+  request.total_timeout = std::chrono::seconds(30);
+  auto response = harness::Perform(request);
+  ctx.Evidence(method + " " + path_and_query + " (" + std::to_string(body.size()) +
+                   "-byte body)",
+               response);
+  return response;
+}
+
+// GET goes without a body: RFC 9110 §9.3.1 gives content in a GET no meaning,
+// and common servers (cpp-httplib among them) do not read it.
+void CheckMethods(CaseContext& ctx, std::initializer_list<const char*> methods) {
+  for (const char* method : methods) {
+    std::string body =
+        std::string(method) == "GET" ? "" : std::string(method) + " body " + std::string(1000, 'x');
+    auto echo = Echo(ctx, method, body);
+    auto check = harness::CheckEcho(echo, method, body.size(), Sha256::Of(body));
+    if (!check.ok) check.message = std::string(method) + ": " + check.message;
+    ctx.Expect(check);
+  }
+}
+
+void SsePassthrough(CaseContext& ctx) {
+  auto config = ctx.backend().config();
+  config.gate_after_tokens = 1;
+  config.gate_timeout_ms = 5'000;
+  ctx.backend().SetConfig(config);
+  bool before_gate = false;
+  double first_ms = -1;
+  harness::Observers observers;
+  observers.on_event = [&](const harness::ReceivedEvent& e) {
+    if (first_ms < 0 && !harness::DeltaContent(e.event.data).empty()) {
+      first_ms = e.t_ms;
+      before_gate = ctx.backend().stats().gate_opened_by.empty();
+      ctx.backend().OpenGate();
+    }
+    return true;
+  };
+  auto request = ChatRequest(ctx, "Hello", true, "/directAccess/v1/chat/completions");
+  auto response = harness::Perform(request, observers);
+  ctx.Evidence("POST /directAccess/v1/chat/completions (backend gated after 1 token)", response);
+  ctx.Expect(harness::CheckStatus(response, 200));
+  auto stats = ctx.backend().stats();
+  if (response.sha256 != stats.last_stream_sha256) {
+    ctx.Expect(CheckResult::Fail(
+        "expected the backend's SSE bytes unchanged: the backend sent " +
+        std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " + stats.last_stream_sha256 +
+        "), the client got " + std::to_string(response.body_bytes) + " (SHA-256 " +
+        response.sha256 + ")"));
+  }
+  if (first_ms >= 0 && !before_gate) {
+    ctx.Expect(CheckResult::Fail("expected the first token before the backend's gate opened; it "
+                                 "arrived only after the gate timed out (the proxy buffered)"));
+  }
+}
+
+void StatusPassthrough(CaseContext& ctx) {
+  for (int status : {404, 429, 500, 503}) {
+    std::string path = "/status/" + std::to_string(status);
+    auto expected = FromBackend(ctx, "GET", path);
+    auto got = Get(ctx, "/directAccess" + path, "");
+    auto check = harness::CheckPassthrough(got, status, expected.body);
+    if (!check.ok) check.message = path + ": " + check.message;
+    ctx.Expect(check);
+  }
+}
+
+void ResponseFraming(CaseContext& ctx) {
+  for (bool content_length : {false, true}) {
+    auto config = ctx.backend().config();
+    config.content_length = content_length;
+    ctx.backend().SetConfig(config);
+    auto r = Get(ctx, "/directAccess/large-file?size_mb=1",
+                 std::string("GET /directAccess/large-file?size_mb=1 (backend sends ") +
+                     (content_length ? "Content-Length)" : "chunked)"));
+    auto check = harness::CheckResponseFraming(r);
+    if (check.ok) check = harness::CheckByteCount(r, mocks::kMiB);
+    if (!check.ok) {
+      check.message = std::string(content_length ? "Content-Length" : "chunked") +
+                      " backend: " + check.message;
+    }
+    ctx.Expect(check);
+  }
+}
+
+void TruncationVisible(CaseContext& ctx) {
+  for (bool content_length : {false, true}) {
+    auto config = ctx.backend().config();
+    config.size_mb = 4;
+    config.content_length = content_length;
+    config.truncate_after_bytes = static_cast<long long>(mocks::kMiB);
+    ctx.backend().SetConfig(config);
+    auto r = Get(ctx, "/directAccess/large-file",
+                 std::string("GET /directAccess/large-file (4 MiB, backend closes after 1 MiB, ") +
+                     (content_length ? "Content-Length)" : "chunked)"));
+    auto check = harness::CheckTruncationVisible(r);
+    if (!check.ok) {
+      check.message = std::string(content_length ? "Content-Length" : "chunked") +
+                      " backend: " + check.message;
+    }
+    ctx.Expect(check);
+  }
+}
+
+void BackendDown(CaseContext& ctx) {
+  ctx.backend().Suspend();
+  harness::HttpRequest request;
+  request.url = ctx.Url("/directAccess/large-file");
+  request.total_timeout = std::chrono::seconds(10);
+  auto r = harness::Perform(request);
+  auto resumed = ctx.backend().Resume();
+  ctx.Evidence("GET /directAccess/large-file with the backend not listening", r);
+  if (!resumed) return ctx.Error("could not bring the mock backend back: " + resumed.message());
+  ctx.Expect(harness::CheckServerError(r, 502, 5'000));
+  if (r.status != 502 && r.status >= 500) ctx.Note("502 is the status a gateway SHOULD use; ");
+}
+
+void BackendTimeout(CaseContext& ctx) {
+  double timeout_s = ctx.spec().backend_timeout_s;
+  auto config = ctx.backend().config();
+  config.headers_delay_ms = int((timeout_s + 3) * 1000);
+  ctx.backend().SetConfig(config);
+  harness::HttpRequest request;
+  request.url = ctx.Url("/directAccess/echo");
+  request.total_timeout = std::chrono::milliseconds(int((timeout_s + 2) * 1000));
+  auto r = harness::Perform(request);
+  ctx.Evidence("GET /directAccess/echo, the backend silent for " +
+                   std::to_string(int(timeout_s + 3)) + " s (server timeout " +
+                   std::to_string(timeout_s) + " s per the spec)",
+               r);
+  auto check = harness::CheckServerError(r, 504, (timeout_s + 2) * 1000);
+  if (check.ok && r.status != 504) {
+    check = CheckResult::Fail("expected 504 for a backend that sends no headers, got " +
+                              std::to_string(r.status));
+  }
+  ctx.Expect(check);
+}
+
+void ClientAbort(CaseContext& ctx) {
+  auto config = ctx.backend().config();
+  config.size_mb = 1024;  // far more than is ever read
+  ctx.backend().SetConfig(config);
+  harness::HttpRequest request;
+  request.url = ctx.Url("/directAccess/large-file");
+  request.abort_after_bytes = mocks::kMiB;
+  request.total_timeout = std::chrono::seconds(30);
+  auto r = harness::Perform(request);
+  ctx.Evidence("GET /directAccess/large-file (1 GiB), client leaves after 1 MiB", r);
+  if (r.body_bytes < mocks::kMiB) {
+    return ctx.Expect(CheckResult::Fail("expected 1 MiB before leaving, got " +
+                                        std::to_string(r.body_bytes) + " bytes: " + r.error));
+  }
+  bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
+  auto stats = ctx.backend().stats();
+  if (stats.last_cancellation) {
+    ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
+  }
+  if (!cancelled) {
+    ctx.Expect(CheckResult::Fail("expected the backend transfer cancelled within 2 s of the "
+                                 "client leaving; the backend had sent " +
+                                 std::to_string(stats.body_bytes_sent) + " bytes and was still "
+                                 "sending"));
+  }
+}
+
+void PathConfined(CaseContext& ctx) {
+  auto decoy = mocks::MockBackend::Start();
+  if (!decoy) return ctx.Error("cannot start the decoy backend: " + decoy.error());
+  std::string decoy_authority = "127.0.0.1:" + std::to_string((*decoy)->port());
+  const std::vector<std::string> targets = {
+      "/directAccess/../ping",
+      "/directAccess/v1/../../echo",
+      "/directAccess/%2e%2e/echo",
+      "/directAccess/%2E%2E%2Fecho",
+      "/directAccess//" + decoy_authority + "/echo",
+      "/directAccess/http://" + decoy_authority + "/echo",
+      "http://" + decoy_authority + "/directAccess/echo",
+  };
+  std::string evidence;
+  for (const auto& target : targets) {
+    ctx.backend().ResetStats();
+    harness::HttpRequest request;
+    request.url = ctx.Url("/");
+    request.request_target = target;
+    request.total_timeout = std::chrono::seconds(10);
+    auto r = harness::Perform(request);
+    auto seen = ctx.backend().stats();
+    evidence += target + " -> " + std::to_string(r.status) + "; ";
+    if ((*decoy)->stats().requests > 0) {
+      ctx.Expect(CheckResult::Fail("expected " + target +
+                                   " to reach nothing but the configured backend; it reached "
+                                   "another host (the decoy at " + decoy_authority + ")"));
+      break;
+    }
+    if (r.status >= 400 && r.status < 500) continue;  // refused: fine
+    if (seen.requests > 0) {
+      std::string backend_target = seen.last_request.value("target", "");
+      std::string decoded = seen.last_request.value("path", "");
+      bool escapes = decoded.find("..") != std::string::npos ||
+                     decoded.find("//") != std::string::npos;
+      if (escapes) {
+        ctx.Expect(CheckResult::Fail("expected " + target +
+                                     " normalised within the backend or refused with 4xx; the "
+                                     "backend got the target " + backend_target));
+      }
+    }
+  }
+  ctx.Note(evidence);
+}
+
+void LargeUpload(CaseContext& ctx) {
+  std::uint64_t size = SizeBytes(ctx);
+  std::uint64_t seed = 7;
+  harness::HttpRequest request;
+  request.method = "PUT";
+  request.url = ctx.Url("/directAccess/echo");
+  request.upload_size = size;
+  request.upload_fill = [seed](std::uint64_t offset, char* out, std::size_t n) {
+    mocks::FillBytes(seed, offset, out, n);
+  };
+  request.total_timeout = std::chrono::seconds(300);
+  std::optional<harness::RssSampler> sampler;
+  if (ctx.process()) {
+    sampler.emplace(ctx.process()->pid());
+    sampler->Start();
+  }
+  auto r = harness::Perform(request);
+  ctx.Evidence("PUT /directAccess/echo with a " + std::to_string(size) + "-byte body", r);
+  ctx.Expect(harness::CheckEcho(r, "PUT", size, ExpectedSha(seed, size)));
+  if (sampler) {
+    auto rss = sampler->Stop();
+    ctx.Metric("rss_growth_mib", rss.growth_mib());
+    ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
+  }
+}
+
+void Backpressure(CaseContext& ctx) {
+  if (!ctx.process()) {
+    GTEST_SKIP() << "memory is measured only for targets the harness starts; this one is a url "
+                    "target";
+  }
+  // 8 MiB/s for a 48 MiB body: the backend could send it all in well under
+  // a second, so a server without backpressure would hold most of it.
+  auto config = ctx.backend().config();
+  config.size_mb = 48;
+  ctx.backend().SetConfig(config);
+  harness::HttpRequest request;
+  request.url = ctx.Url("/directAccess/large-file");
+  request.keep_body_bytes = 0;
+  request.max_recv_mib_s = 8;
+  request.total_timeout = std::chrono::seconds(60);
+  harness::RssSampler sampler(ctx.process()->pid());
+  sampler.Start();
+  auto r = harness::Perform(request);
+  auto rss = sampler.Stop();
+  ctx.Evidence("GET /directAccess/large-file (48 MiB) read at 8 MiB/s", r);
+  ctx.Metric("rss_growth_mib", rss.growth_mib());
+  ctx.Expect(harness::CheckByteCount(r, 48 * mocks::kMiB));
+  ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
+}
+
 }  // namespace
 
 std::vector<CaseDef> DirectCases() {
@@ -129,6 +420,95 @@ std::vector<CaseDef> DirectCases() {
              ctx.Expect(harness::CheckTransferComplete(got.response));
              ctx.Expect(harness::CheckRssGrowth(*got.rss, ctx.options().memory_limit_mib));
            }),
+      Case("direct.backpressure", Level::kShould,
+           "a client reading at 8 MiB/s from a fast backend: RSS growth stays within 64 MiB",
+           Backpressure),
+      Case("direct.stall-survives", Level::kMust,
+           "a backend that pauses 5 s mid-body still completes, intact",
+           [](CaseContext& ctx) {
+             auto config = ctx.backend().config();
+             config.size_mb = 4;
+             config.stall_after_bytes = static_cast<long long>(mocks::kMiB);
+             config.stall_ms = 5'000;
+             ctx.backend().SetConfig(config);
+             auto r = Get(ctx, "/directAccess/large-file",
+                          "GET /directAccess/large-file (4 MiB, backend pauses 5 s after 1 MiB)");
+             ctx.Expect(harness::CheckTransferComplete(r));
+             ctx.Expect(harness::CheckByteCount(r, 4 * mocks::kMiB));
+             ctx.Expect(harness::CheckSha256(r, ExpectedSha(config.seed, 4 * mocks::kMiB)));
+           }),
+      Case("direct.sse-passthrough", Level::kMust,
+           "POST /directAccess/v1/chat/completions relays the backend's SSE bytes unchanged, "
+           "incrementally",
+           SsePassthrough),
+      Case("direct.status-passthrough", Level::kMust,
+           "backend 404, 429, 500 and 503 reach the client with the same status and body",
+           StatusPassthrough),
+      Case("direct.methods", Level::kMust,
+           "GET, POST and PUT reach the backend with method, body and body length intact",
+           [](CaseContext& ctx) { CheckMethods(ctx, {"GET", "POST", "PUT"}); }),
+      Case("direct.methods-extended", Level::kShould,
+           "DELETE and PATCH reach the backend with method, body and body length intact",
+           [](CaseContext& ctx) { CheckMethods(ctx, {"DELETE", "PATCH"}); }),
+      Case("direct.query-string", Level::kMust, "the query string reaches the backend",
+           [](CaseContext& ctx) {
+             auto echo = Echo(ctx, "GET", "", "/directAccess/echo?model=gpt-4&stream=true&q=a%20b");
+             ctx.Expect(harness::CheckEchoQuery(
+                 echo, {{"model", "gpt-4"}, {"stream", "true"}, {"q", "a b"}}));
+           }),
+      Case("direct.query-repeated", Level::kShould,
+           "repeated query keys keep every value, in order",
+           [](CaseContext& ctx) {
+             auto echo = Echo(ctx, "GET", "", "/directAccess/echo?tag=a&tag=b&tag=c");
+             ctx.Expect(harness::CheckEchoQuery(echo, {{"tag", "a"}, {"tag", "b"}, {"tag", "c"}}));
+           }),
+      Case("direct.request-headers", Level::kShould,
+           "end-to-end headers are forwarded, hop-by-hop headers are not",
+           [](CaseContext& ctx) {
+             harness::Headers sent = {{"Authorization", "Bearer streamcheck-token"},
+                                      {"X-Custom-Trace", "abc-123"},
+                                      {"Connection", "keep-alive, X-Hop-Secret"},
+                                      {"X-Hop-Secret", "must-not-pass"},
+                                      {"Keep-Alive", "timeout=5"},
+                                      {"TE", "trailers"},
+                                      {"Trailer", "X-Checksum"},
+                                      {"Upgrade", "h2c"},
+                                      {"Proxy-Authorization", "Basic c2VjcmV0"}};
+             auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo",
+                              [&] {
+                                auto h = sent;
+                                h.emplace_back("Content-Type", "application/json");
+                                return h;
+                              }());
+             ctx.Expect(harness::CheckEchoHeaders(
+                 echo,
+                 {{"Authorization", "Bearer streamcheck-token"},
+                  {"X-Custom-Trace", "abc-123"},
+                  {"Content-Type", "application/json"}},
+                 {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Authorization"}));
+           }),
+      Case("direct.response-framing", Level::kMust,
+           "never both Transfer-Encoding and Content-Length; a Content-Length matches the body",
+           ResponseFraming),
+      Case("direct.truncation-visible", Level::kMust,
+           "a backend that closes mid-body gives the client an incomplete response, never a clean "
+           "shorter one",
+           TruncationVisible),
+      Case("direct.backend-down", Level::kMust,
+           "with the backend unreachable, a 5xx (502 SHOULD) with an error body within 5 s",
+           BackendDown),
+      Case("direct.backend-timeout", Level::kShould,
+           "a backend that never sends headers gets a 504 within the server's configured timeout",
+           BackendTimeout),
+      Case("direct.client-abort", Level::kShould,
+           "when the client leaves mid-body, the backend transfer is cancelled within 2 s",
+           ClientAbort),
+      Case("direct.path-confined", Level::kMust,
+           "'..', '%2e%2e', '//host/' and absolute-form targets never reach another host",
+           PathConfined),
+      Case("direct.large-upload", Level::kShould,
+           "a size_mb PUT body reaches the backend intact with RSS growth within 64 MiB",
+           LargeUpload),
   };
 }
 

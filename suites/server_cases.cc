@@ -1,6 +1,7 @@
 // server: the server as a whole.
 #include <gtest/gtest.h>
 
+#include "harness/raw_exchange.h"
 #include "suites/catalog.h"
 
 namespace streamcheck::suites {
@@ -22,6 +23,48 @@ harness::HttpResponse GetReady(CaseContext& ctx) {
   return response;
 }
 
+// host and port of the target's base URL ("http://HOST:PORT").
+std::pair<std::string, int> HostPort(const CaseContext& ctx) {
+  std::string url = ctx.Url("");
+  std::string authority = url.substr(url.find("//") + 2);
+  authority = authority.substr(0, authority.find('/'));
+  auto colon = authority.rfind(':');
+  if (colon == std::string::npos) return {authority, 80};
+  return {authority.substr(0, colon), std::atoi(authority.c_str() + colon + 1)};
+}
+
+void BadRequests(CaseContext& ctx) {
+  auto [host, port] = HostPort(ctx);
+  const std::string big(64 * 1024, 'a');
+  const std::vector<std::pair<std::string, std::string>> probes = {
+      {"a malformed request line", "GARBAGE / NOT-HTTP\r\n\r\n"},
+      {"a 64 KiB header", "GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + big + "\r\n\r\n"},
+      {"both Content-Length and Transfer-Encoding",
+       "POST /directAccess/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+  };
+  std::string seen;
+  for (const auto& [what, bytes] : probes) {
+    auto reply = harness::RawExchange(host, port, bytes, std::chrono::seconds(10));
+    if (!reply) return ctx.Error(reply.error());
+    bool refused = (reply->status >= 400 && reply->status < 500) ||
+                   (reply->status == 0 && reply->closed);
+    seen += what + ": " +
+            (reply->status ? reply->status_line : reply->closed ? "closed" : "no answer") + "; ";
+    if (!refused) {
+      ctx.Expect(harness::CheckResult::Fail(
+          "expected a 4xx or a closed connection for " + what + ", got " +
+          (reply->status ? "\"" + reply->status_line + "\""
+                         : "no answer within 10 s with the connection left open")));
+    }
+  }
+  ctx.Note(seen);
+  auto ready = GetReady(ctx);
+  auto check = harness::CheckStatus(ready, 200);
+  if (!check.ok) check.message = "after the bad requests the server stopped serving: " + check.message;
+  ctx.Expect(check);
+}
+
 }  // namespace
 
 std::vector<CaseDef> ServerCases() {
@@ -29,6 +72,10 @@ std::vector<CaseDef> ServerCases() {
       Case("server.ready", Level::kMust,
            "the readiness path answers 200 within the spec's timeout",
            [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
+      Case("server.bad-requests", Level::kMust,
+           "a malformed request line, a 64 KiB header, and Content-Length with "
+           "Transfer-Encoding get 4xx (or a closed connection), and the server keeps serving",
+           BadRequests),
       // Runs last: the runner keeps this one at the end of every target's list.
       Case("server.survives", Level::kMust,
            "after every other case the readiness path still answers 200 and the process lives",

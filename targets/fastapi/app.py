@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import urllib.parse
 import uuid
 
 import anyio
@@ -62,7 +63,6 @@ logger = logging.getLogger("targets.fastapi")
 
 app = FastAPI(title="streamcheck FastAPI comparison server",
               docs_url=None, redoc_url=None, openapi_url=None)
-client: httpx.AsyncClient
 
 
 class SseDecoder:
@@ -79,7 +79,7 @@ class SseDecoder:
         self._pending = ""
         self._data = []
         self._at_start = True
-        self._skip_lf = False  # the last read ended on CR: a next LF is its pair
+        self._skip_lf = False  # the last read ended on CR; an LF may follow
 
     def feed(self, chunk):
         """Returns the data of every event completed by ``chunk``."""
@@ -119,10 +119,9 @@ class SseDecoder:
         return None
 
 
-@app.on_event("startup")
-async def open_client():
-    global client
-    client = httpx.AsyncClient(
+def _new_client():
+    # Created at import: httpx binds no event loop until the first request.
+    backend = httpx.AsyncClient(
         timeout=httpx.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S,
                               write=READ_TIMEOUT_S, pool=CONNECT_TIMEOUT_S),
         limits=httpx.Limits(max_connections=1024,
@@ -132,7 +131,11 @@ async def open_client():
     # proxy must not: an Accept-Encoding the client never sent would bring
     # back a compressed body it cannot read.
     for name in ("user-agent", "accept", "accept-encoding"):
-        del client.headers[name]
+        del backend.headers[name]
+    return backend
+
+
+client = _new_client()
 
 
 @app.on_event("shutdown")
@@ -160,6 +163,41 @@ async def _close(resp):
     # close must still reach the socket so the backend sees the transfer end.
     with anyio.CancelScope(shield=True):
         await resp.aclose()
+
+
+class RelayResponse(StreamingResponse):
+    """A StreamingResponse over an upstream httpx response, which it closes
+    when the client goes away.
+
+    Starlette's own reaction to a disconnect is to cancel the streaming task.
+    When that cancellation lands in a pending read of httpcore 0.16 (Debian's),
+    httpcore marks the stream closed without closing its socket, so the
+    backend would go on sending into a connection nobody reads. Closing the
+    upstream first, from the task that saw the disconnect, makes the pending
+    read fail with an httpx error instead, and the backend sees the transfer
+    cut at once.
+    """
+
+    def __init__(self, content, upstream, **kwargs):
+        # The background close also covers a generator left suspended at a
+        # yield, whose own finally would wait for the garbage collector.
+        super().__init__(content, background=BackgroundTask(_close, upstream),
+                         **kwargs)
+        self.upstream = upstream
+
+    async def __call__(self, scope, receive, send):
+        async with anyio.create_task_group() as task_group:
+
+            async def stream():
+                await self.stream_response(send)
+                task_group.cancel_scope.cancel()
+
+            task_group.start_soon(stream)
+            # Cancelled when the stream ends first; otherwise the client left.
+            await self.listen_for_disconnect(receive)
+            await _close(self.upstream)
+            task_group.cancel_scope.cancel()
+        await self.background()
 
 
 def _compact(obj):
@@ -208,12 +246,9 @@ async def chat(request: Request):
                         media_type=resp.headers.get("content-type",
                                                     "application/json"))
 
-    return StreamingResponse(
-        _relay_events(resp), media_type="text/event-stream",
-        headers={**SSE_HEADERS, **headers},
-        # Runs also when the client went away mid-stream, when the generator
-        # is left suspended and its own finally would wait for the GC.
-        background=BackgroundTask(_close, resp))
+    return RelayResponse(_relay_events(resp), resp,
+                         media_type="text/event-stream",
+                         headers={**SSE_HEADERS, **headers})
 
 
 async def _relay_events(resp):
@@ -238,6 +273,8 @@ async def _relay_events(resp):
                         return
             message = "backend stream ended without [DONE]"
         except httpx.HTTPError as e:
+            if resp.is_closed:
+                return  # RelayResponse closed it: the client went away
             message = f"backend stream failed: {type(e).__name__}: {e}"
         logger.warning("chat stream: %s", message)
         yield _error_event(message)
@@ -259,7 +296,7 @@ def _upstream_url(request, path):
             tail = raw[len(prefix):]
             break
     else:
-        tail = httpx.URL(path=path).raw_path.lstrip(b"/")
+        tail = urllib.parse.quote(path).encode("ascii")
     target = b"/" + tail.rstrip(b"/")
     query = request.scope.get("query_string", b"")
     if query:
@@ -284,6 +321,8 @@ async def _relay_body(resp):
         async for piece in resp.aiter_raw():
             yield piece
     except httpx.HTTPError as e:
+        if resp.is_closed:
+            return  # RelayResponse closed it: the client went away
         # Re-raised so that uvicorn drops the connection: the client must see
         # an incomplete body (no last chunk, or short of Content-Length),
         # never a clean shorter one.
@@ -316,9 +355,8 @@ async def direct_access(request: Request, path: str):
     except ClientDisconnect:
         return Response(status_code=400)  # nobody left to read it
 
-    response = StreamingResponse(_relay_body(resp),
-                                 status_code=resp.status_code,
-                                 background=BackgroundTask(_close, resp))
+    response = RelayResponse(_relay_body(resp), resp,
+                             status_code=resp.status_code)
     # Raw bytes pass through undecoded, so an upstream Content-Length and
     # Content-Encoding stay true. Transfer-Encoding is hop-by-hop: uvicorn
     # chunks the body itself when there is no Content-Length.

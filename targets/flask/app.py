@@ -63,7 +63,7 @@ class SseDecoder:
         self._pending = ""
         self._data = []
         self._at_start = True
-        self._skip_lf = False  # the last read ended on CR: a next LF is its pair
+        self._skip_lf = False  # the last read ended on CR; an LF may follow
 
     def feed(self, chunk):
         """Returns the data of every event completed by ``chunk``."""
@@ -132,7 +132,7 @@ def _iter_backend_events(resp):
 
 
 def _stream_chunks(resp):
-    """DRUM's _stream_openai_chunks: a line, then the blank line, separately."""
+    """DRUM's _stream_openai_chunks: a line, then the blank line apart."""
     try:
         for chunk in _iter_backend_events(resp):
             yield "data: " + json.dumps(chunk, separators=(",", ":")) + "\n"
@@ -154,7 +154,7 @@ def add_drum_headers(response):
 
 @app.errorhandler(Exception)
 def handle_exception(error):
-    # DRUM's handler: unexpected exceptions become 500 {"message": "ERROR: ..."}.
+    # As DRUM's handler: anything unexpected is 500 {"message": "ERROR: ..."}.
     # HTTP errors (404, 405, ...) keep Flask's own answer.
     if isinstance(error, HTTPException):
         if error.code == 400:
