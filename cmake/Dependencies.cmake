@@ -33,6 +33,3 @@ if(STREAMCHECK_BUILD_TESTS)
   find_package(GTest QUIET)
   streamcheck_require(GTest_FOUND "GoogleTest and GoogleMock" "libgtest-dev libgmock-dev")
 endif()
-
-find_package(benchmark QUIET)
-streamcheck_require(benchmark_FOUND "Google Benchmark" "libbenchmark-dev")

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/listen_backlog.h"
 #include "common/sha256.h"
 #include "mocks/content.h"
 
@@ -175,6 +176,7 @@ class MockBackend::Impl {
       return Status::Failure("mock backend: cannot listen on " + host + ":" + std::to_string(port) +
                              " (port in use? choose another, or 0 for any free port)");
     }
+    backlog_.Raise();
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     return Status::Ok();
   }
@@ -206,6 +208,7 @@ class MockBackend::Impl {
     if (!server_->bind_to_port(host_, port_)) {
       return Status::Failure("mock backend: cannot listen again on port " + std::to_string(port_));
     }
+    backlog_.Raise();
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     return Status::Ok();
   }
@@ -352,6 +355,7 @@ class MockBackend::Impl {
     server->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
     server->set_write_timeout(30, 0);
     server->set_read_timeout(30, 0);
+    server->set_socket_options(backlog_.SocketOptions());
     Routes(*server);
     return server;
   }
@@ -629,6 +633,7 @@ class MockBackend::Impl {
   }
 
   std::unique_ptr<httplib::Server> server_;
+  ListenBacklog backlog_;
   std::thread thread_;
   std::string host_;
   int port_ = -1;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/listen_backlog.h"
 #include "server/backend_stream.h"
 #include "sse/sse_parser.h"
 
@@ -146,6 +147,7 @@ class ReferenceServer::Impl {
     int threads = options_.threads;
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_tcp_nodelay(true);
+    server_.set_socket_options(backlog_.SocketOptions());
     server_.set_read_timeout(30, 0);
     server_.set_write_timeout(30, 0);
     server_.set_exception_handler(
@@ -178,6 +180,7 @@ class ReferenceServer::Impl {
                              std::to_string(options_.port) +
                              " (port in use? pass --port 0 for any free port)");
     }
+    backlog_.Raise();
     thread_ = std::thread([this] {
       server_.listen_after_bind();
       std::lock_guard lock(mutex_);
@@ -407,6 +410,7 @@ class ReferenceServer::Impl {
 
   ServerOptions options_;
   httplib::Server server_;
+  ListenBacklog backlog_;
   std::thread thread_;
   int port_ = -1;
   std::mutex mutex_;
