@@ -170,9 +170,15 @@ Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values
     auto expanded = ExpandPlaceholders(arg, values);
     if (!expanded) return Error{spec.origin + ": " + expanded.error()};
     std::string value = *expanded;
+    // Only what names an existing file under the root counts as a relative
+    // path: an inline program (`python3 -c "..."`) may contain slashes too.
     bool relative_path = arg.find('/') != std::string::npos && arg.front() != '/' &&
-                         arg.front() != '{' && arg.front() != '-';
-    if (relative_path) value = (root / value).string();
+                         arg.front() != '{' && arg.front() != '-' &&
+                         arg.find_first_of(" \n\t") == std::string::npos;
+    std::error_code ec;
+    if (relative_path && std::filesystem::exists(root / value, ec)) {
+      value = (root / value).string();
+    }
     out.command.push_back(value);
   }
   for (auto& [k, v] : out.env) {

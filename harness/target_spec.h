@@ -45,8 +45,8 @@ Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path);
 Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values);
 
 // The spec with every placeholder in command, env and url expanded. Relative
-// paths in command (containing '/', not starting with '/' or '{') resolve
-// against `root`.
+// paths in command (arguments naming an existing file under `root`, like
+// "targets/flask/app.py") resolve against `root`.
 Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,
                               const std::filesystem::path& root);
 
