@@ -160,7 +160,9 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   }
   bool several = targets.size() > 1;
   options.on_result = [&](const reports::CaseResult& r) { PrintCaseLine(out, r, several); };
-  options.on_progress = [&](const std::string& line) { out << "-- " << line << "\n" << std::flush; };
+  options.on_progress = [&](const std::string& line) {
+    out << "-- " << line << "\n" << std::flush;
+  };
 
   std::size_t selected = 0;
   for (const auto& c : suites::Catalog()) selected += suites::MatchesFilter(c.info.id, args.cases);
@@ -368,14 +370,16 @@ std::string Version() { return STREAMCHECK_VERSION; }
 
 Parsed ParseArgs(const std::vector<std::string>& args) {
   Invocation inv;
-  CLI::App app{"streamcheck: conformance harness for servers that stream LLM output (SSE chat "
-               "completions and /directAccess/ proxies)",
-               "streamcheck"};
+  CLI::App app{
+      "streamcheck: conformance harness for servers that stream LLM output (SSE chat "
+      "completions and /directAccess/ proxies)",
+      "streamcheck"};
   app.set_version_flag("--version", Version());
   app.require_subcommand(1);
 
-  auto* run = app.add_subcommand("run", "Run the conformance catalog (default: the reference "
-                                        "server against the embedded mock, every case)");
+  auto* run = app.add_subcommand("run",
+                                 "Run the conformance catalog (default: the reference "
+                                 "server against the embedded mock, every case)");
   run->add_option("--target,-t", inv.run.targets,
                   "Target to test: a name from targets/ (cpp, flask, fastapi, ...), a path to a "
                   "spec .json, or all; repeatable (default: cpp)");
@@ -385,7 +389,8 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->check(CLI::Range(1.0, 4096.0));
   run->add_option("--json", inv.run.json_path, "Write the results as JSON to this file");
   run->add_option("--junit", inv.run.junit_path, "Write JUnit XML (one testsuite per target)");
-  run->add_option("--md", inv.run.markdown_path, "Write a Markdown summary (for a CI step summary)");
+  run->add_option("--md", inv.run.markdown_path,
+                  "Write a Markdown summary (for a CI step summary)");
   run->add_option("--html", inv.run.html_path, "Write a self-contained HTML comparison report");
   run->add_option("--report-dir", inv.run.report_dir,
                   "Write all four: results.json, junit.xml, summary.md, report.html");
@@ -405,12 +410,14 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   serve->add_option("--backend-connect-timeout-ms", inv.serve.backend_connect_timeout_ms)
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve->add_option("--backend-headers-timeout-ms", inv.serve.backend_headers_timeout_ms,
-                    "504 when the backend sends no headers within this time")
+  serve
+      ->add_option("--backend-headers-timeout-ms", inv.serve.backend_headers_timeout_ms,
+                   "504 when the backend sends no headers within this time")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve->add_option("--backend-idle-timeout-ms", inv.serve.backend_idle_timeout_ms,
-                    "Give up on a backend silent this long mid-body")
+  serve
+      ->add_option("--backend-idle-timeout-ms", inv.serve.backend_idle_timeout_ms,
+                   "Give up on a backend silent this long mid-body")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
@@ -423,9 +430,11 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   mock->add_option("--config", inv.mock.config,
                    "Initial configuration: a JSON object (keys as PUT /_mock/config) or @FILE");
 
-  auto* probe = app.add_subcommand("probe", "Send one request and show its events live, with "
-                                            "timings");
-  probe->add_option("url", inv.probe.url, "Full URL, e.g. http://127.0.0.1:8080/v1/chat/completions")
+  auto* probe = app.add_subcommand("probe",
+                                   "Send one request and show its events live, with "
+                                   "timings");
+  probe
+      ->add_option("url", inv.probe.url, "Full URL, e.g. http://127.0.0.1:8080/v1/chat/completions")
       ->required();
   probe->add_option("--method,-X", inv.probe.method, "HTTP method (default GET, POST with a body)");
   probe->add_option("--data,-d", inv.probe.data, "Request body");
@@ -435,8 +444,9 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   probe->add_option("--timeout-s", inv.probe.timeout_s, "Give up after this many seconds")
       ->check(CLI::PositiveNumber);
 
-  auto* bench = app.add_subcommand("bench", "Measure /directAccess/ proxy throughput against "
-                                            "reading the backend directly");
+  auto* bench = app.add_subcommand("bench",
+                                   "Measure /directAccess/ proxy throughput against "
+                                   "reading the backend directly");
   bench->add_option("--size-mb", inv.bench.size_mb, "Body size per request, in MiB")
       ->check(CLI::Range(1.0, 4096.0))
       ->capture_default_str();
@@ -444,8 +454,9 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
 
-  auto* report = app.add_subcommand("report", "Render a saved run (results JSON from run --json) "
-                                              "as JUnit XML, Markdown or HTML");
+  auto* report = app.add_subcommand("report",
+                                    "Render a saved run (results JSON from run --json) "
+                                    "as JUnit XML, Markdown or HTML");
   report->add_option("results", inv.report.results, "results JSON file")
       ->required()
       ->check(CLI::ExistingFile);

@@ -18,7 +18,7 @@ struct RunArgs {
   std::string markdown_path;
   std::string html_path;
   std::string report_dir;  // all four: results.json, junit.xml, summary.md, report.html
-  std::string log_dir;  // default: a fresh folder under /tmp
+  std::string log_dir;     // default: a fresh folder under /tmp
 };
 
 struct ServeArgs {

@@ -12,11 +12,16 @@ using reports::Outcome;
 
 std::string Label(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kPass: return "PASS";
-    case Outcome::kFail: return "FAIL";
-    case Outcome::kWarn: return "WARN";
-    case Outcome::kSkip: return "SKIP";
-    case Outcome::kError: return "ERROR";
+    case Outcome::kPass:
+      return "PASS";
+    case Outcome::kFail:
+      return "FAIL";
+    case Outcome::kWarn:
+      return "WARN";
+    case Outcome::kSkip:
+      return "SKIP";
+    case Outcome::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -52,8 +57,8 @@ std::string KeyFigures(const reports::CaseResult& r) {
 void PrintCaseLine(std::ostream& out, const reports::CaseResult& r, bool show_target) {
   char duration[32];
   std::snprintf(duration, sizeof duration, "%8.0f ms", r.duration_ms);
-  out << Pad(Label(r.outcome), 6) << (show_target ? Pad(r.target, 15) : "")
-      << Pad(r.case_id, 32) << Pad(std::string(reports::ToString(r.level)), 7) << duration;
+  out << Pad(Label(r.outcome), 6) << (show_target ? Pad(r.target, 15) : "") << Pad(r.case_id, 32)
+      << Pad(std::string(reports::ToString(r.level)), 7) << duration;
   std::string figures = KeyFigures(r);
   if (!figures.empty()) out << "  " << figures;
   out << "\n";

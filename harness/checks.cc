@@ -397,8 +397,8 @@ namespace {
 nlohmann::json EchoJson(const HttpResponse& echo, std::string& failure) {
   auto j = nlohmann::json::parse(echo.body, nullptr, false);
   if (echo.status != 200 || !j.is_object() || !j.contains("method")) {
-    failure = "expected the backend's echo (200, JSON), got status " +
-              std::to_string(echo.status) + " \"" + Excerpt(echo.body) + "\"";
+    failure = "expected the backend's echo (200, JSON), got status " + std::to_string(echo.status) +
+              " \"" + Excerpt(echo.body) + "\"";
     return nullptr;
   }
   return j;
@@ -445,9 +445,8 @@ CheckResult CheckTruncationVisible(const HttpResponse& r) {
 
 CheckResult CheckPassthrough(const HttpResponse& r, long status, const std::string& body) {
   if (r.status != status) {
-    return CheckResult::Fail("expected the backend's status " + std::to_string(status) +
-                             ", got " + std::to_string(r.status) + " (body \"" + Excerpt(r.body) +
-                             "\")");
+    return CheckResult::Fail("expected the backend's status " + std::to_string(status) + ", got " +
+                             std::to_string(r.status) + " (body \"" + Excerpt(r.body) + "\")");
   }
   if (r.body != body) {
     return CheckResult::Fail("expected the backend's body \"" + Excerpt(body) + "\" with the " +
@@ -525,10 +524,9 @@ CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
 
 CheckResult CheckServerError(const HttpResponse& r, long preferred, double bound_ms) {
   if (r.status == 0) {
-    return CheckResult::Fail("expected a " + std::to_string(preferred) +
-                             " within " + std::to_string(int(bound_ms / 1000)) +
-                             " s, got no response after " + std::to_string(int(r.t_total_ms)) +
-                             " ms: " + r.error);
+    return CheckResult::Fail("expected a " + std::to_string(preferred) + " within " +
+                             std::to_string(int(bound_ms / 1000)) + " s, got no response after " +
+                             std::to_string(int(r.t_total_ms)) + " ms: " + r.error);
   }
   if (r.status < 500 || r.status > 599) {
     return CheckResult::Fail("expected a 5xx (" + std::to_string(preferred) + "), got " +

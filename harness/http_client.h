@@ -48,7 +48,7 @@ struct HttpRequest {
   // Abort when no byte arrives for this long (0: only total_timeout applies).
   std::chrono::milliseconds idle_timeout{0};
 
-  double max_recv_mib_s = 0;                      // a slow client (0: read as fast as possible)
+  double max_recv_mib_s = 0;                       // a slow client (0: read as fast as possible)
   std::optional<std::uint64_t> abort_after_bytes;  // the client goes away mid-body
   bool abort_after_first_event = false;            // ... or after the first SSE event
 
@@ -72,8 +72,8 @@ struct HttpResponse {
   std::optional<std::string> Header(std::string_view name) const;  // case-insensitive
 
   std::uint64_t body_bytes = 0;
-  std::string sha256;  // of the whole body received
-  std::string body;    // the first keep_body_bytes bytes
+  std::string sha256;           // of the whole body received
+  std::string body;             // the first keep_body_bytes bytes
   bool body_truncated = false;  // body holds less than body_bytes
 
   double t_headers_ms = -1;  // -1: never

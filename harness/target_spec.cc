@@ -12,9 +12,9 @@ using nlohmann::json;
 
 const std::set<std::string> kPlaceholderNames = {
     "port", "host", "backend_url", "backend_host", "backend_port", "root", "bin"};
-const std::set<std::string> kKeys = {
-    "name",     "command",           "env",        "url", "ready_path", "ready_timeout_s",
-    "features", "backend_timeout_s", "description"};
+const std::set<std::string> kKeys = {"name",     "command",           "env",
+                                     "url",      "ready_path",        "ready_timeout_s",
+                                     "features", "backend_timeout_s", "description"};
 
 std::string Allowed(const std::set<std::string>& names) {
   std::string out;
@@ -128,8 +128,9 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
   if (j.contains("backend_timeout_s")) {
     const auto& t = j["backend_timeout_s"];
     if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > 300) {
-      return fail("\"backend_timeout_s\" must be a number of seconds from 0 to 300 (how long the "
-                  "server waits for backend headers)");
+      return fail(
+          "\"backend_timeout_s\" must be a number of seconds from 0 to 300 (how long the "
+          "server waits for backend headers)");
     }
     spec.backend_timeout_s = t.get<double>();
   }
@@ -197,8 +198,14 @@ Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values
 TargetSpec BuiltinCppSpec() {
   TargetSpec spec;
   spec.name = "cpp";
-  spec.command = {"{bin}/streamcheck", "serve", "--port", "{port}", "--backend", "{backend_url}",
-                  "--backend-headers-timeout-ms", "3000"};
+  spec.command = {"{bin}/streamcheck",
+                  "serve",
+                  "--port",
+                  "{port}",
+                  "--backend",
+                  "{backend_url}",
+                  "--backend-headers-timeout-ms",
+                  "3000"};
   spec.backend_timeout_s = 3;
   spec.ready_path = "/ping";
   spec.ready_timeout_s = 30;

@@ -1,11 +1,10 @@
 #include "mocks/content.h"
 
-#include "common/sha256.h"
-
 #include <array>
 #include <cstring>
-
 #include <nlohmann/json.hpp>
+
+#include "common/sha256.h"
 
 namespace streamcheck::mocks {
 namespace {

@@ -83,22 +83,38 @@ Result<MockConfig> ConfigFromJson(const json& j) {
   MockConfig c;
   try {
     for (const auto& [key, value] : j.items()) {
-      if (key == "seed") c.seed = value.get<std::uint64_t>();
-      else if (key == "size_mb") c.size_mb = value.get<double>();
-      else if (key == "chunk_size") c.chunk_size = value.get<std::size_t>();
-      else if (key == "rate_mib_s") c.rate_mib_s = value.get<double>();
-      else if (key == "content_length") c.content_length = value.get<bool>();
-      else if (key == "token_count") c.token_count = value.get<int>();
-      else if (key == "token_delay_ms") c.token_delay_ms = value.get<int>();
-      else if (key == "gate_after_tokens") c.gate_after_tokens = value.get<long long>();
-      else if (key == "gate_after_bytes") c.gate_after_bytes = value.get<long long>();
-      else if (key == "gate_timeout_ms") c.gate_timeout_ms = value.get<int>();
-      else if (key == "fail_after_tokens") c.fail_after_tokens = value.get<long long>();
-      else if (key == "error_event_after_tokens") c.error_event_after_tokens = value.get<long long>();
-      else if (key == "truncate_after_bytes") c.truncate_after_bytes = value.get<long long>();
-      else if (key == "stall_after_bytes") c.stall_after_bytes = value.get<long long>();
-      else if (key == "stall_ms") c.stall_ms = value.get<int>();
-      else if (key == "headers_delay_ms") c.headers_delay_ms = value.get<int>();
+      if (key == "seed")
+        c.seed = value.get<std::uint64_t>();
+      else if (key == "size_mb")
+        c.size_mb = value.get<double>();
+      else if (key == "chunk_size")
+        c.chunk_size = value.get<std::size_t>();
+      else if (key == "rate_mib_s")
+        c.rate_mib_s = value.get<double>();
+      else if (key == "content_length")
+        c.content_length = value.get<bool>();
+      else if (key == "token_count")
+        c.token_count = value.get<int>();
+      else if (key == "token_delay_ms")
+        c.token_delay_ms = value.get<int>();
+      else if (key == "gate_after_tokens")
+        c.gate_after_tokens = value.get<long long>();
+      else if (key == "gate_after_bytes")
+        c.gate_after_bytes = value.get<long long>();
+      else if (key == "gate_timeout_ms")
+        c.gate_timeout_ms = value.get<int>();
+      else if (key == "fail_after_tokens")
+        c.fail_after_tokens = value.get<long long>();
+      else if (key == "error_event_after_tokens")
+        c.error_event_after_tokens = value.get<long long>();
+      else if (key == "truncate_after_bytes")
+        c.truncate_after_bytes = value.get<long long>();
+      else if (key == "stall_after_bytes")
+        c.stall_after_bytes = value.get<long long>();
+      else if (key == "stall_ms")
+        c.stall_ms = value.get<int>();
+      else if (key == "headers_delay_ms")
+        c.headers_delay_ms = value.get<int>();
       else if (key == "sse_variant") {
         auto name = value.get<std::string>();
         bool found = false;
@@ -193,9 +209,7 @@ class MockBackend::Impl {
   }
 
   // Closes the listening socket: connections are refused until Resume().
-  void Suspend() {
-    Stop();
-  }
+  void Suspend() { Stop(); }
 
   // Listens again on the same port.
   Status Resume() {
@@ -375,7 +389,7 @@ class MockBackend::Impl {
           "application/json");
     });
     server.Post("/v1/chat/completions",
-                 [this](const httplib::Request& req, httplib::Response& res) { Chat(req, res); });
+                [this](const httplib::Request& req, httplib::Response& res) { Chat(req, res); });
     server.Get("/large-file", [this](const httplib::Request& req, httplib::Response& res) {
       LargeFile(req, res);
     });
@@ -470,9 +484,8 @@ class MockBackend::Impl {
     long long created = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    json usage = {{"prompt_tokens", 8},
-                  {"completion_tokens", tokens},
-                  {"total_tokens", 8 + tokens}};
+    json usage = {
+        {"prompt_tokens", 8}, {"completion_tokens", tokens}, {"total_tokens", 8 + tokens}};
 
     if (!body.value("stream", false)) {
       std::string text;
@@ -501,9 +514,9 @@ class MockBackend::Impl {
           .dump();
     };
     auto frames = std::make_shared<std::vector<ChatFrame>>();
-    frames->push_back({FrameEvent(chunk({{"role", "assistant"}, {"content", ""}}, nullptr),
-                                  c.sse_variant),
-                       0, false});
+    frames->push_back(
+        {FrameEvent(chunk({{"role", "assistant"}, {"content", ""}}, nullptr), c.sse_variant), 0,
+         false});
     for (std::size_t i = 0; i < words.size(); ++i) {
       frames->push_back(
           {FrameEvent(chunk({{"content", words[i]}}, nullptr), c.sse_variant), int(i + 1), true});
@@ -511,9 +524,8 @@ class MockBackend::Impl {
     frames->push_back({FrameEvent(chunk(json::object(), finish), c.sse_variant), tokens, false});
     if (body.contains("stream_options") && body["stream_options"].is_object() &&
         body["stream_options"].value("include_usage", false)) {
-      json last = {{"id", id},           {"object", "chat.completion.chunk"},
-                   {"created", created}, {"model", model},
-                   {"choices", json::array()}, {"usage", usage}};
+      json last = {{"id", id},       {"object", "chat.completion.chunk"}, {"created", created},
+                   {"model", model}, {"choices", json::array()},          {"usage", usage}};
       frames->push_back({FrameEvent(last.dump(), c.sse_variant), tokens, false});
     }
     if (c.sse_variant != SseVariant::kNoDone) {
@@ -606,9 +618,9 @@ class MockBackend::Impl {
       }
       if (stopping()) return false;
       if (c.rate_mib_s > 0) {
-        auto due = transfer->start + std::chrono::duration_cast<Clock::duration>(
-                                         std::chrono::duration<double>(double(offset) /
-                                                                       (c.rate_mib_s * kMiB)));
+        auto due = transfer->start +
+                   std::chrono::duration_cast<Clock::duration>(
+                       std::chrono::duration<double>(double(offset) / (c.rate_mib_s * kMiB)));
         std::this_thread::sleep_until(due);  // pacing the simulated backend, not synchronising
       }
       // Stop exactly at the next configured point so every fault lands on its byte.

@@ -16,10 +16,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 
@@ -72,8 +71,8 @@ nlohmann::json ToJson(const MockConfig& config);
 // A transfer the client abandoned.
 struct Cancellation {
   std::string path;
-  double after_ms = 0;             // since the transfer started
-  std::uint64_t bytes_sent = 0;    // before it noticed
+  double after_ms = 0;           // since the transfer started
+  std::uint64_t bytes_sent = 0;  // before it noticed
 };
 
 struct MockStats {
@@ -85,10 +84,11 @@ struct MockStats {
   std::uint64_t transfers_cancelled = 0;  // the client went away
   std::optional<Cancellation> last_cancellation;
   bool gate_reached = false;
-  std::string gate_opened_by;  // "", "harness" or "timeout"
+  std::string gate_opened_by;      // "", "harness" or "timeout"
   std::string last_stream_sha256;  // of the last chat stream sent whole
   std::uint64_t last_stream_bytes = 0;
-  nlohmann::json last_request = nlohmann::json::object();  // method, path, query, headers, body_length
+  nlohmann::json last_request =
+      nlohmann::json::object();  // method, path, query, headers, body_length
 };
 nlohmann::json ToJson(const MockStats& stats);
 

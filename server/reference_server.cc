@@ -6,10 +6,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "common/listen_backlog.h"
 #include "server/backend_stream.h"
@@ -28,9 +27,9 @@ std::string Lower(std::string s) {
 
 // RFC 9110 §7.6.1: hop-by-hop headers, plus those a Connection header names.
 std::set<std::string> HopByHop(const std::string& connection_value) {
-  std::set<std::string> names = {"connection", "keep-alive",        "proxy-authenticate",
-                                 "proxy-authorization", "te",       "trailer",
-                                 "transfer-encoding",   "upgrade",  "proxy-connection"};
+  std::set<std::string> names = {"connection",          "keep-alive", "proxy-authenticate",
+                                 "proxy-authorization", "te",         "trailer",
+                                 "transfer-encoding",   "upgrade",    "proxy-connection"};
   std::size_t start = 0;
   while (start <= connection_value.size()) {
     auto comma = connection_value.find(',', start);
@@ -120,12 +119,12 @@ struct ChatRelay {
   bool Finish(const std::string& why) {
     parser->Finish();
     if (!saw_done && !last_was_error) {
-      std::string frame =
-          "data: " +
-          json{{"error", {{"message", "backend stream ended before [DONE]: " + why},
-                          {"type", "backend_error"}}}}
-              .dump() +
-          "\n\n";
+      std::string frame = "data: " +
+                          json{{"error",
+                                {{"message", "backend stream ended before [DONE]: " + why},
+                                 {"type", "backend_error"}}}}
+                              .dump() +
+                          "\n\n";
       if (!sink->write(frame.data(), frame.size())) return false;
     }
     sink->done();
@@ -172,9 +171,9 @@ class ReferenceServer::Impl {
       return httplib::Server::HandlerResponse::Unhandled;
     });
     Routes();
-    port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host)
-                               : (server_.bind_to_port(options_.host, options_.port) ? options_.port
-                                                                                     : -1);
+    port_ = options_.port == 0
+                ? server_.bind_to_any_port(options_.host)
+                : (server_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
     if (port_ <= 0) {
       return Status::Failure("cannot listen on " + options_.host + ":" +
                              std::to_string(options_.port) +
@@ -339,8 +338,8 @@ class ReferenceServer::Impl {
     if (body_reader) {
       request.streamed_upload = true;
       if (req.has_header("Content-Length")) {
-        request.upload_size = std::strtoull(req.get_header_value("Content-Length").c_str(),
-                                            nullptr, 10);
+        request.upload_size =
+            std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
       }
     }
     auto hop = HopByHop(req.get_header_value("Connection"));
@@ -387,12 +386,12 @@ class ReferenceServer::Impl {
       return backend->Pump([&](const char* data, std::size_t n) { return sink.write(data, n); });
     };
     if (has_length) {
-      res.set_content_provider(
-          content_length, type,
-          [pump](std::size_t, std::size_t, httplib::DataSink& sink) {
-            // kDone before the promised length: fail, so the client sees the shortfall.
-            return pump(sink) == BackendStream::PumpResult::kData;
-          });
+      res.set_content_provider(content_length, type,
+                               [pump](std::size_t, std::size_t, httplib::DataSink& sink) {
+                                 // kDone before the promised length: fail, so the client sees the
+                                 // shortfall.
+                                 return pump(sink) == BackendStream::PumpResult::kData;
+                               });
     } else {
       res.set_chunked_content_provider(type, [pump](std::size_t, httplib::DataSink& sink) {
         switch (pump(sink)) {

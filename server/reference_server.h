@@ -22,7 +22,7 @@ namespace streamcheck::server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;  // 0: any free port
+  int port = 0;             // 0: any free port
   std::string backend_url;  // "http://127.0.0.1:8000"
   std::chrono::milliseconds backend_connect_timeout{5'000};
   std::chrono::milliseconds backend_headers_timeout{30'000};

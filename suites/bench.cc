@@ -20,8 +20,8 @@ Result<double> MeasureGet(const std::string& url, std::uint64_t expected_bytes) 
   auto r = harness::Perform(request);
   if (!r.complete || r.status != 200 || r.body_bytes != expected_bytes) {
     return Error{"GET " + url + " failed: status " + std::to_string(r.status) + ", " +
-                 std::to_string(r.body_bytes) + " of " + std::to_string(expected_bytes) +
-                 " bytes" + (r.error.empty() ? "" : ", " + r.error)};
+                 std::to_string(r.body_bytes) + " of " + std::to_string(expected_bytes) + " bytes" +
+                 (r.error.empty() ? "" : ", " + r.error)};
   }
   // Whole request time: what a client waits for, headers and connection included.
   return double(r.body_bytes) / (1024.0 * 1024.0) / (r.t_total_ms / 1000.0);
@@ -42,8 +42,12 @@ Result<BenchReport> RunProxyBench(const BenchOptions& options) {
   auto port = harness::PickFreePort();
   if (!port) return Error{port.error()};
   harness::LaunchOptions launch;
-  launch.argv = {(options.bin / "streamcheck").string(), "serve", "--port", std::to_string(*port),
-                 "--backend", (*backend)->url()};
+  launch.argv = {(options.bin / "streamcheck").string(),
+                 "serve",
+                 "--port",
+                 std::to_string(*port),
+                 "--backend",
+                 (*backend)->url()};
   launch.log_path = options.log_dir / "bench-server.log";
   auto server = harness::TargetProcess::Start(launch);
   if (!server) return Error{server.error()};

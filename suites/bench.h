@@ -25,7 +25,7 @@ struct BenchReport {
   std::vector<double> proxied_mib_s;
   double median_direct = 0;
   double median_proxied = 0;
-  double ratio = 0;            // median_proxied / median_direct
+  double ratio = 0;                  // median_proxied / median_direct
   double server_rss_growth_mib = 0;  // peak over all proxied rounds
 };
 

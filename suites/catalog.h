@@ -18,8 +18,8 @@
 namespace streamcheck::suites {
 
 struct CaseOptions {
-  double size_mb = 100;            // direct.large-get and friends
-  double memory_limit_mib = 64;    // direct.memory-bounded
+  double size_mb = 100;          // direct.large-get and friends
+  double memory_limit_mib = 64;  // direct.memory-bounded
 };
 
 // What a case body works with, and where it leaves its figures.
@@ -80,7 +80,8 @@ bool MatchesFilter(const std::string& case_id, const std::string& filter);
 
 // Shared request builders.
 harness::HttpRequest ChatRequest(const CaseContext& ctx, const std::string& prompt = "Hello",
-                                 bool stream = true, const std::string& path = "/v1/chat/completions");
+                                 bool stream = true,
+                                 const std::string& path = "/v1/chat/completions");
 std::string ChatBody(const std::string& prompt, bool stream);
 
 }  // namespace streamcheck::suites

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-
 #include <nlohmann/json.hpp>
 
 #include "mocks/content.h"
@@ -86,7 +85,8 @@ void Concurrent(CaseContext& ctx) {
       check = harness::CheckContentParity(responses[i],
                                           ExpectedText(ctx, "prompt " + std::to_string(i)));
     }
-    if (!check.ok && failed++ == 0) first_failure = "stream " + std::to_string(i) + ": " + check.message;
+    if (!check.ok && failed++ == 0)
+      first_failure = "stream " + std::to_string(i) + ": " + check.message;
   }
   ctx.Metric("streams", kStreams);
   ctx.Metric("failed_streams", failed);
@@ -107,16 +107,18 @@ void ClientAbort(CaseContext& ctx) {
   auto response = harness::Perform(request);
   ctx.Evidence("POST /v1/chat/completions, client leaves after the first event", response);
   if (response.events.empty()) {
-    return ctx.Expect(CheckResult::Fail("expected a first event before leaving, got none: " +
-                                        response.error));
+    return ctx.Expect(
+        CheckResult::Fail("expected a first event before leaving, got none: " + response.error));
   }
   bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
   auto stats = ctx.backend().stats();
-  if (stats.last_cancellation) ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
+  if (stats.last_cancellation)
+    ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
   if (!cancelled) {
     ctx.Expect(CheckResult::Fail(
         "expected the backend request to be cancelled within 2 s of the client leaving; the "
-        "backend was still streaming (" + std::to_string(stats.body_bytes_sent) + " bytes sent)"));
+        "backend was still streaming (" +
+        std::to_string(stats.body_bytes_sent) + " bytes sent)"));
   }
 }
 
@@ -154,7 +156,8 @@ std::vector<CaseDef> ChatCases() {
       Case("chat.finish-reason", Level::kMust,
            "each choice gets exactly one non-null finish_reason, on its last chunk",
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReason(StreamHello(ctx))); }),
-      Case("chat.done-terminator", Level::kMust, "data: [DONE] arrives exactly once, as the last event",
+      Case("chat.done-terminator", Level::kMust,
+           "data: [DONE] arrives exactly once, as the last event",
            [](CaseContext& ctx) { ctx.Expect(harness::CheckDoneTerminator(StreamHello(ctx))); }),
       Case("chat.content-parity", Level::kMust,
            "the concatenated delta.content equals the backend's text",
@@ -202,9 +205,9 @@ std::vector<CaseDef> ChatCases() {
              auto r = StreamHello(ctx);
              std::string te = r.Header("Transfer-Encoding").value_or("");
              ctx.Note("HTTP/" + r.http_version + ", " +
-                      (te.empty() ? (r.Header("Content-Length") ? "Content-Length"
-                                                                : "close-delimited")
-                                  : "Transfer-Encoding: " + te) +
+                      (te.empty()
+                           ? (r.Header("Content-Length") ? "Content-Length" : "close-delimited")
+                           : "Transfer-Encoding: " + te) +
                       ", Connection: " + r.Header("Connection").value_or("(none)") + ", " +
                       std::to_string(r.sse_stats.lf_endings) + " LF / " +
                       std::to_string(r.sse_stats.crlf_endings) + " CRLF / " +

@@ -95,11 +95,11 @@ void Incremental(CaseContext& ctx) {
   } else if (!bytes_before_gate) {
     ctx.Expect(CheckResult::Fail(
         "expected bytes before the backend's gate opened (it held after 1 MiB); the first byte "
-        "arrived after " + std::to_string(int(first_byte_ms)) +
+        "arrived after " +
+        std::to_string(int(first_byte_ms)) +
         " ms, only once the gate had timed out: the server buffered the whole body"));
   }
 }
-
 
 harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::string& what) {
   harness::HttpRequest request;
@@ -131,8 +131,7 @@ harness::HttpResponse Echo(CaseContext& ctx, const std::string& method, const st
   request.headers = headers;
   request.total_timeout = std::chrono::seconds(30);
   auto response = harness::Perform(request);
-  ctx.Evidence(method + " " + path_and_query + " (" + std::to_string(body.size()) +
-                   "-byte body)",
+  ctx.Evidence(method + " " + path_and_query + " (" + std::to_string(body.size()) + "-byte body)",
                response);
   return response;
 }
@@ -172,15 +171,16 @@ void SsePassthrough(CaseContext& ctx) {
   ctx.Expect(harness::CheckStatus(response, 200));
   auto stats = ctx.backend().stats();
   if (response.sha256 != stats.last_stream_sha256) {
-    ctx.Expect(CheckResult::Fail(
-        "expected the backend's SSE bytes unchanged: the backend sent " +
-        std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " + stats.last_stream_sha256 +
-        "), the client got " + std::to_string(response.body_bytes) + " (SHA-256 " +
-        response.sha256 + ")"));
+    ctx.Expect(CheckResult::Fail("expected the backend's SSE bytes unchanged: the backend sent " +
+                                 std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " +
+                                 stats.last_stream_sha256 + "), the client got " +
+                                 std::to_string(response.body_bytes) + " (SHA-256 " +
+                                 response.sha256 + ")"));
   }
   if (first_ms >= 0 && !before_gate) {
-    ctx.Expect(CheckResult::Fail("expected the first token before the backend's gate opened; it "
-                                 "arrived only after the gate timed out (the proxy buffered)"));
+    ctx.Expect(
+        CheckResult::Fail("expected the first token before the backend's gate opened; it "
+                          "arrived only after the gate timed out (the proxy buffered)"));
   }
 }
 
@@ -206,8 +206,8 @@ void ResponseFraming(CaseContext& ctx) {
     auto check = harness::CheckResponseFraming(r);
     if (check.ok) check = harness::CheckByteCount(r, mocks::kMiB);
     if (!check.ok) {
-      check.message = std::string(content_length ? "Content-Length" : "chunked") +
-                      " backend: " + check.message;
+      check.message =
+          std::string(content_length ? "Content-Length" : "chunked") + " backend: " + check.message;
     }
     ctx.Expect(check);
   }
@@ -225,8 +225,8 @@ void TruncationVisible(CaseContext& ctx) {
                      (content_length ? "Content-Length)" : "chunked)"));
     auto check = harness::CheckTruncationVisible(r);
     if (!check.ok) {
-      check.message = std::string(content_length ? "Content-Length" : "chunked") +
-                      " backend: " + check.message;
+      check.message =
+          std::string(content_length ? "Content-Length" : "chunked") + " backend: " + check.message;
     }
     ctx.Expect(check);
   }
@@ -286,10 +286,12 @@ void ClientAbort(CaseContext& ctx) {
     ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
   }
   if (!cancelled) {
-    ctx.Expect(CheckResult::Fail("expected the backend transfer cancelled within 2 s of the "
-                                 "client leaving; the backend had sent " +
-                                 std::to_string(stats.body_bytes_sent) + " bytes and was still "
-                                 "sending"));
+    ctx.Expect(
+        CheckResult::Fail("expected the backend transfer cancelled within 2 s of the "
+                          "client leaving; the backend had sent " +
+                          std::to_string(stats.body_bytes_sent) +
+                          " bytes and was still "
+                          "sending"));
   }
 }
 
@@ -319,19 +321,21 @@ void PathConfined(CaseContext& ctx) {
     if ((*decoy)->stats().requests > 0) {
       ctx.Expect(CheckResult::Fail("expected " + target +
                                    " to reach nothing but the configured backend; it reached "
-                                   "another host (the decoy at " + decoy_authority + ")"));
+                                   "another host (the decoy at " +
+                                   decoy_authority + ")"));
       break;
     }
     if (r.status >= 400 && r.status < 500) continue;  // refused: fine
     if (seen.requests > 0) {
       std::string backend_target = seen.last_request.value("target", "");
       std::string decoded = seen.last_request.value("path", "");
-      bool escapes = decoded.find("..") != std::string::npos ||
-                     decoded.find("//") != std::string::npos;
+      bool escapes =
+          decoded.find("..") != std::string::npos || decoded.find("//") != std::string::npos;
       if (escapes) {
         ctx.Expect(CheckResult::Fail("expected " + target +
                                      " normalised within the backend or refused with 4xx; the "
-                                     "backend got the target " + backend_target));
+                                     "backend got the target " +
+                                     backend_target));
       }
     }
   }
@@ -403,8 +407,8 @@ std::vector<CaseDef> DirectCases() {
       Case("direct.integrity", Level::kMust, "those bytes' SHA-256 equals the backend's",
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
-             ctx.Expect(harness::CheckSha256(got.response,
-                                             ExpectedSha(ctx.backend().config().seed, SizeBytes(ctx))));
+             ctx.Expect(harness::CheckSha256(
+                 got.response, ExpectedSha(ctx.backend().config().seed, SizeBytes(ctx))));
            }),
       Case("direct.incremental", Level::kMust,
            "with the backend gated after its first MiB, bytes reach the client before it opens",
@@ -446,10 +450,14 @@ std::vector<CaseDef> DirectCases() {
            StatusPassthrough),
       Case("direct.methods", Level::kMust,
            "GET, POST and PUT reach the backend with method, body and body length intact",
-           [](CaseContext& ctx) { CheckMethods(ctx, {"GET", "POST", "PUT"}); }),
+           [](CaseContext& ctx) {
+             CheckMethods(ctx, {"GET", "POST", "PUT"});
+           }),
       Case("direct.methods-extended", Level::kShould,
            "DELETE and PATCH reach the backend with method, body and body length intact",
-           [](CaseContext& ctx) { CheckMethods(ctx, {"DELETE", "PATCH"}); }),
+           [](CaseContext& ctx) {
+             CheckMethods(ctx, {"DELETE", "PATCH"});
+           }),
       Case("direct.query-string", Level::kMust, "the query string reaches the backend",
            [](CaseContext& ctx) {
              auto echo = Echo(ctx, "GET", "", "/directAccess/echo?model=gpt-4&stream=true&q=a%20b");
@@ -474,18 +482,17 @@ std::vector<CaseDef> DirectCases() {
                                       {"Trailer", "X-Checksum"},
                                       {"Upgrade", "h2c"},
                                       {"Proxy-Authorization", "Basic c2VjcmV0"}};
-             auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo",
-                              [&] {
-                                auto h = sent;
-                                h.emplace_back("Content-Type", "application/json");
-                                return h;
-                              }());
-             ctx.Expect(harness::CheckEchoHeaders(
-                 echo,
-                 {{"Authorization", "Bearer streamcheck-token"},
-                  {"X-Custom-Trace", "abc-123"},
-                  {"Content-Type", "application/json"}},
-                 {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Authorization"}));
+             auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo", [&] {
+               auto h = sent;
+               h.emplace_back("Content-Type", "application/json");
+               return h;
+             }());
+             ctx.Expect(harness::CheckEchoHeaders(echo,
+                                                  {{"Authorization", "Bearer streamcheck-token"},
+                                                   {"X-Custom-Trace", "abc-123"},
+                                                   {"Content-Type", "application/json"}},
+                                                  {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer",
+                                                   "Upgrade", "Proxy-Authorization"}));
            }),
       Case("direct.response-framing", Level::kMust,
            "never both Transfer-Encoding and Content-Length; a Content-Length matches the body",

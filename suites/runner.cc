@@ -48,7 +48,8 @@ class TargetSession {
   // Why the target is no longer usable, or "" while it is.
   std::string Died() {
     if (process_ && !process_->IsRunning()) {
-      return "the target " + process_->DescribeExit() + "; last log lines:\n" + process_->LogTail(15);
+      return "the target " + process_->DescribeExit() + "; last log lines:\n" +
+             process_->LogTail(15);
     }
     return "";
   }
@@ -87,10 +88,9 @@ class TargetSession {
       probe.total_timeout = ready_timeout;
       auto r = harness::Perform(probe);
       if (r.status != 200) {
-        return Status::Failure("target at " + base_url_ + " did not answer 200 on GET " +
-                               spec_.ready_path + " (" +
-                               (r.status ? "status " + std::to_string(r.status) : r.error) +
-                               "); is it running?");
+        return Status::Failure(
+            "target at " + base_url_ + " did not answer 200 on GET " + spec_.ready_path + " (" +
+            (r.status ? "status " + std::to_string(r.status) : r.error) + "); is it running?");
       }
       return Status::Ok();
     }
@@ -237,10 +237,9 @@ reports::RunReport RunCatalog(const RunOptions& options) {
       const CaseDef* d = &def;
       CaseResult* r = &result;
       const CaseOptions* o = &options.case_options;
-      testing::RegisterTest(spec.name.c_str(), def.info.id.c_str(), nullptr, nullptr, __FILE__,
-                            __LINE__, [s, d, r, o]() -> testing::Test* {
-                              return new CaseTest(*s, *d, *o, *r);
-                            });
+      testing::RegisterTest(
+          spec.name.c_str(), def.info.id.c_str(), nullptr, nullptr, __FILE__, __LINE__,
+          [s, d, r, o]() -> testing::Test* { return new CaseTest(*s, *d, *o, *r); });
     }
   }
 

@@ -47,10 +47,13 @@ void BadRequests(CaseContext& ctx) {
   for (const auto& [what, bytes] : probes) {
     auto reply = harness::RawExchange(host, port, bytes, std::chrono::seconds(10));
     if (!reply) return ctx.Error(reply.error());
-    bool refused = (reply->status >= 400 && reply->status < 500) ||
-                   (reply->status == 0 && reply->closed);
+    bool refused =
+        (reply->status >= 400 && reply->status < 500) || (reply->status == 0 && reply->closed);
     seen += what + ": " +
-            (reply->status ? reply->status_line : reply->closed ? "closed" : "no answer") + "; ";
+            (reply->status   ? reply->status_line
+             : reply->closed ? "closed"
+                             : "no answer") +
+            "; ";
     if (!refused) {
       ctx.Expect(harness::CheckResult::Fail(
           "expected a 4xx or a closed connection for " + what + ", got " +
@@ -61,7 +64,8 @@ void BadRequests(CaseContext& ctx) {
   ctx.Note(seen);
   auto ready = GetReady(ctx);
   auto check = harness::CheckStatus(ready, 200);
-  if (!check.ok) check.message = "after the bad requests the server stopped serving: " + check.message;
+  if (!check.ok)
+    check.message = "after the bad requests the server stopped serving: " + check.message;
   ctx.Expect(check);
 }
 
@@ -69,8 +73,7 @@ void BadRequests(CaseContext& ctx) {
 
 std::vector<CaseDef> ServerCases() {
   return {
-      Case("server.ready", Level::kMust,
-           "the readiness path answers 200 within the spec's timeout",
+      Case("server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
            [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case("server.bad-requests", Level::kMust,
            "a malformed request line, a 64 KiB header, and Content-Length with "
@@ -81,8 +84,8 @@ std::vector<CaseDef> ServerCases() {
            "after every other case the readiness path still answers 200 and the process lives",
            [](CaseContext& ctx) {
              if (ctx.process() && !ctx.process()->IsRunning()) {
-               ctx.Expect(harness::CheckResult::Fail("expected the server process to be alive; it " +
-                                                     ctx.process()->DescribeExit()));
+               ctx.Expect(harness::CheckResult::Fail(
+                   "expected the server process to be alive; it " + ctx.process()->DescribeExit()));
                return;
              }
              ctx.Expect(harness::CheckStatus(GetReady(ctx), 200));

@@ -2,18 +2,17 @@
 // that misbehave, checking the outcome, the message, the exit code, and that
 // no process is left behind.
 #include <dirent.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "harness/target_process.h"
 
@@ -73,7 +72,9 @@ class TargetsEndToEndTest : public ::testing::Test {
         "    def do_GET(self):\n"
         "        if self.path == '/ping':\n"
         "            self.send_response(200); self.end_headers(); self.wfile.write(b'ok'); return\n"
-        "        " + on_request + "\n"
+        "        " +
+        on_request +
+        "\n"
         "    do_POST = do_GET\n"
         "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
     return {"/usr/bin/python3", "-c", code, "{port}", marker_};
@@ -90,15 +91,16 @@ class TargetsEndToEndTest : public ::testing::Test {
     harness::LaunchOptions launch;
     launch.argv = {STREAMCHECK_BIN, "run"};
     launch.argv.insert(launch.argv.end(), args.begin(), args.end());
-    launch.argv.insert(launch.argv.end(), {"--json", (dir_ / "results.json").string(),
-                                           "--log-dir", (dir_ / "logs").string()});
+    launch.argv.insert(launch.argv.end(), {"--json", (dir_ / "results.json").string(), "--log-dir",
+                                           (dir_ / "logs").string()});
     launch.env = {{"STREAMCHECK_ROOT", STREAMCHECK_SOURCE_ROOT}};
     launch.log_path = dir_ / "streamcheck.log";
     auto process = harness::TargetProcess::Start(launch);
     EXPECT_TRUE(process.ok()) << (process.ok() ? "" : process.error());
     if (!process.ok()) return {};
     EXPECT_TRUE((*process)->WaitForExit(std::chrono::seconds(150)))
-        << "streamcheck did not finish within 150 s; output:\n" << (*process)->LogTail(40);
+        << "streamcheck did not finish within 150 s; output:\n"
+        << (*process)->LogTail(40);
     (*process)->Stop();
     Outcome outcome;
     outcome.exit = (*process)->DescribeExit();
@@ -155,8 +157,9 @@ TEST_F(TargetsEndToEndTest, CrashMidCaseIsAnErrorAndTheNextTargetStillRuns) {
 }
 
 TEST_F(TargetsEndToEndTest, TargetThatIgnoresSigtermIsKilledAndNothingIsLeft) {
-  auto spec = WriteSpec("stubborn", PythonServer("self.send_response(404); self.end_headers()",
-                                                 "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"));
+  auto spec =
+      WriteSpec("stubborn", PythonServer("self.send_response(404); self.end_headers()",
+                                         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"));
   auto outcome = Run({"--target", spec, "--cases", "server.*"});
   EXPECT_EQ(outcome.exit, "exited with code 0") << outcome.output;
   // TearDown checks that the stubborn server is gone.
@@ -166,8 +169,10 @@ TEST_F(TargetsEndToEndTest, InterruptStopsTheRunAndItsTargets) {
   // A target that is slow to answer chat, so the run is mid-case when interrupted.
   auto spec = WriteSpec("slow", PythonServer("import time; time.sleep(60)"));
   harness::LaunchOptions launch;
-  launch.argv = {STREAMCHECK_BIN, "run", "--target", spec, "--cases", "server.ready,chat.status",
-                 "--log-dir", (dir_ / "logs").string()};
+  launch.argv = {STREAMCHECK_BIN, "run",
+                 "--target",      spec,
+                 "--cases",       "server.ready,chat.status",
+                 "--log-dir",     (dir_ / "logs").string()};
   launch.log_path = dir_ / "streamcheck.log";
   auto process = harness::TargetProcess::Start(launch);
   ASSERT_TRUE(process.ok()) << process.error();
