@@ -364,6 +364,15 @@ int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// --host, --port, --port-file: shared by the commands that run a server.
+void AddListenOptions(CLI::App& command, std::string& host, int& port, std::string& port_file) {
+  command.add_option("--host", host, "Address to listen on")->capture_default_str();
+  command.add_option("--port,-p", port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command.add_option("--port-file", port_file, "Write the port it listens on here");
+}
+
 }  // namespace
 
 std::string Version() { return STREAMCHECK_VERSION; }
@@ -400,11 +409,7 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
 
   auto* serve = app.add_subcommand("serve", "Run the reference streaming server");
-  serve->add_option("--host", inv.serve.host, "Address to listen on")->capture_default_str();
-  serve->add_option("--port,-p", inv.serve.port, "Port (0: any free port)")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  serve->add_option("--port-file", inv.serve.port_file, "Write the port it listens on here");
+  AddListenOptions(*serve, inv.serve.host, inv.serve.port, inv.serve.port_file);
   serve->add_option("--backend,-b", inv.serve.backend,
                     "Backend base URL (default: http://$OPENAI_HOST:$OPENAI_PORT)");
   serve->add_option("--backend-connect-timeout-ms", inv.serve.backend_connect_timeout_ms)
@@ -422,11 +427,7 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->capture_default_str();
 
   auto* mock = app.add_subcommand("mock", "Run the mock NIM backend");
-  mock->add_option("--host", inv.mock.host, "Address to listen on")->capture_default_str();
-  mock->add_option("--port,-p", inv.mock.port, "Port (0: any free port)")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  mock->add_option("--port-file", inv.mock.port_file, "Write the port it listens on here");
+  AddListenOptions(*mock, inv.mock.host, inv.mock.port, inv.mock.port_file);
   mock->add_option("--config", inv.mock.config,
                    "Initial configuration: a JSON object (keys as PUT /_mock/config) or @FILE");
 

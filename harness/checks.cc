@@ -3,6 +3,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace streamcheck::harness {
 namespace {
 
@@ -12,11 +14,6 @@ std::string EventRef(const HttpResponse& r, std::size_t i) {
   const auto& e = r.events[i].event;
   return "event #" + std::to_string(i) + " (bytes " + std::to_string(e.begin_offset) + "-" +
          std::to_string(e.end_offset) + ", data \"" + Excerpt(e.data) + "\")";
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 }  // namespace
@@ -64,7 +61,7 @@ CheckResult CheckMediaType(const HttpResponse& r, const std::string& expected) {
   if (!value) return CheckResult::Fail("expected Content-Type " + expected + ", got none");
   std::string media = value->substr(0, value->find(';'));
   while (!media.empty() && media.back() == ' ') media.pop_back();
-  if (Lower(media) == Lower(expected)) return CheckResult::Pass();
+  if (ToLower(media) == ToLower(expected)) return CheckResult::Pass();
   return CheckResult::Fail("expected media type " + expected + ", got Content-Type \"" + *value +
                            "\"");
 }
@@ -318,10 +315,10 @@ CheckResult CheckCompletionContent(const HttpResponse& r, const std::string& exp
 CheckResult CheckNoCacheHeaders(const HttpResponse& r) {
   auto cache = r.Header("Cache-Control");
   auto accel = r.Header("X-Accel-Buffering");
-  std::string lower_cache = cache ? Lower(*cache) : "";
+  std::string lower_cache = cache ? ToLower(*cache) : "";
   bool cache_ok = lower_cache.find("no-cache") != std::string::npos ||
                   lower_cache.find("no-store") != std::string::npos;
-  bool accel_ok = accel && Lower(*accel) == "no";
+  bool accel_ok = accel && ToLower(*accel) == "no";
   if (cache_ok && accel_ok) return CheckResult::Pass();
   return CheckResult::Fail("expected Cache-Control: no-cache and X-Accel-Buffering: no, got " +
                            std::string("Cache-Control: ") + (cache ? *cache : "(none)") +
@@ -335,7 +332,7 @@ CheckResult CheckClientErrorJson(const HttpResponse& r) {
                              " (body \"" + Excerpt(r.body) + "\")");
   }
   auto type = r.Header("Content-Type").value_or("");
-  if (Lower(type).find("text/event-stream") != std::string::npos) {
+  if (ToLower(type).find("text/event-stream") != std::string::npos) {
     return CheckResult::Fail("expected an error body, got an event stream (" + type + ")");
   }
   auto j = nlohmann::json::parse(r.body, nullptr, false);
@@ -503,7 +500,7 @@ CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
   if (j.is_null()) return CheckResult::Fail(failure);
   auto find = [&](const std::string& name) -> std::optional<std::string> {
     for (const auto& [n, values] : j["headers"].items()) {
-      if (Lower(n) == Lower(name) && !values.empty()) return values[0].get<std::string>();
+      if (ToLower(n) == ToLower(name) && !values.empty()) return values[0].get<std::string>();
     }
     return std::nullopt;
   };

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "common/sha256.h"
+#include "common/text.h"
 
 namespace streamcheck::harness {
 namespace {
@@ -20,20 +21,6 @@ constexpr double kArrivalSpacingMs = 2.0;
 void GlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
-    s.remove_suffix(1);
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  return std::string(s);
 }
 
 // One request in flight: the easy handle and everything its callbacks record.
@@ -154,7 +141,7 @@ class Transfer {
       if (response_.t_headers_ms < 0) response_.t_headers_ms = Ms();
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
       response_.headers.emplace_back(std::string(line.substr(0, colon)),
-                                     Trim(line.substr(colon + 1)));
+                                     TrimHeaderValue(line.substr(colon + 1)));
     }
     return line.size();
   }
@@ -257,7 +244,7 @@ std::vector<HttpResponse> Run(std::vector<std::unique_ptr<Transfer>>& transfers)
 
 std::optional<std::string> HttpResponse::Header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
-    if (IEquals(n, name)) return v;
+    if (EqualsIgnoreCase(n, name)) return v;
   }
   return std::nullopt;
 }

@@ -119,7 +119,8 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     spec.ready_path = j["ready_path"];
   }
   if (j.contains("ready_timeout_s")) {
-    if (!j["ready_timeout_s"].is_number() || j["ready_timeout_s"].get<double>() <= 0 ||
+    // Below 1 the int below would be 0: no readiness wait at all.
+    if (!j["ready_timeout_s"].is_number() || j["ready_timeout_s"].get<double>() < 1 ||
         j["ready_timeout_s"].get<double>() > 600) {
       return fail("\"ready_timeout_s\" must be a number of seconds from 1 to 600");
     }
@@ -129,8 +130,8 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     const auto& t = j["backend_timeout_s"];
     if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > 300) {
       return fail(
-          "\"backend_timeout_s\" must be a number of seconds from 0 to 300 (how long the "
-          "server waits for backend headers)");
+          "\"backend_timeout_s\" must be a number of seconds above 0, at most 300 (how long "
+          "the server waits for backend headers)");
     }
     spec.backend_timeout_s = t.get<double>();
   }

@@ -6,25 +6,12 @@
 #include <cstring>
 #include <mutex>
 
+#include "common/text.h"
+
 namespace streamcheck::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string TrimLine(std::string_view s) {
-  while (!s.empty() &&
-         (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return std::string(s);
-}
 
 }  // namespace
 
@@ -99,7 +86,8 @@ std::size_t BackendStream::OnHeader(char* data, std::size_t size, std::size_t n,
   } else if (line == "\r\n" || line == "\n") {
     if (s->status_ >= 200) s->headers_done_ = true;  // not after a 1xx interim response
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-    s->headers_.emplace_back(std::string(line.substr(0, colon)), TrimLine(line.substr(colon + 1)));
+    s->headers_.emplace_back(std::string(line.substr(0, colon)),
+                             TrimHeaderValue(line.substr(colon + 1)));
   }
   return line.size();
 }
@@ -213,7 +201,7 @@ BackendStream::OpenError BackendStream::Open() {
 
 std::string BackendStream::Header(std::string_view name) const {
   for (const auto& [n, v] : headers_) {
-    if (IEquals(n, name)) return v;
+    if (EqualsIgnoreCase(n, name)) return v;
   }
   return "";
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/listen_backlog.h"
+#include "common/text.h"
 #include "server/backend_stream.h"
 #include "sse/sse_parser.h"
 
@@ -18,12 +19,6 @@ namespace streamcheck::server {
 namespace {
 
 using nlohmann::json;
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // RFC 9110 §7.6.1: hop-by-hop headers, plus those a Connection header names.
 std::set<std::string> HopByHop(const std::string& connection_value) {
@@ -37,7 +32,7 @@ std::set<std::string> HopByHop(const std::string& connection_value) {
     std::string token = connection_value.substr(start, comma - start);
     token.erase(0, token.find_first_not_of(" \t"));
     token.erase(token.find_last_not_of(" \t") + 1);
-    if (!token.empty()) names.insert(Lower(token));
+    if (!token.empty()) names.insert(ToLower(token));
     start = comma + 1;
   }
   return names;
@@ -344,7 +339,7 @@ class ReferenceServer::Impl {
     }
     auto hop = HopByHop(req.get_header_value("Connection"));
     for (const auto& [name, value] : req.headers) {
-      std::string lower = Lower(name);
+      std::string lower = ToLower(name);
       // httplib records the peer's addresses as pseudo headers; curl sets Host
       // and Content-Length itself.
       if (hop.count(lower) || lower == "host" || lower == "content-length" ||
@@ -365,7 +360,7 @@ class ReferenceServer::Impl {
     res.status = int(backend->status());
     auto response_hop = HopByHop(backend->Header("Connection"));
     for (const auto& [name, value] : backend->headers()) {
-      std::string lower = Lower(name);
+      std::string lower = ToLower(name);
       if (response_hop.count(lower) || lower == "content-length" || lower == "content-type") {
         continue;
       }

@@ -92,6 +92,45 @@ bool MatchesFilter(const std::string& case_id, const std::string& filter) {
   return false;
 }
 
+GatedResponse PerformGated(CaseContext& ctx, const harness::HttpRequest& request, bool by_bytes) {
+  GatedResponse gated;
+  auto arrived = [&](double t_ms) {
+    if (gated.first_content_ms >= 0) return;
+    gated.first_content_ms = t_ms;
+    gated.before_gate = ctx.backend().stats().gate_opened_by.empty();
+    ctx.backend().OpenGate();
+  };
+  harness::Observers observers;
+  if (by_bytes) {
+    observers.on_bytes = [&](std::uint64_t, double t_ms) { return arrived(t_ms), true; };
+  } else {
+    observers.on_event = [&](const harness::ReceivedEvent& e) {
+      if (!harness::DeltaContent(e.event.data).empty()) arrived(e.t_ms);
+      return true;
+    };
+  }
+  gated.response = harness::Perform(request, observers);
+  ctx.Metric("first_content_ms", gated.first_content_ms);
+  return gated;
+}
+
+harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::string& held) {
+  if (gated.first_content_ms < 0) {
+    return harness::CheckResult::Fail(
+        "expected content while the backend held " + held +
+        ", got none: " + std::to_string(gated.response.body_bytes) + " bytes, " +
+        std::to_string(gated.response.events.size()) + " events" +
+        (gated.response.error.empty() ? "" : ", " + gated.response.error));
+  }
+  if (!gated.before_gate) {
+    return harness::CheckResult::Fail(
+        "expected content while the backend held " + held + "; the first arrived after " +
+        std::to_string(int(gated.first_content_ms)) +
+        " ms, only once the gate had timed out: the server buffered instead of streaming");
+  }
+  return harness::CheckResult::Pass();
+}
+
 std::string ChatBody(const std::string& prompt, bool stream) {
   return nlohmann::json{{"model", "gpt-4"},
                         {"messages", {{{"role", "user"}, {"content", prompt}}}},

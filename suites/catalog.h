@@ -78,6 +78,21 @@ std::vector<CaseDef> ServerCases();
 // A case ID matches a filter of comma-separated globs ("chat.*,direct.large-get").
 bool MatchesFilter(const std::string& case_id, const std::string& filter);
 
+// The gate proof of streaming. With the backend set to hold at its gate
+// (gate_after_tokens or gate_after_bytes), performs `request` and opens the gate
+// as soon as the first content arrives: an event with delta content, or with
+// `by_bytes` any body byte. A server that buffers delivers nothing until the
+// gate opens by its own timeout, so `before_gate` is the verdict, not a time.
+struct GatedResponse {
+  harness::HttpResponse response;
+  double first_content_ms = -1;  // -1: no content arrived
+  bool before_gate = false;
+};
+GatedResponse PerformGated(CaseContext& ctx, const harness::HttpRequest& request, bool by_bytes);
+// Fails unless content came while the gate was still closed; `held` says what
+// the backend held back ("the stream after its first token").
+harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::string& held);
+
 // Shared request builders.
 harness::HttpRequest ChatRequest(const CaseContext& ctx, const std::string& prompt = "Hello",
                                  bool stream = true,

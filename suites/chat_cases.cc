@@ -39,33 +39,24 @@ void Incremental(CaseContext& ctx) {
   config.gate_after_tokens = 1;
   config.gate_timeout_ms = 5'000;
   ctx.backend().SetConfig(config);
-  // Opens the gate as soon as the first content arrives. If the server holds
-  // the first token back, the gate opens only by its timeout, later.
-  std::atomic<bool> content_before_gate{false};
-  double first_content_ms = -1;
-  harness::Observers observers;
-  observers.on_event = [&](const harness::ReceivedEvent& e) {
-    if (first_content_ms < 0 && !harness::DeltaContent(e.event.data).empty()) {
-      first_content_ms = e.t_ms;
-      content_before_gate = ctx.backend().stats().gate_opened_by.empty();
-      ctx.backend().OpenGate();
-    }
-    return true;
-  };
   auto request = ChatRequest(ctx, kPrompt);
-  auto response = harness::Perform(request, observers);
-  ctx.Evidence("POST /v1/chat/completions (backend gated after 1 token) " + request.body, response);
-  ctx.Metric("first_content_ms", first_content_ms);
-  ctx.Expect(harness::CheckStatus(response, 200));
-  if (first_content_ms < 0) {
-    ctx.Expect(CheckResult::Fail("expected a content event, got none in " +
-                                 std::to_string(response.events.size()) + " events"));
-  } else if (!content_before_gate) {
-    ctx.Expect(CheckResult::Fail(
-        "expected the first token before the backend's gate opened; it arrived after " +
-        std::to_string(int(first_content_ms)) +
-        " ms, only once the gate had timed out (the server buffered the stream)"));
-  }
+  auto gated = PerformGated(ctx, request, /*by_bytes=*/false);
+  ctx.Evidence("POST /v1/chat/completions (backend gated after 1 token) " + request.body,
+               gated.response);
+  ctx.Expect(harness::CheckStatus(gated.response, 200));
+  ctx.Expect(CheckBeforeGate(gated, "the stream after its first token"));
+}
+
+// The backend cuts the connection after 3 tokens.
+HttpResponse StreamWithBackendCut(CaseContext& ctx) {
+  auto config = ctx.backend().config();
+  config.fail_after_tokens = 3;
+  ctx.backend().SetConfig(config);
+  auto request = ChatRequest(ctx, kPrompt);
+  request.total_timeout = std::chrono::seconds(15);
+  auto response = harness::Perform(request);
+  ctx.Evidence("POST /v1/chat/completions (backend cuts after 3 tokens)", response);
+  return response;
 }
 
 void Concurrent(CaseContext& ctx) {
@@ -233,26 +224,12 @@ std::vector<CaseDef> ChatCases() {
       Case("chat.backend-error-midstream", Level::kMust,
            "when the backend fails after N tokens, the stream ends without [DONE], no hang",
            [](CaseContext& ctx) {
-             auto config = ctx.backend().config();
-             config.fail_after_tokens = 3;
-             ctx.backend().SetConfig(config);
-             auto request = ChatRequest(ctx, kPrompt);
-             request.total_timeout = std::chrono::seconds(15);
-             auto r = Perform(request);
-             ctx.Evidence("POST /v1/chat/completions (backend cuts after 3 tokens)", r);
-             ctx.Expect(harness::CheckEndedWithoutDone(r));
+             ctx.Expect(harness::CheckEndedWithoutDone(StreamWithBackendCut(ctx)));
            }),
       Case("chat.error-event", Level::kShould,
            "when the backend fails mid-stream, an in-band data: {\"error\": ...} event first",
            [](CaseContext& ctx) {
-             auto config = ctx.backend().config();
-             config.fail_after_tokens = 3;
-             ctx.backend().SetConfig(config);
-             auto request = ChatRequest(ctx, kPrompt);
-             request.total_timeout = std::chrono::seconds(15);
-             auto r = Perform(request);
-             ctx.Evidence("POST /v1/chat/completions (backend cuts after 3 tokens)", r);
-             ctx.Expect(harness::CheckErrorEvent(r));
+             ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx)));
            }),
       Case("chat.client-abort", Level::kShould,
            "when the client leaves after the first event, the backend request is cancelled in 2 s",

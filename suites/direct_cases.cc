@@ -73,32 +73,13 @@ void Incremental(CaseContext& ctx) {
   config.gate_after_bytes = static_cast<long long>(mocks::kMiB);
   config.gate_timeout_ms = 5'000;
   ctx.backend().SetConfig(config);
-  bool bytes_before_gate = false;
-  double first_byte_ms = -1;
-  harness::Observers observers;
-  observers.on_bytes = [&](std::uint64_t, double t_ms) {
-    if (first_byte_ms < 0) {
-      first_byte_ms = t_ms;
-      bytes_before_gate = ctx.backend().stats().gate_opened_by.empty();
-      ctx.backend().OpenGate();
-    }
-    return true;
-  };
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/large-file");
   request.total_timeout = std::chrono::seconds(60);
-  auto response = harness::Perform(request, observers);
-  ctx.Evidence("GET /directAccess/large-file (8 MiB, backend gated after 1 MiB)", response);
-  ctx.Expect(harness::CheckStatus(response, 200));
-  if (first_byte_ms < 0) {
-    ctx.Expect(CheckResult::Fail("expected body bytes, got none: " + response.error));
-  } else if (!bytes_before_gate) {
-    ctx.Expect(CheckResult::Fail(
-        "expected bytes before the backend's gate opened (it held after 1 MiB); the first byte "
-        "arrived after " +
-        std::to_string(int(first_byte_ms)) +
-        " ms, only once the gate had timed out: the server buffered the whole body"));
-  }
+  auto gated = PerformGated(ctx, request, /*by_bytes=*/true);
+  ctx.Evidence("GET /directAccess/large-file (8 MiB, backend gated after 1 MiB)", gated.response);
+  ctx.Expect(harness::CheckStatus(gated.response, 200));
+  ctx.Expect(CheckBeforeGate(gated, "the body after its first MiB"));
 }
 
 harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::string& what) {
@@ -154,19 +135,9 @@ void SsePassthrough(CaseContext& ctx) {
   config.gate_after_tokens = 1;
   config.gate_timeout_ms = 5'000;
   ctx.backend().SetConfig(config);
-  bool before_gate = false;
-  double first_ms = -1;
-  harness::Observers observers;
-  observers.on_event = [&](const harness::ReceivedEvent& e) {
-    if (first_ms < 0 && !harness::DeltaContent(e.event.data).empty()) {
-      first_ms = e.t_ms;
-      before_gate = ctx.backend().stats().gate_opened_by.empty();
-      ctx.backend().OpenGate();
-    }
-    return true;
-  };
   auto request = ChatRequest(ctx, "Hello", true, "/directAccess/v1/chat/completions");
-  auto response = harness::Perform(request, observers);
+  auto gated = PerformGated(ctx, request, /*by_bytes=*/false);
+  const auto& response = gated.response;
   ctx.Evidence("POST /directAccess/v1/chat/completions (backend gated after 1 token)", response);
   ctx.Expect(harness::CheckStatus(response, 200));
   auto stats = ctx.backend().stats();
@@ -177,11 +148,7 @@ void SsePassthrough(CaseContext& ctx) {
                                  std::to_string(response.body_bytes) + " (SHA-256 " +
                                  response.sha256 + ")"));
   }
-  if (first_ms >= 0 && !before_gate) {
-    ctx.Expect(
-        CheckResult::Fail("expected the first token before the backend's gate opened; it "
-                          "arrived only after the gate timed out (the proxy buffered)"));
-  }
+  ctx.Expect(CheckBeforeGate(gated, "the stream after its first token"));
 }
 
 void StatusPassthrough(CaseContext& ctx) {

@@ -29,9 +29,9 @@ TEST(ContentTest, FillBytesIsPositionAddressable) {
   // Aligned and unaligned offsets, lengths that cross word boundaries or stay
   // inside one word, and the empty range.
   const std::vector<std::pair<std::uint64_t, std::size_t>> ranges = {
-      {0, 1},   {0, 8},    {1, 1},     {1, 7},    {3, 5},      {5, 2},     {7, 1},
-      {7, 2},   {8, 8},    {9, 15},    {13, 100}, {63, 65},    {1000, 1},  {1001, 3001},
-      {4095, 14}, {4100, 9}, {17, 0},   {0, kLength}};
+      {0, 1},    {0, 8},       {1, 1},     {1, 7},    {3, 5},    {5, 2},
+      {7, 1},    {7, 2},       {8, 8},     {9, 15},   {13, 100}, {63, 65},
+      {1000, 1}, {1001, 3001}, {4095, 14}, {4100, 9}, {17, 0},   {0, kLength}};
   for (const auto& [offset, n] : ranges) {
     SCOPED_TRACE("offset " + std::to_string(offset) + " length " + std::to_string(n));
     EXPECT_EQ(Fill(7, offset, n), whole.substr(offset, n));
@@ -42,7 +42,7 @@ TEST(ContentTest, FillBytesPiecewiseEqualsWhole) {
   const std::string whole = Fill(99, 5, 10'000);
   std::string pieces;
   std::uint64_t offset = 5;
-  for (std::size_t n : {1, 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 8, 9, 1000, 8870}) {
+  for (std::size_t n : {1, 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 8, 9, 1000, 8822}) {
     pieces += Fill(99, offset, n);
     offset += n;
   }
@@ -81,8 +81,7 @@ TEST(ContentTest, FillBytesWritesExactlyNBytes) {
 TEST(ContentTest, BodySha256HexEqualsShaOfFillBytes) {
   // Sizes around the 1 MiB block BodySha256Hex works in, and odd ones.
   for (std::uint64_t size : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{7},
-                             std::uint64_t{4096 + 3}, kMiB - 1, kMiB, kMiB + 1,
-                             2 * kMiB + 12345}) {
+                             std::uint64_t{4096 + 3}, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB + 12345}) {
     SCOPED_TRACE("size " + std::to_string(size));
     EXPECT_EQ(BodySha256Hex(11, size), Sha256::Of(Fill(11, 0, size)));
   }

@@ -1,0 +1,362 @@
+#include "cli/cli.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/http_client.h"
+#include "mocks/mock_backend.h"
+
+namespace streamcheck::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+CliRun Cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  CliRun r;
+  r.code = RunCli(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+// Parses `args`, expecting an invocation of `command`.
+Invocation Parse(const std::vector<std::string>& args, const std::string& command) {
+  Parsed parsed = ParseArgs(args);
+  EXPECT_TRUE(parsed.invocation) << "error: " << parsed.error;
+  EXPECT_EQ(parsed.exit_code, 0);
+  EXPECT_THAT(parsed.error, IsEmpty());
+  if (!parsed.invocation) return {};
+  EXPECT_EQ(parsed.invocation->command, command);
+  return *parsed.invocation;
+}
+
+// Parses `args`, expecting a usage error (exit 2).
+std::string UsageError(const std::vector<std::string>& args) {
+  Parsed parsed = ParseArgs(args);
+  EXPECT_FALSE(parsed.invocation);
+  EXPECT_EQ(parsed.exit_code, 2);
+  EXPECT_THAT(parsed.output, IsEmpty());
+  return parsed.error;
+}
+
+std::set<fs::path> LogDirsInTmp() {
+  std::set<fs::path> dirs;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+    if (entry.path().filename().string().rfind("streamcheck-logs-", 0) == 0) {
+      dirs.insert(entry.path());
+    }
+  }
+  return dirs;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "cli_test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(CliTest, RunDefaults) {
+  Invocation inv = Parse({"run"}, "run");
+  EXPECT_THAT(inv.run.targets, IsEmpty());
+  EXPECT_THAT(inv.run.cases, IsEmpty());
+  EXPECT_DOUBLE_EQ(inv.run.size_mb, 100);
+  EXPECT_THAT(inv.run.json_path, IsEmpty());
+  EXPECT_THAT(inv.run.junit_path, IsEmpty());
+  EXPECT_THAT(inv.run.markdown_path, IsEmpty());
+  EXPECT_THAT(inv.run.html_path, IsEmpty());
+  EXPECT_THAT(inv.run.report_dir, IsEmpty());
+  EXPECT_THAT(inv.run.log_dir, IsEmpty());
+}
+
+TEST(CliTest, RunOptions) {
+  Invocation inv = Parse({"run",
+                          "--target",
+                          "cpp",
+                          "-t",
+                          "flask",
+                          "--target",
+                          "targets/x.json",
+                          "--cases",
+                          "chat.*,direct.large-get",
+                          "--size-mb",
+                          "16",
+                          "--json",
+                          "r.json",
+                          "--junit",
+                          "j.xml",
+                          "--md",
+                          "s.md",
+                          "--html",
+                          "r.html",
+                          "--report-dir",
+                          "out",
+                          "--log-dir",
+                          "logs"},
+                         "run");
+  EXPECT_THAT(inv.run.targets, ElementsAre("cpp", "flask", "targets/x.json"));
+  EXPECT_EQ(inv.run.cases, "chat.*,direct.large-get");
+  EXPECT_DOUBLE_EQ(inv.run.size_mb, 16);
+  EXPECT_EQ(inv.run.json_path, "r.json");
+  EXPECT_EQ(inv.run.junit_path, "j.xml");
+  EXPECT_EQ(inv.run.markdown_path, "s.md");
+  EXPECT_EQ(inv.run.html_path, "r.html");
+  EXPECT_EQ(inv.run.report_dir, "out");
+  EXPECT_EQ(inv.run.log_dir, "logs");
+  EXPECT_EQ(Parse({"run", "--target=all", "-c", "server.*"}, "run").run.targets[0], "all");
+}
+
+TEST(CliTest, SizeMbOutOfRangeIsAUsageError) {
+  for (const char* value : {"0", "-1", "4097", "lots"}) {
+    SCOPED_TRACE(value);
+    EXPECT_THAT(UsageError({"run", "--size-mb", value}),
+                AllOf(HasSubstr("--size-mb"), HasSubstr("streamcheck run"), HasSubstr("--help")));
+  }
+  EXPECT_DOUBLE_EQ(Parse({"run", "--size-mb", "4096"}, "run").run.size_mb, 4096);
+  EXPECT_DOUBLE_EQ(Parse({"run", "--size-mb", "1"}, "run").run.size_mb, 1);
+}
+
+TEST(CliTest, UnknownFlagIsAUsageErrorWithAHelpHint) {
+  EXPECT_THAT(UsageError({"run", "--bogus"}),
+              AllOf(HasSubstr("--bogus"), HasSubstr("Run 'streamcheck run --help'")));
+  EXPECT_THAT(UsageError({"--bogus"}), HasSubstr("Run 'streamcheck --help'"));
+  EXPECT_THAT(UsageError({"frobnicate"}), HasSubstr("Run 'streamcheck --help'"));
+  EXPECT_THAT(UsageError({"run", "--target"}), HasSubstr("--target"));
+}
+
+// BUG (cli/cli.cc, ParseArgs): a mistyped command or a flag before the command
+// is reported as "A subcommand is required": CLI11 checks
+// require_subcommand(1) before it complains about unexpected arguments, so
+// `streamcheck frobnicate` and `streamcheck --bogus` never name what was wrong.
+// Fix: on a CLI::RequiredError with no subcommand selected and a non-empty
+// argv, say "unknown command \"frobnicate\"" (or "unknown option") and list
+// the commands.
+TEST(CliTest, DISABLED_UnknownCommandIsNamed) {
+  EXPECT_THAT(UsageError({"frobnicate"}), HasSubstr("frobnicate"));
+  EXPECT_THAT(UsageError({"--bogus"}), HasSubstr("--bogus"));
+}
+
+TEST(CliTest, NoSubcommandIsAUsageError) {
+  EXPECT_THAT(UsageError({}), AllOf(HasSubstr("subcommand"), HasSubstr("--help")));
+  CliRun r = Cli({});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("subcommand"));
+}
+
+TEST(CliTest, HelpExitsZeroWithUsage) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--help"}, std::vector<std::string>{"-h"}}) {
+    Parsed parsed = ParseArgs(args);
+    EXPECT_FALSE(parsed.invocation);
+    EXPECT_EQ(parsed.exit_code, 0);
+    EXPECT_THAT(parsed.error, IsEmpty());
+    EXPECT_THAT(parsed.output, AllOf(HasSubstr("streamcheck"), HasSubstr("run"), HasSubstr("list"),
+                                     HasSubstr("serve"), HasSubstr("mock"), HasSubstr("probe"),
+                                     HasSubstr("bench")));
+  }
+  Parsed run_help = ParseArgs({"run", "--help"});
+  EXPECT_EQ(run_help.exit_code, 0);
+  EXPECT_THAT(run_help.output, AllOf(HasSubstr("--target"), HasSubstr("--cases"),
+                                     HasSubstr("--size-mb"), HasSubstr("--junit")));
+  CliRun r = Cli({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("run"));
+  EXPECT_THAT(r.err, IsEmpty());
+}
+
+TEST(CliTest, Version) {
+  Parsed parsed = ParseArgs({"--version"});
+  EXPECT_FALSE(parsed.invocation);
+  EXPECT_EQ(parsed.exit_code, 0);
+  EXPECT_EQ(parsed.output, "streamcheck " + Version() + "\n");
+  EXPECT_THAT(Version(), ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+.*"));
+  CliRun r = Cli({"--version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr(Version()));
+}
+
+TEST(CliTest, ServeOptions) {
+  Invocation defaults = Parse({"serve"}, "serve");
+  EXPECT_EQ(defaults.serve.host, "127.0.0.1");
+  EXPECT_EQ(defaults.serve.port, 8080);
+  EXPECT_THAT(defaults.serve.backend, IsEmpty());
+  EXPECT_EQ(defaults.serve.backend_connect_timeout_ms, 5000);
+  EXPECT_EQ(defaults.serve.backend_headers_timeout_ms, 30000);
+  EXPECT_EQ(defaults.serve.backend_idle_timeout_ms, 30000);
+
+  Invocation inv =
+      Parse({"serve", "--host", "0.0.0.0", "--port", "0", "--port-file", "p.txt", "-b",
+             "http://127.0.0.1:9000", "--backend-connect-timeout-ms", "100",
+             "--backend-headers-timeout-ms", "3000", "--backend-idle-timeout-ms", "7000"},
+            "serve");
+  EXPECT_EQ(inv.serve.host, "0.0.0.0");
+  EXPECT_EQ(inv.serve.port, 0);
+  EXPECT_EQ(inv.serve.port_file, "p.txt");
+  EXPECT_EQ(inv.serve.backend, "http://127.0.0.1:9000");
+  EXPECT_EQ(inv.serve.backend_connect_timeout_ms, 100);
+  EXPECT_EQ(inv.serve.backend_headers_timeout_ms, 3000);
+  EXPECT_EQ(inv.serve.backend_idle_timeout_ms, 7000);
+
+  EXPECT_THAT(UsageError({"serve", "--port", "70000"}), HasSubstr("--port"));
+  EXPECT_THAT(UsageError({"serve", "--backend-headers-timeout-ms", "0"}),
+              HasSubstr("--backend-headers-timeout-ms"));
+}
+
+TEST(CliTest, MockOptions) {
+  Invocation defaults = Parse({"mock"}, "mock");
+  EXPECT_EQ(defaults.mock.port, 8000);
+  EXPECT_EQ(defaults.mock.host, "127.0.0.1");
+  Invocation inv =
+      Parse({"mock", "-p", "0", "--port-file", "m.port", "--config", R"({"size_mb": 2})"}, "mock");
+  EXPECT_EQ(inv.mock.port, 0);
+  EXPECT_EQ(inv.mock.port_file, "m.port");
+  EXPECT_EQ(inv.mock.config, R"({"size_mb": 2})");
+  EXPECT_EQ(Parse({"mock", "--config", "@cfg.json"}, "mock").mock.config, "@cfg.json");
+  EXPECT_THAT(UsageError({"mock", "--port", "-1"}), HasSubstr("--port"));
+}
+
+TEST(CliTest, ProbeOptions) {
+  Invocation inv =
+      Parse({"probe", "http://127.0.0.1:1/v1/chat/completions", "-X", "PUT", "-d", "body", "--chat",
+             "hello", "-H", "A: 1", "--header", "B: 2", "--sse", "--timeout-s", "5"},
+            "probe");
+  EXPECT_EQ(inv.probe.url, "http://127.0.0.1:1/v1/chat/completions");
+  EXPECT_EQ(inv.probe.method, "PUT");
+  EXPECT_EQ(inv.probe.data, "body");
+  EXPECT_EQ(inv.probe.chat, "hello");
+  EXPECT_THAT(inv.probe.headers, ElementsAre("A: 1", "B: 2"));
+  EXPECT_TRUE(inv.probe.sse);
+  EXPECT_DOUBLE_EQ(inv.probe.timeout_s, 5);
+
+  Invocation defaults = Parse({"probe", "http://x/"}, "probe");
+  EXPECT_THAT(defaults.probe.method, IsEmpty());
+  EXPECT_FALSE(defaults.probe.sse);
+  EXPECT_DOUBLE_EQ(defaults.probe.timeout_s, 60);
+  EXPECT_THAT(UsageError({"probe", "http://x/", "--timeout-s", "0"}), HasSubstr("--timeout-s"));
+}
+
+TEST(CliTest, ProbeRequiresAUrl) {
+  EXPECT_THAT(UsageError({"probe"}),
+              AllOf(HasSubstr("url"), HasSubstr("streamcheck probe"), HasSubstr("--help")));
+}
+
+TEST(CliTest, BenchOptions) {
+  Invocation defaults = Parse({"bench"}, "bench");
+  EXPECT_DOUBLE_EQ(defaults.bench.size_mb, 256);
+  EXPECT_EQ(defaults.bench.rounds, 5);
+  Invocation inv = Parse({"bench", "--size-mb", "64", "--rounds", "3"}, "bench");
+  EXPECT_DOUBLE_EQ(inv.bench.size_mb, 64);
+  EXPECT_EQ(inv.bench.rounds, 3);
+  EXPECT_THAT(UsageError({"bench", "--rounds", "0"}), HasSubstr("--rounds"));
+  EXPECT_THAT(UsageError({"bench", "--size-mb", "0.5"}), HasSubstr("--size-mb"));
+}
+
+TEST(CliTest, ListAndReport) {
+  EXPECT_EQ(Parse({"list"}, "list").command, "list");
+  CliRun list = Cli({"list"});
+  EXPECT_EQ(list.code, 0);
+  EXPECT_THAT(list.out, AllOf(HasSubstr("chat.done-terminator"), HasSubstr("direct.large-get"),
+                              HasSubstr("server.ready"), HasSubstr("MUST"), HasSubstr("SHOULD")));
+  EXPECT_THAT(UsageError({"report"}), HasSubstr("results"));
+  EXPECT_THAT(UsageError({"report", "/nonexistent/results.json"}),
+              HasSubstr("/nonexistent/results.json"));
+}
+
+TEST(CliTest, RunWithAMissingTargetSpecIsAUsageError) {
+  auto before = LogDirsInTmp();
+  CliRun r = Cli({"run", "--target", "/nonexistent.json"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("streamcheck run"), HasSubstr("/nonexistent.json")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("cases on"))) << "it started a run";
+  EXPECT_EQ(LogDirsInTmp(), before) << "it created a log folder";
+
+  CliRun unknown = Cli({"run", "--target", "no-such-target-name"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no-such-target-name"));
+}
+
+TEST(CliTest, RunWithCasesThatMatchNothingIsAUsageError) {
+  auto before = LogDirsInTmp();
+  CliRun r = Cli({"run", "--cases", "nomatch.*"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("nomatch.*"), HasSubstr("selects no case"),
+                           HasSubstr("streamcheck list")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("cases on"))) << "it started a run";
+  // It leaves an empty /tmp/streamcheck-logs-* behind (see
+  // DISABLED_RunWithNoCasesCreatesNoLogDir); remove it, and only an empty one,
+  // so a concurrent run's folder is never touched.
+  for (const auto& dir : LogDirsInTmp()) {
+    std::error_code ec;
+    if (!before.count(dir) && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+  }
+}
+
+// BUG (cli/cli.cc, CommandRun): a usage error in --cases is found only after
+// the log folder exists: `run --cases nomatch.*` leaves an empty
+// /tmp/streamcheck-logs-XXXXXX behind on every typo, and with --log-dir it
+// creates that folder (and its parents) before saying the run is invalid. Fix:
+// count the selected cases (the `selected == 0` check) before the log-dir block.
+TEST(CliTest, DISABLED_RunWithNoCasesCreatesNoLogDir) {
+  TempDir tmp;
+  const fs::path log_dir = tmp.path() / "new" / "logs";
+  CliRun r = Cli({"run", "--cases", "nomatch.*", "--log-dir", log_dir.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_FALSE(fs::exists(tmp.path() / "new")) << "a failed usage check created " << log_dir;
+}
+
+TEST(CliTest, ProbeAgainstAnInProcessMock) {
+  auto mock = mocks::MockBackend::Start();
+  ASSERT_TRUE(mock.ok()) << mock.error();
+  const std::string base = (*mock)->url();
+  {
+    // An answered request first: stopping the mock before its listener runs
+    // would hang (mock_backend_test: DISABLED_StopRightAfterStartReturns).
+    harness::HttpRequest ready;
+    ready.url = base + "/v1/health/ready";
+    ready.total_timeout = std::chrono::seconds(30);
+    ASSERT_EQ(harness::Perform(ready).status, 200);
+  }
+  CliRun chat = Cli({"probe", base + "/v1/chat/completions", "--chat", "hi", "--timeout-s", "30"});
+  EXPECT_EQ(chat.code, 0) << chat.err;
+  EXPECT_THAT(chat.out, AllOf(HasSubstr("HTTP/1.1 200"), HasSubstr("event #0"), HasSubstr("[DONE]"),
+                              HasSubstr("19 events"), HasSubstr("sha256")));
+
+  CliRun file = Cli({"probe", base + "/large-file?size_mb=1", "--timeout-s", "30"});
+  EXPECT_EQ(file.code, 0) << file.err;
+  EXPECT_THAT(file.out, HasSubstr("1048576 bytes"));
+
+  CliRun bad_header = Cli({"probe", base + "/echo", "-H", "NoColon"});
+  EXPECT_EQ(bad_header.code, 2);
+  EXPECT_THAT(bad_header.err, HasSubstr("NoColon"));
+}
+
+}  // namespace
+}  // namespace streamcheck::cli

@@ -1,0 +1,370 @@
+// Every conformance check is shown to fail (the project rule). For each catalog
+// case, `streamcheck run` against tests/fixtures/defective_server with the
+// defect named after that case must report exactly that case as `fail` (MUST)
+// or `warn` (SHOULD), with a message, and exit 1 or 0 accordingly. Controls run
+// the same cases against the reference server and against the fixture without
+// a defect, where every case must pass: a defect test cannot pass because its
+// case always fails, nor because the fixture differs from the reference server
+// in some other way.
+//
+// chat.framing is INFO (recorded, never judged) and has nothing to fail.
+// direct.backpressure fails only for a server holding more than about 1.3
+// times its body: see DISABLED_BackpressureFailsOnReadAhead.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A run is bounded by `timeout`: a hung harness or target fails the test, it
+// does not stall ctest. The slowest case takes about 6 s, a control run 15 s.
+constexpr int kRunTimeoutS = 90;
+constexpr double kSmallMb = 8;
+// The memory cases need a body larger than their 64 MiB RSS limit.
+constexpr double kLargeMb = 100;
+
+struct DefectCase {
+  std::string case_id;
+  std::string defect;   // tests/fixtures/defective_server.cc, --defect
+  std::string outcome;  // "fail" for a MUST case, "warn" for a SHOULD case
+  double size_mb = kSmallMb;
+};
+
+// For test listings (ctest names): "chat.status on --defect chat-status".
+void PrintTo(const DefectCase& c, std::ostream* os) {
+  *os << c.case_id << " on --defect " << c.defect;
+}
+
+const std::vector<DefectCase>& DefectCases() {
+  static const std::vector<DefectCase> cases = {
+      {"chat.status", "chat-status", "fail"},
+      {"chat.content-type", "chat-content-type", "fail"},
+      {"chat.first-line-data", "chat-first-line-data", "fail"},
+      {"chat.sse-grammar", "chat-sse-grammar", "fail"},
+      {"chat.chunk-schema", "chat-chunk-schema", "fail"},
+      {"chat.role-first", "chat-role-first", "warn"},
+      {"chat.finish-reason", "chat-finish-reason", "fail"},
+      {"chat.done-terminator", "chat-done-terminator", "fail"},
+      {"chat.content-parity", "chat-content-parity", "fail"},
+      {"chat.nonstream-parity", "chat-nonstream-parity", "fail"},
+      {"chat.usage", "chat-usage", "warn"},
+      {"chat.incremental", "chat-incremental", "fail"},
+      {"chat.both-paths", "chat-both-paths", "fail"},
+      {"chat.no-cache", "chat-no-cache", "warn"},
+      {"chat.bad-json", "chat-bad-json", "fail"},
+      {"chat.missing-messages", "chat-missing-messages", "fail"},
+      {"chat.backend-error-midstream", "chat-backend-error-midstream", "fail"},
+      {"chat.error-event", "chat-error-event", "warn"},
+      {"chat.client-abort", "chat-client-abort", "warn"},
+      {"chat.concurrent", "chat-concurrent", "fail"},
+      {"direct.large-get", "direct-large-get", "fail"},
+      {"direct.integrity", "direct-integrity", "fail"},
+      {"direct.incremental", "direct-incremental", "fail"},
+      {"direct.memory-bounded", "direct-memory-bounded", "fail", kLargeMb},
+      {"direct.backpressure", "direct-backpressure", "warn"},
+      {"direct.stall-survives", "direct-stall-survives", "fail"},
+      {"direct.sse-passthrough", "direct-sse-passthrough", "fail"},
+      {"direct.status-passthrough", "direct-status-passthrough", "fail"},
+      {"direct.methods", "direct-methods", "fail"},
+      {"direct.methods-extended", "direct-methods-extended", "warn"},
+      {"direct.query-string", "direct-query-string", "fail"},
+      {"direct.query-repeated", "direct-query-repeated", "warn"},
+      {"direct.request-headers", "direct-request-headers", "warn"},
+      {"direct.response-framing", "direct-response-framing", "fail"},
+      {"direct.truncation-visible", "direct-truncation-visible", "fail"},
+      {"direct.backend-down", "direct-backend-down", "fail"},
+      {"direct.backend-timeout", "direct-backend-timeout", "warn"},
+      {"direct.client-abort", "direct-client-abort", "warn"},
+      {"direct.path-confined", "direct-path-confined", "fail"},
+      {"direct.large-upload", "direct-large-upload", "warn", kLargeMb},
+      {"server.ready", "server-ready", "fail"},
+      {"server.bad-requests", "server-bad-requests", "fail"},
+      {"server.survives", "server-survives", "fail"},
+  };
+  return cases;
+}
+
+// A fresh folder for one run's spec, results and logs; kept when the test failed.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "conformance-failure-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty() && !testing::Test::HasFailure()) fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct SpecOptions {
+  std::string name = "defective";
+  std::string defect = "none";
+  int ready_timeout_s = 30;
+};
+
+// A target spec for the fixture with one defect, as any user would write one.
+fs::path WriteSpec(const fs::path& dir, const SpecOptions& options) {
+  json spec = {{"name", options.name},
+               {"command",
+                {"{bin}/defective_server", "--port", "{port}", "--backend", "{backend_url}",
+                 "--defect", options.defect, "--backend-headers-timeout-ms", "3000"}},
+               {"ready_path", "/ping"},
+               {"ready_timeout_s", options.ready_timeout_s},
+               {"backend_timeout_s", 3},
+               {"features", {"chat", "direct_access"}}};
+  fs::path path = dir / (options.name + ".json");
+  std::ofstream(path) << spec.dump(2);
+  return path;
+}
+
+struct RunResult {
+  int exit_code = -1;  // 124: killed by `timeout`
+  std::string output;  // streamcheck's stdout and stderr
+  json report;         // the --json file, null when none was written
+  fs::path log_dir;
+
+  // This case's entry in the results, or null.
+  json Result(const std::string& case_id, const std::string& target) const {
+    if (!report.is_object() || !report.contains("results")) return nullptr;
+    for (const auto& r : report["results"]) {
+      if (r.value("case", "") == case_id && r.value("target", "") == target) return r;
+    }
+    return nullptr;
+  }
+
+  // A field of this case's result, "" when there is none.
+  std::string Field(const std::string& case_id, const std::string& target,
+                    const std::string& key) const {
+    auto r = Result(case_id, target);
+    return r.is_object() && r.contains(key) && r[key].is_string() ? r[key].get<std::string>() : "";
+  }
+
+  // What to read when an expectation fails: the harness's output and the target's log.
+  std::string Diagnostics(const std::string& target) const {
+    std::string log = ReadFile(log_dir / (target + ".log"));
+    if (log.size() > 4000) log = "..." + log.substr(log.size() - 4000);
+    return "exit code " + std::to_string(exit_code) + "\n--- streamcheck output ---\n" + output +
+           "\n--- " + target + ".log ---\n" + log;
+  }
+};
+
+// `streamcheck run ARGS... --json --log-dir` in `dir`, bounded by `timeout`.
+RunResult RunStreamcheck(const fs::path& dir, const std::vector<std::string>& args) {
+  RunResult result;
+  result.log_dir = dir / "logs";
+  fs::path json_path = dir / "results.json";
+  fs::path output_path = dir / "streamcheck.out";
+  std::vector<std::string> argv = {"timeout", "--kill-after=10", std::to_string(kRunTimeoutS),
+                                   STREAMCHECK_BIN, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--json", json_path.string(), "--log-dir", result.log_dir.string()});
+
+  std::vector<char*> c_argv;
+  for (auto& a : argv) c_argv.push_back(a.data());
+  c_argv.push_back(nullptr);
+  std::vector<std::string> env_strings = {"STREAMCHECK_ROOT=" STREAMCHECK_SOURCE_ROOT};
+  for (char** e = environ; *e; ++e) {
+    if (std::string(*e).rfind("STREAMCHECK_ROOT=", 0) != 0) env_strings.push_back(*e);
+  }
+  std::vector<char*> c_env;
+  for (auto& e : env_strings) c_env.push_back(e.data());
+  c_env.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = 0;
+  int spawn_error = posix_spawnp(&pid, "timeout", &actions, nullptr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawn_error != 0) {
+    result.output = std::string("cannot start timeout/streamcheck: ") + std::strerror(spawn_error);
+    return result;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.output = ReadFile(output_path);
+  if (fs::exists(json_path)) result.report = json::parse(ReadFile(json_path), nullptr, false);
+  return result;
+}
+
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
+std::string SizeArg(double size_mb) { return std::to_string(static_cast<int>(size_mb)); }
+
+// The test's name: the case ID with '.' and '-' as '_' ("chat_status").
+std::string ParamName(const testing::TestParamInfo<DefectCase>& info) {
+  std::string name = info.param.case_id;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+class ConformanceFailureTest : public testing::TestWithParam<DefectCase> {};
+
+TEST_P(ConformanceFailureTest, CaseFailsOnItsDefect) {
+  const DefectCase& param = GetParam();
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = param.defect});
+  auto run = RunStreamcheck(dir.path(), {"--target", spec.string(), "--cases", param.case_id,
+                                         "--size-mb", SizeArg(param.size_mb)});
+  auto result = run.Result(param.case_id, "defective");
+  ASSERT_TRUE(result.is_object()) << "no result for " << param.case_id << "\n"
+                                  << run.Diagnostics("defective");
+  std::string message = result.value("message", "");
+  EXPECT_EQ(result.value("outcome", ""), param.outcome)
+      << param.case_id << " on --defect " << param.defect << ": " << message << "\n"
+      << run.Diagnostics("defective");
+  EXPECT_FALSE(message.empty()) << "a " << param.outcome << " must say what was seen";
+  // Only a MUST failure fails the run; a SHOULD case's warning does not.
+  EXPECT_EQ(run.exit_code, param.outcome == "fail" ? 1 : 0) << run.Diagnostics("defective");
+  std::cout << "[ outcome  ] " << param.case_id << " -> " << result.value("outcome", "") << ": "
+            << message.substr(0, 150) << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryCase, ConformanceFailureTest, testing::ValuesIn(DefectCases()),
+                         ParamName);
+
+// The same cases, with the same body sizes, on a server without the defect.
+void ExpectEveryCasePasses(const std::vector<std::string>& target_args, const std::string& target) {
+  std::map<double, std::vector<std::string>> by_size;
+  for (const auto& c : DefectCases()) by_size[c.size_mb].push_back(c.case_id);
+  for (const auto& [size_mb, ids] : by_size) {
+    TempDir dir;
+    ASSERT_FALSE(dir.path().empty());
+    std::vector<std::string> args = target_args;
+    if (args.empty()) {
+      args = {"--target", WriteSpec(dir.path(), {.name = target}).string()};
+    }
+    args.insert(args.end(), {"--cases", JoinIds(ids), "--size-mb", SizeArg(size_mb)});
+    auto run = RunStreamcheck(dir.path(), args);
+    for (const auto& id : ids) {
+      auto result = run.Result(id, target);
+      ASSERT_TRUE(result.is_object()) << "no result for " << id << "\n" << run.Diagnostics(target);
+      EXPECT_EQ(result.value("outcome", ""), "pass")
+          << id << " (--size-mb " << size_mb << "): " << result.value("message", "");
+    }
+    EXPECT_EQ(run.exit_code, 0) << run.Diagnostics(target);
+  }
+}
+
+TEST(ConformanceFailureControlTest, ReferenceServerPassesEveryCase) {
+  ExpectEveryCasePasses({"--target", "cpp"}, "cpp");
+}
+
+TEST(ConformanceFailureControlTest, FixtureWithoutDefectPassesEveryCase) {
+  ExpectEveryCasePasses({}, "faithful");
+}
+
+TEST(ConformanceFailureExitCodeTest, RunExitsOneWhenAMustCaseFails) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = "chat-status"});
+  auto run = RunStreamcheck(dir.path(),
+                            {"--target", spec.string(), "--cases", "chat.status,chat.no-cache"});
+  EXPECT_EQ(run.Field("chat.status", "defective", "outcome"), "fail");
+  EXPECT_EQ(run.Field("chat.no-cache", "defective", "outcome"), "pass");
+  EXPECT_EQ(run.exit_code, 1) << run.Diagnostics("defective");
+}
+
+TEST(ConformanceFailureExitCodeTest, RunExitsZeroWhenOnlyShouldCasesWarn) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = "chat-no-cache"});
+  auto run = RunStreamcheck(dir.path(),
+                            {"--target", spec.string(), "--cases", "chat.status,chat.no-cache"});
+  EXPECT_EQ(run.Field("chat.status", "defective", "outcome"), "pass");
+  EXPECT_EQ(run.Field("chat.no-cache", "defective", "outcome"), "warn");
+  EXPECT_EQ(run.exit_code, 0) << run.Diagnostics("defective");
+}
+
+// Disabled: direct.backpressure streams a 48 MiB body against a 64 MiB RSS
+// limit, so a server that reads the whole body ahead of the client into one
+// buffer (RSS +33 to +42 MiB here, against +1.4 MiB for the reference server)
+// still passes; only one holding two copies, as the Flask target does, fails.
+// Enable once the case's body exceeds its limit, or its limit is below the body.
+TEST(ConformanceFailureKnownGapTest, DISABLED_BackpressureFailsOnReadAhead) {
+  const std::string case_id = "direct.backpressure";
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = "direct-backpressure-read-ahead"});
+  auto run = RunStreamcheck(dir.path(), {"--target", spec.string(), "--cases", case_id});
+  EXPECT_EQ(run.Field(case_id, "defective", "outcome"), "warn") << run.Diagnostics("defective");
+  EXPECT_FALSE(run.Field(case_id, "defective", "message").empty());
+  EXPECT_EQ(run.exit_code, 0) << run.Diagnostics("defective");
+}
+
+// A server whose readiness path never answers 200 never gets as far as the
+// server.ready case: the lifecycle gives up on it, every case is an `error`
+// and the run exits 3 (a target that could not be started), not 1.
+TEST(ConformanceFailureLifecycleTest, NeverReadyServerIsReportedAsAnError) {
+  const std::string case_id = "server.ready";
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = "server-ready-never", .ready_timeout_s = 2});
+  auto run = RunStreamcheck(dir.path(), {"--target", spec.string(), "--cases", case_id});
+  EXPECT_EQ(run.Field(case_id, "defective", "outcome"), "error") << run.Diagnostics("defective");
+  std::string message = run.Field(case_id, "defective", "message");
+  EXPECT_NE(message.find("could not be started"), std::string::npos) << message;
+  EXPECT_EQ(run.exit_code, 3) << run.Diagnostics("defective");
+}
+
+// A server that exits after its first request (the lifecycle's readiness
+// probe). Which verdict the runner gives is a race: `error` (exit 3) when it
+// sees the dead target before server.survives runs, `fail` (exit 1) when the
+// case's request reaches the process as it exits. Either way never a pass.
+TEST(ConformanceFailureLifecycleTest, ServerThatExitsIsNeverAPass) {
+  const std::string case_id = "server.survives";
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto spec = WriteSpec(dir.path(), {.defect = "server-survives-exit"});
+  auto run = RunStreamcheck(dir.path(), {"--target", spec.string(), "--cases", case_id});
+  std::string outcome = run.Field(case_id, "defective", "outcome");
+  EXPECT_TRUE(outcome == "fail" || outcome == "error") << run.Diagnostics("defective");
+  EXPECT_FALSE(run.Field(case_id, "defective", "message").empty());
+  EXPECT_EQ(run.exit_code, outcome == "fail" ? 1 : 3) << run.Diagnostics("defective");
+}
+
+}  // namespace
