@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/listen_backlog.h"
+#include "common/httplib_fixes.h"
 #include "common/sha256.h"
 #include "mocks/content.h"
 
@@ -193,7 +193,7 @@ class MockBackend::Impl {
                              " (port in use? choose another, or 0 for any free port)");
     }
     backlog_.Raise();
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    if (!StartServing(*server_, thread_)) return Status::Failure("mock backend: did not start");
     return Status::Ok();
   }
 
@@ -223,7 +223,7 @@ class MockBackend::Impl {
       return Status::Failure("mock backend: cannot listen again on port " + std::to_string(port_));
     }
     backlog_.Raise();
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    if (!StartServing(*server_, thread_)) return Status::Failure("mock backend: did not restart");
     return Status::Ok();
   }
 

@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-#include "common/listen_backlog.h"
+#include "common/httplib_fixes.h"
 #include "common/text.h"
 #include "server/backend_stream.h"
 #include "sse/sse_parser.h"
@@ -175,12 +175,12 @@ class ReferenceServer::Impl {
                              " (port in use? pass --port 0 for any free port)");
     }
     backlog_.Raise();
-    thread_ = std::thread([this] {
-      server_.listen_after_bind();
+    bool serving = StartServing(server_, thread_, [this] {
       std::lock_guard lock(mutex_);
       stopped_ = true;
       cv_.notify_all();
     });
+    if (!serving) return Status::Failure("the server's accept loop did not start");
     return Status::Ok();
   }
 

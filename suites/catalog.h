@@ -64,6 +64,9 @@ struct CaseDef {
   reports::CaseInfo info;
   std::string feature;  // the target feature the case needs
   std::function<void(CaseContext&)> body;
+  // The case itself judges whether the target process is alive; the runner
+  // then does not turn a dead target into `error` around it.
+  bool judges_liveness = false;
 };
 
 // Every case, in run order (server.survives last).

@@ -340,23 +340,25 @@ void Backpressure(CaseContext& ctx) {
     GTEST_SKIP() << "memory is measured only for targets the harness starts; this one is a url "
                     "target";
   }
-  // 8 MiB/s for a 48 MiB body: the backend could send it all in well under
-  // a second, so a server without backpressure would hold most of it.
+  // A 96 MiB body read at 8 MiB/s from a backend that could send it in well
+  // under a second: a server without backpressure holds most of it, and even
+  // one copy is over the 64 MiB limit.
+  constexpr double kSizeMb = 96;
   auto config = ctx.backend().config();
-  config.size_mb = 48;
+  config.size_mb = kSizeMb;
   ctx.backend().SetConfig(config);
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/large-file");
   request.keep_body_bytes = 0;
   request.max_recv_mib_s = 8;
-  request.total_timeout = std::chrono::seconds(60);
+  request.total_timeout = std::chrono::seconds(120);
   harness::RssSampler sampler(ctx.process()->pid());
   sampler.Start();
   auto r = harness::Perform(request);
   auto rss = sampler.Stop();
-  ctx.Evidence("GET /directAccess/large-file (48 MiB) read at 8 MiB/s", r);
+  ctx.Evidence("GET /directAccess/large-file (96 MiB) read at 8 MiB/s", r);
   ctx.Metric("rss_growth_mib", rss.growth_mib());
-  ctx.Expect(harness::CheckByteCount(r, 48 * mocks::kMiB));
+  ctx.Expect(harness::CheckByteCount(r, std::uint64_t(kSizeMb) * mocks::kMiB));
   ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
 }
 

@@ -9,9 +9,9 @@ namespace {
 
 using reports::Level;
 
-CaseDef Case(std::string id, Level level, std::string title,
-             std::function<void(CaseContext&)> body) {
-  return {{std::move(id), "server", level, std::move(title)}, "", std::move(body)};
+CaseDef Case(std::string id, Level level, std::string title, std::function<void(CaseContext&)> body,
+             bool judges_liveness = false) {
+  return {{std::move(id), "server", level, std::move(title)}, "", std::move(body), judges_liveness};
 }
 
 harness::HttpResponse GetReady(CaseContext& ctx) {
@@ -80,16 +80,26 @@ std::vector<CaseDef> ServerCases() {
            "Transfer-Encoding get 4xx (or a closed connection), and the server keeps serving",
            BadRequests),
       // Runs last: the runner keeps this one at the end of every target's list.
-      Case("server.survives", Level::kMust,
-           "after every other case the readiness path still answers 200 and the process lives",
-           [](CaseContext& ctx) {
-             if (ctx.process() && !ctx.process()->IsRunning()) {
-               ctx.Expect(harness::CheckResult::Fail(
-                   "expected the server process to be alive; it " + ctx.process()->DescribeExit()));
-               return;
-             }
-             ctx.Expect(harness::CheckStatus(GetReady(ctx), 200));
-           }),
+      Case(
+          "server.survives", Level::kMust,
+          "after every other case the readiness path still answers 200 and the process lives",
+          [](CaseContext& ctx) {
+            auto* process = ctx.process();
+            auto died = [&] {
+              ctx.Expect(harness::CheckResult::Fail(
+                  "expected the server process to be alive after the other cases; it " +
+                  process->DescribeExit() + "; last log lines:\n" + process->LogTail(15)));
+            };
+            if (process && !process->IsRunning()) return died();
+            auto check = harness::CheckStatus(GetReady(ctx), 200);
+            // A refused or reset connection may be a process on its way out:
+            // give it a moment (bounded) to say how it ended.
+            if (!check.ok && process && process->WaitForExit(std::chrono::seconds(2))) {
+              return died();
+            }
+            ctx.Expect(check);
+          },
+          /*judges_liveness=*/true),
   };
 }
 

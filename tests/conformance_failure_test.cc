@@ -8,8 +8,8 @@
 // in some other way.
 //
 // chat.framing is INFO (recorded, never judged) and has nothing to fail.
-// direct.backpressure fails only for a server holding more than about 1.3
-// times its body: see DISABLED_BackpressureFailsOnReadAhead.
+// direct.backpressure also fails on a read-ahead buffer: see
+// BackpressureFailsOnReadAhead.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -320,12 +320,10 @@ TEST(ConformanceFailureExitCodeTest, RunExitsZeroWhenOnlyShouldCasesWarn) {
   EXPECT_EQ(run.exit_code, 0) << run.Diagnostics("defective");
 }
 
-// Disabled: direct.backpressure streams a 48 MiB body against a 64 MiB RSS
-// limit, so a server that reads the whole body ahead of the client into one
-// buffer (RSS +33 to +42 MiB here, against +1.4 MiB for the reference server)
-// still passes; only one holding two copies, as the Flask target does, fails.
-// Enable once the case's body exceeds its limit, or its limit is below the body.
-TEST(ConformanceFailureKnownGapTest, DISABLED_BackpressureFailsOnReadAhead) {
+// A server that reads the whole body ahead of a slow client into one buffer:
+// direct.backpressure's 96 MiB body is above its 64 MiB limit, so even one
+// copy fails it (a 48 MiB body once let this defect pass at +33 to +42 MiB).
+TEST(ConformanceFailureBackpressureTest, BackpressureFailsOnReadAhead) {
   const std::string case_id = "direct.backpressure";
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());

@@ -138,7 +138,8 @@ TEST_F(TargetsEndToEndTest, CrashMidCaseIsAnErrorAndTheNextTargetStillRuns) {
   auto crasher = WriteSpec("crasher", PythonServer("os._exit(9)"));
   auto outcome = Run({"--target", crasher, "--target", "cpp", "--cases",
                       "server.ready,chat.status,server.survives"});
-  EXPECT_EQ(outcome.exit, "exited with code 3") << outcome.output;
+  // server.survives fails (a MUST case): exit 1.
+  EXPECT_EQ(outcome.exit, "exited with code 1") << outcome.output;
   ASSERT_TRUE(outcome.results.is_object()) << outcome.output;
   std::map<std::string, std::string> seen;
   std::string crash_message;
@@ -149,7 +150,7 @@ TEST_F(TargetsEndToEndTest, CrashMidCaseIsAnErrorAndTheNextTargetStillRuns) {
   EXPECT_EQ(seen["crasher server.ready"], "pass");
   // The crash is noticed during or right after the case that caused it.
   EXPECT_THAT(seen["crasher chat.status"], ::testing::AnyOf("error", "fail"));
-  EXPECT_EQ(seen["crasher server.survives"], "error");
+  EXPECT_EQ(seen["crasher server.survives"], "fail");
   EXPECT_EQ(seen["cpp server.ready"], "pass");
   EXPECT_EQ(seen["cpp chat.status"], "pass");
   EXPECT_EQ(seen["cpp server.survives"], "pass");
