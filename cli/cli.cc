@@ -141,6 +141,13 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.root = root;
   options.bin = BinDir();
   options.version = Version();
+  std::size_t selected = 0;
+  for (const auto& c : suites::Catalog()) selected += suites::MatchesFilter(c.info.id, args.cases);
+  if (selected == 0) {
+    err << "streamcheck run: --cases \"" << args.cases
+        << "\" selects no case; `streamcheck list` shows the IDs\n";
+    return kExitUsage;
+  }
   std::error_code ec;
   if (args.log_dir.empty()) {
     char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
@@ -164,13 +171,6 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     out << "-- " << line << "\n" << std::flush;
   };
 
-  std::size_t selected = 0;
-  for (const auto& c : suites::Catalog()) selected += suites::MatchesFilter(c.info.id, args.cases);
-  if (selected == 0) {
-    err << "streamcheck run: --cases \"" << args.cases
-        << "\" selects no case; `streamcheck list` shows the IDs\n";
-    return kExitUsage;
-  }
   out << "streamcheck " << Version() << ": " << selected << " cases on " << targets.size()
       << " target(s), body size " << args.size_mb << " MiB, logs in " << options.log_dir.string()
       << "\n";
@@ -483,7 +483,14 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
     parsed.exit_code = kExitUsage;
     std::string where;
     for (auto* sub : app.get_subcommands()) where = sub->get_name();
-    parsed.error = "streamcheck" + (where.empty() ? "" : " " + where) + ": " + e.what() +
+    std::string what = e.what();
+    // CLI11 checks for a missing command before it looks at what was given
+    // instead: name the mistyped command or option.
+    if (where.empty() && !args.empty()) {
+      what = (args.front().rfind("-", 0) == 0 ? "unknown option \"" : "unknown command \"") +
+             args.front() + "\"; commands: run, list, serve, mock, probe, bench, report";
+    }
+    parsed.error = "streamcheck" + (where.empty() ? "" : " " + where) + ": " + what +
                    "\nRun 'streamcheck " + (where.empty() ? "" : where + " ") +
                    "--help' for the options.\n";
     return parsed;

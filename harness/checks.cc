@@ -10,6 +10,18 @@ namespace {
 
 using nlohmann::json;
 
+// Fields of JSON the server under test sent: a wrong type reads as absent, so
+// a check fails with its message instead of throwing (json::value would).
+std::string StringField(const json& j, const char* key, std::string fallback = "") {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return fallback;
+  return j[key].get<std::string>();
+}
+
+std::optional<long long> IntField(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return std::nullopt;
+  return j[key].get<long long>();
+}
+
 std::string EventRef(const HttpResponse& r, std::size_t i) {
   const auto& e = r.events[i].event;
   return "event #" + std::to_string(i) + " (bytes " + std::to_string(e.begin_offset) + "-" +
@@ -93,7 +105,7 @@ CheckResult CheckSseGrammar(const HttpResponse& r) {
 }
 
 CheckResult CheckChunkSchema(const HttpResponse& r) {
-  std::string id;
+  std::optional<std::string> id;  // the first chunk's, which may be ""
   for (std::size_t i = 0; i < r.events.size(); ++i) {
     const std::string& data = r.events[i].event.data;
     if (data == "[DONE]") break;
@@ -103,13 +115,15 @@ CheckResult CheckChunkSchema(const HttpResponse& r) {
                                EventRef(r, i));
     };
     if (!chunk.is_object()) return fail("got data that is not a JSON object");
-    if (chunk.value("object", "") != "chat.completion.chunk") {
+    if (StringField(chunk, "object") != "chat.completion.chunk") {
       return fail("got \"object\": " +
                   (chunk.contains("object") ? chunk["object"].dump() : "none"));
     }
     if (!chunk.contains("id") || !chunk["id"].is_string()) return fail("got no string \"id\"");
-    if (id.empty()) id = chunk["id"];
-    if (chunk["id"] != id) return fail("got id " + chunk["id"].dump() + " after \"" + id + "\"");
+    if (!id) id = chunk["id"].get<std::string>();
+    if (chunk["id"] != *id) {
+      return fail("got id " + chunk["id"].dump() + " after \"" + *id + "\"");
+    }
     if (!chunk.contains("created") || !chunk["created"].is_number_integer()) {
       return fail("got no integer \"created\"");
     }
@@ -154,7 +168,7 @@ std::string DeltaContent(const std::string& event_data) {
   if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) return "";
   std::string text;
   for (const auto& choice : chunk["choices"]) {
-    if (choice.is_object() && choice.value("index", -1) == 0 && choice.contains("delta") &&
+    if (choice.is_object() && IntField(choice, "index") == 0 && choice.contains("delta") &&
         choice["delta"].is_object() && choice["delta"].contains("content") &&
         choice["delta"]["content"].is_string()) {
       text += choice["delta"]["content"].get<std::string>();
@@ -230,7 +244,7 @@ CheckResult CheckRoleFirst(const HttpResponse& r) {
   if (c.is_object() && c.contains("choices") && c["choices"].is_array() && !c["choices"].empty() &&
       c["choices"][0].is_object() && c["choices"][0].contains("delta") &&
       c["choices"][0]["delta"].is_object() &&
-      c["choices"][0]["delta"].value("role", "") == "assistant") {
+      StringField(c["choices"][0]["delta"], "role") == "assistant") {
     return CheckResult::Pass();
   }
   return CheckResult::Fail(
@@ -248,7 +262,7 @@ CheckResult CheckFinishReason(const HttpResponse& r) {
     if (!c.is_object() || !c.contains("choices") || !c["choices"].is_array()) continue;
     for (const auto& choice : c["choices"]) {
       if (!choice.is_object()) continue;
-      int index = choice.value("index", 0);
+      int index = static_cast<int>(IntField(choice, "index").value_or(0));
       last_chunk[index] = i;
       if (choice.contains("finish_reason") && !choice["finish_reason"].is_null()) {
         finishes[index].first++;
@@ -287,17 +301,21 @@ CheckResult CheckUsage(const HttpResponse& r, int tokens) {
     return CheckResult::Fail("expected the usage chunk to have \"choices\": [], got " +
                              Excerpt(last.dump(), 200));
   }
-  auto completion = last["usage"].value("completion_tokens", -1);
+  auto completion = IntField(last["usage"], "completion_tokens");
   if (completion != tokens) {
     return CheckResult::Fail("expected usage.completion_tokens " + std::to_string(tokens) +
-                             " (the tokens streamed), got " + std::to_string(completion));
+                             " (the tokens streamed), got " +
+                             (completion ? std::to_string(*completion)
+                              : last["usage"].contains("completion_tokens")
+                                  ? last["usage"]["completion_tokens"].dump()
+                                  : std::string("none")));
   }
   return CheckResult::Pass();
 }
 
 CheckResult CheckCompletionContent(const HttpResponse& r, const std::string& expected) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_object() || j.value("object", "") != "chat.completion") {
+  if (StringField(j, "object") != "chat.completion") {
     return CheckResult::Fail("expected a chat.completion object, got \"" + Excerpt(r.body, 200) +
                              "\"");
   }
@@ -370,17 +388,41 @@ CheckResult CheckErrorEvent(const HttpResponse& r) {
       (r.events.empty() ? "" : "; last: \"" + Excerpt(r.events.back().event.data) + "\""));
 }
 
+// What must not differ between two runs of one request, per event: its text,
+// whether it is [DONE] or an error, and its finish_reason. Ids and "created"
+// may differ.
+std::string EventEssence(const std::string& data) {
+  if (data == "[DONE]") return "[DONE]";
+  auto j = json::parse(data, nullptr, false);
+  if (j.is_object() && j.contains("error")) return "error";
+  std::string finish;
+  if (j.is_object() && j.contains("choices") && j["choices"].is_array()) {
+    for (const auto& choice : j["choices"]) {
+      if (choice.is_object() && choice.contains("finish_reason") &&
+          !choice["finish_reason"].is_null()) {
+        finish += " finish=" + choice["finish_reason"].dump();
+      }
+    }
+  }
+  return "text=" + json(DeltaContent(data)).dump() + finish;
+}
+
 CheckResult CheckSameStream(const HttpResponse& a, const HttpResponse& b) {
   if (a.status != b.status) {
     return CheckResult::Fail("expected the same status on both paths, got " +
                              std::to_string(a.status) + " and " + std::to_string(b.status));
   }
-  std::string ta = StreamedText(a), tb = StreamedText(b);
-  if (ta != tb || a.events.size() != b.events.size()) {
-    return CheckResult::Fail("expected the same stream on both paths, got " +
-                             std::to_string(a.events.size()) + " events \"" + Excerpt(ta, 60) +
-                             "\" and " + std::to_string(b.events.size()) + " events \"" +
-                             Excerpt(tb, 60) + "\"");
+  for (std::size_t i = 0; i < std::max(a.events.size(), b.events.size()); ++i) {
+    std::string ea = i < a.events.size() ? EventEssence(a.events[i].event.data) : "(none)";
+    std::string eb = i < b.events.size() ? EventEssence(b.events[i].event.data) : "(none)";
+    if (ea != eb) {
+      return CheckResult::Fail("expected the same stream on both paths; event #" +
+                               std::to_string(i) + " differs: " + Excerpt(ea, 80) + " vs " +
+                               Excerpt(eb, 80) + "; got " + std::to_string(a.events.size()) +
+                               " events \"" + Excerpt(StreamedText(a), 60) + "\" and " +
+                               std::to_string(b.events.size()) + " events \"" +
+                               Excerpt(StreamedText(b), 60) + "\"");
+    }
   }
   return CheckResult::Pass();
 }
@@ -457,12 +499,12 @@ CheckResult CheckEcho(const HttpResponse& echo, const std::string& method,
   std::string failure;
   auto j = EchoJson(echo, failure);
   if (j.is_null()) return CheckResult::Fail(failure);
-  if (j.value("method", "") != method) {
+  if (StringField(j, "method") != method) {
     return CheckResult::Fail("expected the backend to see " + method + ", it saw " +
-                             j.value("method", "?"));
+                             StringField(j, "method", "?"));
   }
-  auto length = j.value("body_length", std::uint64_t(0));
-  if (length != body_length || j.value("body_sha256", "") != body_sha256) {
+  auto length = static_cast<std::uint64_t>(IntField(j, "body_length").value_or(0));
+  if (length != body_length || StringField(j, "body_sha256") != body_sha256) {
     return CheckResult::Fail("expected the backend to get the " + std::to_string(body_length) +
                              "-byte " + method + " body intact, it got " + std::to_string(length) +
                              " bytes" + (length == body_length ? " with a different SHA-256" : ""));
@@ -487,7 +529,7 @@ CheckResult CheckEchoQuery(const HttpResponse& echo,
       for (const auto& v : got) have += (have.empty() ? "" : ",") + v;
       return CheckResult::Fail("expected the backend to see " + key + "=" + want + ", it saw " +
                                (got.empty() ? "no " + key : key + "=" + have) + " (target " +
-                               j.value("target", "?") + ")");
+                               StringField(j, "target", "?") + ")");
     }
   }
   return CheckResult::Pass();

@@ -187,13 +187,24 @@ class Transfer {
     return 0;  // CURLE_WRITE_ERROR: curl closes the connection
   }
 
+  // Keeps a point at most every kArrivalSpacingMs, plus the last read before
+  // each gap, so the end of a burst is drawn where it happened, not at the
+  // next read after a pause.
   void Record(bool last) {
     double t = response_.t_last_byte_ms < 0 ? Ms() : response_.t_last_byte_ms;
+    ArrivalPoint now{t, response_.body_bytes, response_.events.size()};
     auto& points = response_.arrivals;
     bool spaced = points.empty() || t - points.back().t_ms >= kArrivalSpacingMs ||
-                  response_.events.size() != points.back().events;
+                  now.events != points.back().events;
     if ((spaced && points.size() < kMaxArrivalPoints) || last) {
-      points.push_back({t, response_.body_bytes, response_.events.size()});
+      if (unrecorded_ && !points.empty() && unrecorded_->t_ms > points.back().t_ms &&
+          unrecorded_->t_ms < t) {
+        points.push_back(*unrecorded_);
+      }
+      points.push_back(now);
+      unrecorded_.reset();
+    } else {
+      unrecorded_ = now;
     }
   }
 
@@ -209,6 +220,7 @@ class Transfer {
   std::uint64_t uploaded_ = 0;
   bool aborted_ = false;
   bool stop_requested_ = false;
+  std::optional<ArrivalPoint> unrecorded_;  // the latest read not kept as a point
 
  public:
   ~Transfer() { curl_slist_free_all(header_list_); }

@@ -1,10 +1,14 @@
 #include "mocks/mock_backend.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -76,6 +80,31 @@ std::string FrameEvent(const std::string& data, SseVariant variant) {
   }
 }
 
+// The socket of the connection local_port <- remote_port, found among this
+// process's descriptors (httplib does not hand it to handlers).
+int FindConnection(int local_port, int remote_port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in local{}, peer{};
+    socklen_t local_size = sizeof local, peer_size = sizeof peer;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0 ||
+        getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0 ||
+        local.sin_family != AF_INET) {
+      continue;
+    }
+    if (ntohs(local.sin_port) == local_port && ntohs(peer.sin_port) == remote_port) return fd;
+  }
+  return -1;
+}
+
+// Makes the next close() of the connection send RST instead of FIN.
+void ArmReset(int local_port, int remote_port) {
+  int fd = FindConnection(local_port, remote_port);
+  if (fd < 0) return;
+  linger abort_on_close{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+}
+
 }  // namespace
 
 Result<MockConfig> ConfigFromJson(const json& j) {
@@ -109,6 +138,8 @@ Result<MockConfig> ConfigFromJson(const json& j) {
         c.error_event_after_tokens = value.get<long long>();
       else if (key == "truncate_after_bytes")
         c.truncate_after_bytes = value.get<long long>();
+      else if (key == "reset_after_bytes")
+        c.reset_after_bytes = value.get<long long>();
       else if (key == "stall_after_bytes")
         c.stall_after_bytes = value.get<long long>();
       else if (key == "stall_ms")
@@ -154,6 +185,7 @@ json ToJson(const MockConfig& c) {
           {"fail_after_tokens", c.fail_after_tokens},
           {"error_event_after_tokens", c.error_event_after_tokens},
           {"truncate_after_bytes", c.truncate_after_bytes},
+          {"reset_after_bytes", c.reset_after_bytes},
           {"stall_after_bytes", c.stall_after_bytes},
           {"stall_ms", c.stall_ms},
           {"headers_delay_ms", c.headers_delay_ms}};
@@ -317,6 +349,7 @@ class MockBackend::Impl {
     std::uint64_t sent = 0;
     bool deliberate_cut = false;
     bool cancel_recorded = false;
+    bool completed = false;
   };
 
   std::shared_ptr<Transfer> BeginTransfer(const std::string& path) {
@@ -328,16 +361,33 @@ class MockBackend::Impl {
   }
 
   // Writes to the client; on failure records that the client went away.
+  // Counts first, then writes: once the client holds the bytes, the counters
+  // already say so (a harness reads them right after the response).
   bool Write(httplib::DataSink& sink, Transfer& t, const char* data, std::size_t n) {
+    t.sent += n;
+    if (t.sha) t.sha->Update(data, n);
+    {
+      std::lock_guard lock(mutex_);
+      stats_.body_bytes_sent += n;
+    }
     if (!sink.write(data, n)) {
       RecordCancel(t);
       return false;
     }
-    t.sent += n;
-    if (t.sha) t.sha->Update(data, n);
-    std::lock_guard lock(mutex_);
-    stats_.body_bytes_sent += n;
     return true;
+  }
+
+  // The whole body is handed over (called before its last bytes or its end
+  // marker go out, for the same reason). Idempotent.
+  void RecordComplete(Transfer& t) {
+    std::lock_guard lock(mutex_);
+    if (t.completed) return;
+    t.completed = true;
+    stats_.transfers_completed++;
+    if (t.sha) {
+      stats_.last_stream_sha256 = t.sha->HexDigest();
+      stats_.last_stream_bytes = t.sent;
+    }
   }
 
   void RecordCancel(Transfer& t) {
@@ -345,6 +395,10 @@ class MockBackend::Impl {
       std::lock_guard lock(mutex_);
       if (t.cancel_recorded || t.deliberate_cut) return;
       t.cancel_recorded = true;
+      if (t.completed) {  // its last write failed after all
+        t.completed = false;
+        stats_.transfers_completed--;
+      }
       stats_.transfers_cancelled++;
       stats_.last_cancellation = Cancellation{t.path, MsSince(t.start), t.sent};
     }
@@ -353,12 +407,7 @@ class MockBackend::Impl {
 
   void EndTransfer(Transfer& t, bool success) {
     if (success) {
-      std::lock_guard lock(mutex_);
-      stats_.transfers_completed++;
-      if (t.sha) {
-        stats_.last_stream_sha256 = t.sha->HexDigest();
-        stats_.last_stream_bytes = t.sent;
-      }
+      RecordComplete(t);
     } else {
       RecordCancel(t);
     }
@@ -541,6 +590,7 @@ class MockBackend::Impl {
         "text/event-stream",
         [this, c, frames, next, transfer](std::size_t, httplib::DataSink& sink) {
           if (*next == frames->size()) {
+            RecordComplete(*transfer);
             sink.done();
             return true;
           }
@@ -600,16 +650,19 @@ class MockBackend::Impl {
     auto stall_done = std::make_shared<bool>(false);
     res.set_header("X-Mock-Size", std::to_string(size));
 
-    auto provide = [this, c, size, transfer, buffer, stall_done](std::size_t offset,
-                                                                 httplib::DataSink& sink) {
+    int remote_port = req.remote_port;
+    auto provide = [this, c, size, transfer, buffer, stall_done, remote_port](
+                       std::size_t offset, httplib::DataSink& sink) {
       if (offset >= size) {
+        RecordComplete(*transfer);
         if (!c.content_length) sink.done();
         return true;
       }
       auto at = static_cast<long long>(offset);
-      if (at == c.truncate_after_bytes) {
+      if (at == c.truncate_after_bytes || at == c.reset_after_bytes) {
+        if (at == c.reset_after_bytes) ArmReset(port_, remote_port);
         transfer->deliberate_cut = true;
-        return false;
+        return false;  // httplib closes the connection
       }
       if (at == c.gate_after_bytes) WaitAtGate(c.gate_timeout_ms);
       if (at == c.stall_after_bytes && !*stall_done) {
@@ -625,10 +678,13 @@ class MockBackend::Impl {
       }
       // Stop exactly at the next configured point so every fault lands on its byte.
       std::uint64_t n = std::min<std::uint64_t>(c.chunk_size, size - offset);
-      for (long long point : {c.truncate_after_bytes, c.gate_after_bytes, c.stall_after_bytes}) {
+      for (long long point :
+           {c.truncate_after_bytes, c.reset_after_bytes, c.gate_after_bytes, c.stall_after_bytes}) {
         if (point > at) n = std::min<std::uint64_t>(n, std::uint64_t(point - at));
       }
       FillBytes(c.seed, offset, buffer->data(), n);
+      // With Content-Length there is no end marker: the last bytes end the body.
+      if (c.content_length && offset + n == size) RecordComplete(*transfer);
       return Write(sink, *transfer, buffer->data(), n);
     };
     auto release = [this, transfer](bool success) { EndTransfer(*transfer, success); };

@@ -60,6 +60,7 @@ struct MockConfig {
   long long fail_after_tokens = -1;         // cut the connection, no [DONE]
   long long error_event_after_tokens = -1;  // in-band error event, then end without [DONE]
   long long truncate_after_bytes = -1;      // close mid-body, no end of the chunked body
+  long long reset_after_bytes = -1;         // reset the connection (RST) mid-body
   long long stall_after_bytes = -1;         // pause `stall_ms` once, then go on
   int stall_ms = 0;
   int headers_delay_ms = 0;  // a silent backend: wait this long before answering

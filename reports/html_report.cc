@@ -18,7 +18,8 @@ using internal::HtmlEscape;
 
 constexpr std::string_view kStyle = R"CSS(
 :root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --skip:#6e7781; --error:#8250df;
-  --line:#d0d7de; --muted:#57606a; --bg:#ffffff; --panel:#f6f8fa; }
+  --line:#d0d7de; --muted:#57606a; --bg:#ffffff; --panel:#f6f8fa;
+  --panel-w: clamp(360px, 36vw, 640px); }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
   background: var(--bg); }
@@ -46,7 +47,7 @@ thead th { background: var(--panel); position: sticky; top: 0; }
 .matrix tr.area th { background: #eaeef2; font-size: 13px; text-transform: uppercase;
   letter-spacing: .05em; }
 .matrix th.case { font-weight: normal; }
-.matrix th.case .title { display: block; font-size: 12px; }
+.matrix th.case .title { display: block; font-size: 12px; max-width: 40em; }
 .o-pass { background: #dafbe1; } .o-fail { background: #ffebe9; color: var(--fail); font-weight: 600; }
 .o-warn { background: #fff8c5; } .o-skip { background: #f6f8fa; color: var(--skip); }
 .o-error { background: #fbefff; color: var(--error); font-weight: 600; }
@@ -57,11 +58,18 @@ td.cell.selected { outline: 3px solid #0969da; outline-offset: -3px; }
 .badge { padding: 0 6px; border-radius: 3px; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .problem { color: var(--fail); }
-figure.chart { margin: 12px 0 20px; }
-figure.chart figcaption { margin-bottom: 4px; }
+figure.chart { margin: 12px 0 20px; min-width: 0; }
+/* Side by side where there is room, so the first charts compare at a glance. */
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 540px), 1fr));
+  gap: 0 24px; }
+figure.chart figcaption { margin-bottom: 4px; max-width: 720px; }
+figure.chart figcaption .look { display: block; font-size: 13px; color: var(--muted); }
+#timelines-more > summary { cursor: pointer; margin: 8px 0; }
 svg.timeline { width: 100%; max-width: 720px; height: auto; background: #fff;
   border: 1px solid var(--line); }
 svg.timeline text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg.timeline text.legend { fill: #1f2328; }
+#panel svg.timeline text { font-size: 16px; }
 svg.timeline .grid { stroke: #eaeef2; }
 svg.timeline .axis { stroke: #8c959f; }
 article.ev { border: 1px solid var(--line); border-radius: 6px; padding: 12px; margin: 12px 0; }
@@ -74,6 +82,13 @@ table.kv td:first-child { white-space: nowrap; }
   border-left: 1px solid var(--line); box-shadow: -4px 0 16px rgba(0,0,0,.12); overflow: auto;
   padding: 12px 16px 24px; z-index: 10; }
 #panel[hidden] { display: none; }
+/* Wide enough for both: the open panel takes its width from the page, so the
+   matrix (scrolling sideways if it must) and the selected cell stay in view. */
+@media (min-width: 960px) {
+  #panel { width: var(--panel-w); }
+  body.panel-open > header, body.panel-open > main { margin-right: var(--panel-w); }
+  body.panel-open .matrix-wrap.scroll-x { overflow-x: auto; }
+}
 #panel-close { float: right; font: inherit; padding: 2px 10px; cursor: pointer; }
 #panel article.ev { border: 0; padding: 0; margin: 0; }
 )CSS";
@@ -85,6 +100,7 @@ constexpr std::string_view kScript = R"JS(
   var panel = document.getElementById('panel');
   var body = document.getElementById('panel-body');
   var selected = null;
+  var wrap = document.querySelector('.matrix-wrap');
   var all = document.getElementById('evidence-all');
   if (all) all.open = false;  // the panel shows evidence now; keep the list folded
 
@@ -102,16 +118,38 @@ constexpr std::string_view kScript = R"JS(
     });
     body.replaceChildren(copy);
     panel.hidden = false;
+    makeRoom(true, link.closest('td'));
     if (selected) selected.classList.remove('selected');
     selected = link.closest('td');
-    if (selected) selected.classList.add('selected');
-    panel.focus();
+    if (selected) {
+      selected.classList.add('selected');
+      selected.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    }
+    panel.focus({ preventScroll: true });
     return true;
+  }
+
+  // Opens or closes the room for the panel. The matrix reflows; the selected
+  // cell keeps its place on screen. Only a matrix too wide for what is left
+  // scrolls sideways (a scrolling box would unstick its header row).
+  function makeRoom(open, cell) {
+    var top = cell ? cell.getBoundingClientRect().top : 0;
+    document.body.classList.toggle('panel-open', open);
+    if (wrap) {
+      wrap.classList.remove('scroll-x');
+      if (open && wrap.scrollWidth > wrap.clientWidth + 1) wrap.classList.add('scroll-x');
+    }
+    if (cell) window.scrollBy(0, cell.getBoundingClientRect().top - top);
   }
 
   function hide() {
     panel.hidden = true;
-    if (selected) selected.classList.remove('selected');
+    makeRoom(false, selected);
+    if (selected) {
+      selected.classList.remove('selected');
+      var link = selected.querySelector('a');
+      if (link) link.focus({ preventScroll: true });
+    }
     selected = null;
   }
 
@@ -173,6 +211,14 @@ struct Series {
   const std::vector<TimelinePoint>* points;
 };
 
+// The first point where anything had arrived, if any.
+const TimelinePoint* FirstContent(const std::vector<TimelinePoint>& points) {
+  for (const auto& p : points) {
+    if (p.bytes > 0 || p.events > 0) return &p;
+  }
+  return nullptr;
+}
+
 std::string Chart(const std::string& case_id, const std::vector<Series>& series) {
   // The legend goes below the axes, where no line can cross it.
   constexpr double kW = 720, kLeft = 70, kRight = 24, kTop = 14, kPlotH = 200, kAxisText = 40;
@@ -184,23 +230,28 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
   for (const auto& s : series) {
     for (const auto& p : *s.points) use_bytes = use_bytes || p.bytes > 0;
   }
+  auto value = [&](const TimelinePoint& p) {
+    return static_cast<double>(use_bytes ? p.bytes : p.events);
+  };
   for (const auto& s : series) {
     for (const auto& p : *s.points) {
       if (std::isfinite(p.t_ms)) max_t = std::max(max_t, p.t_ms);
-      max_y = std::max(max_y, static_cast<double>(use_bytes ? p.bytes : p.events));
+      max_y = std::max(max_y, value(p));
     }
   }
-  if (max_t <= 0) max_t = 1;
-  if (max_y <= 0) max_y = 1;
-  auto x = [&](double t) { return kLeft + std::clamp(t / max_t, 0.0, 1.0) * kPlotW; };
-  auto y = [&](double v) { return kTop + kPlotH - std::clamp(v / max_y, 0.0, 1.0) * kPlotH; };
+  // Round ends and ticks whose labels follow the range (no "0 ms, 0 ms, 0.1 ms").
+  const internal::Axis x_axis = internal::TimeAxis(max_t);
+  const internal::Axis y_axis =
+      use_bytes ? internal::BytesAxis(max_y) : internal::CountAxis(max_y, "ev");
+  auto x = [&](double t) { return kLeft + std::clamp(t / x_axis.end, 0.0, 1.0) * kPlotW; };
+  auto y = [&](double v) { return kTop + kPlotH - std::clamp(v / y_axis.end, 0.0, 1.0) * kPlotH; };
   auto fmt = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", v);
     return std::string(buf);
   };
-  auto y_label = [&](double v) {
-    return use_bytes ? internal::FormatBytes(v) : FormatNumber(v, 0) + " ev";
+  auto amount = [&](double v) {
+    return use_bytes ? internal::FormatBytes(v) : FormatNumber(v, 0) + " events";
   };
 
   std::string svg =
@@ -208,17 +259,21 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
       "\" role=\"img\" aria-label=\"" +
       Esc(std::string(use_bytes ? "bytes" : "events") + " received over time for " + case_id) +
       "\">\n";
-  for (int i = 0; i <= 4; ++i) {
-    const double gy = kTop + kPlotH * i / 4.0, gx = kLeft + kPlotW * i / 4.0;
+  for (const auto& [v, label] : y_axis.ticks) {
+    const double gy = y(v);
     svg += "<line class=\"grid\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(gy) + "\" x2=\"" +
-           fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(gy) + "\"/>";
-    svg += "<text x=\"" + fmt(kLeft - 6) + "\" y=\"" + fmt(gy + 4) + "\" text-anchor=\"end\">" +
-           Esc(y_label(max_y * (4 - i) / 4.0)) + "</text>";
-    svg += "<text x=\"" + fmt(gx) + "\" y=\"" + fmt(kTop + kPlotH + 16) + "\" text-anchor=\"" +
-           (i == 4   ? "end"
-            : i == 0 ? "start"
-                     : "middle") +
-           "\">" + Esc(Ms(max_t * i / 4.0)) + "</text>\n";
+           fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(gy) + "\"/><text class=\"tick y\" x=\"" +
+           fmt(kLeft - 6) + "\" y=\"" + fmt(gy + 4) + "\" text-anchor=\"end\">" + Esc(label) +
+           "</text>\n";
+  }
+  for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
+    const auto& [t, label] = x_axis.ticks[i];
+    const double gx = x(t);
+    const char* anchor = i == 0 ? "start" : i + 1 == x_axis.ticks.size() ? "end" : "middle";
+    svg += "<line class=\"grid\" x1=\"" + fmt(gx) + "\" y1=\"" + fmt(kTop) + "\" x2=\"" + fmt(gx) +
+           "\" y2=\"" + fmt(kTop + kPlotH) + "\"/><text class=\"tick x\" x=\"" + fmt(gx) +
+           "\" y=\"" + fmt(kTop + kPlotH + 16) + "\" text-anchor=\"" + anchor + "\">" + Esc(label) +
+           "</text>\n";
   }
   svg += "<line class=\"axis\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(kTop + kPlotH) + "\" x2=\"" +
          fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/>";
@@ -231,30 +286,44 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
     const std::string color = kLineColors[i % std::size(kLineColors)];
     const std::string dash = kLineDashes[i % std::size(kLineDashes)];
     const auto& points = *series[i].points;
-    // From the origin: nothing has arrived when the request is sent.
+    // From the origin, flat until the first point: nothing arrives before the
+    // first read, which is always a point, so a reply that comes in one piece
+    // is a flat line and a jump, never a slope. Later points are samples, at
+    // least a couple of milliseconds apart, that do not say when in between
+    // the bytes came: straight lines join them.
     std::string coords = fmt(x(0)) + "," + fmt(y(0));
+    std::string last_xy = coords;
+    auto add = [&](double t, double v) {
+      const std::string xy = fmt(x(t)) + "," + fmt(y(v));
+      if (xy != last_xy) coords += " " + xy;
+      last_xy = xy;
+    };
+    bool started = false;
     for (const auto& p : points) {
       if (!std::isfinite(p.t_ms)) continue;
-      coords +=
-          " " + fmt(x(p.t_ms)) + "," + fmt(y(static_cast<double>(use_bytes ? p.bytes : p.events)));
+      if (!started) add(p.t_ms, 0);
+      started = true;
+      add(p.t_ms, value(p));
     }
     const TimelinePoint& last = points.back();
-    const double last_v = static_cast<double>(use_bytes ? last.bytes : last.events);
     svg += "<polyline fill=\"none\" stroke=\"" + color + "\" stroke-width=\"2\"" +
            (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"") + " points=\"" + coords +
            "\"><title>" + Esc(series[i].target) + "</title></polyline>";
     if (std::isfinite(last.t_ms)) {
-      svg += "<circle cx=\"" + fmt(x(last.t_ms)) + "\" cy=\"" + fmt(y(last_v)) +
+      svg += "<circle cx=\"" + fmt(x(last.t_ms)) + "\" cy=\"" + fmt(y(value(last))) +
              "\" r=\"3\" fill=\"" + color + "\"/>";
     }
     const double ly = kTop + kPlotH + kAxisText + 14 + kLegendRow * static_cast<double>(i);
-    std::string legend = series[i].target + ": " + y_label(last_v);
+    std::string legend = series[i].target + ": " + amount(value(last));
     if (use_bytes && last.events > 0) legend += ", " + std::to_string(last.events) + " events";
     legend += " by " + Ms(last.t_ms);
+    if (const TimelinePoint* first = FirstContent(points); first != nullptr) {
+      legend += ", first at " + Ms(first->t_ms);
+    }
     svg += "<line x1=\"" + fmt(kLeft + 10) + "\" y1=\"" + fmt(ly - 4) + "\" x2=\"" +
            fmt(kLeft + 34) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
            "\" stroke-width=\"2\"" + (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"") +
-           "/><text x=\"" + fmt(kLeft + 40) + "\" y=\"" + fmt(ly) + "\" style=\"fill:#1f2328\">" +
+           "/><text class=\"legend\" x=\"" + fmt(kLeft + 40) + "\" y=\"" + fmt(ly) + "\">" +
            Esc(legend) + "</text>\n";
   }
   svg += "</svg>";
@@ -353,8 +422,12 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
 class Page {
  public:
   explicit Page(const RunReport& report)
-      : report_(report), m_(internal::BuildMatrix(report)), charts_(m_.cases.size()) {
-    // A chart for each case with a timeline on any target.
+      : report_(report),
+        m_(internal::BuildMatrix(report)),
+        charts_(m_.cases.size()),
+        plan_(internal::PlanTimelineCharts(m_)) {
+    // A chart for each case with a timeline on any target: drawn in the
+    // timelines section or folded there, and shown in every cell's evidence.
     for (std::size_t c = 0; c < m_.cases.size(); ++c) {
       for (std::size_t t = 0; t < m_.targets.size(); ++t) {
         const CaseResult* r = m_.Find(c, t);
@@ -438,7 +511,8 @@ class Page {
         "<span class=\"badge o-error\">error</span>"
         "<span class=\"hint\">MUST failures fail the run; SHOULD misses are warn. "
         "Select a cell for its evidence.</span></p>\n";
-    out_ += "<table class=\"matrix\"><thead><tr><th>case</th><th>level</th>";
+    out_ +=
+        "<div class=\"matrix-wrap\"><table class=\"matrix\"><thead><tr><th>case</th><th>level</th>";
     for (const auto& t : m_.targets) out_ += "<th class=\"target\">" + Esc(t) + "</th>";
     out_ += "</tr></thead>\n<tbody>\n";
     for (std::size_t c = 0; c < m_.cases.size(); ++c) {
@@ -454,7 +528,7 @@ class Page {
       for (std::size_t t = 0; t < m_.targets.size(); ++t) Cell(m_.Find(c, t));
       out_ += "</tr>\n";
     }
-    out_ += "</tbody></table></section>\n";
+    out_ += "</tbody></table></div></section>\n";
   }
 
   void Cell(const CaseResult* r) {
@@ -471,22 +545,77 @@ class Page {
   }
 
   void Timelines() {
-    if (std::all_of(charts_.begin(), charts_.end(), [](const auto& c) { return c.empty(); })) {
-      return;
-    }
+    if (plan_.empty()) return;
     out_ +=
         "<section id=\"timelines\"><h2>Stream timelines</h2>\n<p class=\"hint\">What each "
-        "target received over time. A streaming server climbs steadily from the start; a "
-        "buffering one stays flat, then jumps at the end.</p>\n";
-    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
-      if (charts_[c].empty()) continue;
-      const auto& row = m_.cases[c];
-      out_ += "<figure class=\"chart\" id=\"" + ChartId(c) + "\"><figcaption><code>" + Esc(row.id) +
-              "</code>";
-      if (!row.title.empty()) out_ += " <span class=\"muted\">" + Esc(row.title) + "</span>";
-      out_ += "</figcaption>\n" + Chart(row.id, charts_[c]) + "</figure>\n";
+        "target received over time, one line per target. A streaming server climbs from the "
+        "start; a buffering one stays flat, then jumps at the end. The streaming proofs come "
+        "first (gated cases, then SSE passthrough), then the large byte streams, then the "
+        "other event streams.</p>\n";
+    auto drawn = [](const internal::PlannedChart& chart) {
+      return chart.group != internal::ChartGroup::kFolded;
+    };
+    const auto folded = static_cast<std::size_t>(
+        std::count_if(plan_.begin(), plan_.end(), [&](const auto& c) { return !drawn(c); }));
+    if (folded < plan_.size()) {
+      out_ += "<div class=\"charts\">\n";
+      for (const auto& chart : plan_) {
+        if (drawn(chart)) Figure(chart);
+      }
+      out_ += "</div>\n";
+    }
+    if (folded > 0) {
+      // Not worth a look on the page, but each stays one click away in its
+      // cells' evidence, which copies the chart from here.
+      out_ += "<details id=\"timelines-more\"><summary>" + std::to_string(folded) +
+              " more timeline" + (folded == 1 ? "" : "s") + ": replies under " +
+              FormatNumber(static_cast<double>(internal::kChartMinBytes) / 1024) + " KiB" +
+              " with fewer than " + std::to_string(internal::kChartMinEvents) +
+              " events, or that came in one or two reads on every target</summary>\n"
+              "<div class=\"charts\">\n";
+      for (const auto& chart : plan_) {
+        if (!drawn(chart)) Figure(chart);
+      }
+      out_ += "</div></details>\n";
     }
     out_ += "</section>\n";
+  }
+
+  void Figure(const internal::PlannedChart& chart) {
+    const std::size_t c = chart.case_index;
+    const auto& row = m_.cases[c];
+    out_ += "<figure class=\"chart\" id=\"" + ChartId(c) + "\"><figcaption><code>" + Esc(row.id) +
+            "</code>";
+    if (!row.title.empty()) out_ += " <span class=\"muted\">" + Esc(row.title) + "</span>";
+    if (const std::string look = LookFor(chart); !look.empty()) {
+      out_ += "<span class=\"look\">" + Esc(look) + "</span>";
+    }
+    out_ += "</figcaption>\n" + Chart(row.id, charts_[c]) + "</figure>\n";
+  }
+
+  // What the chart of a group shows, in a sentence.
+  static std::string LookFor(const internal::PlannedChart& chart) {
+    switch (chart.group) {
+      case internal::ChartGroup::kGated:
+        return std::string("The backend holds after its first ") +
+               (chart.max_events > 0 ? "token" : "MiB") +
+               " until the client has seen it: a streaming server shows content at once; a "
+               "buffering one stays flat until the hold times out (5 s), then jumps.";
+      case internal::ChartGroup::kSsePassthrough:
+        return "The backend holds after its first event until the client has seen it: a server "
+               "that relays the bytes as they come shows them at once; a buffering one stays "
+               "flat until the hold times out (5 s), then jumps.";
+      case internal::ChartGroup::kByteStream:
+        return "A steady climb means the body streams through (steeper is faster); flat, then a "
+               "jump at the end, means the server held the body. A pause in every line comes "
+               "from the backend.";
+      case internal::ChartGroup::kEventStream:
+        return "The event stream as it arrived: compare when each target's first and last "
+               "events land.";
+      case internal::ChartGroup::kFolded:
+        break;
+    }
+    return "";
   }
 
   // Per target, mib_per_s and rss_growth_mib side by side, for the cases
@@ -550,7 +679,8 @@ class Page {
 
   const RunReport& report_;
   const internal::Matrix m_;
-  std::vector<std::vector<Series>> charts_;
+  std::vector<std::vector<Series>> charts_;  // per case; empty: no timeline
+  const std::vector<internal::PlannedChart> plan_;
   std::string out_;
 };
 

@@ -359,4 +359,102 @@ Matrix BuildMatrix(const RunReport& report) {
   return m;
 }
 
+namespace {
+
+constexpr int kMaxIntervals = 6;
+
+// An axis over [0, max * unit]: steps chosen on max in `unit`s, labels in
+// that unit followed by `suffix`; `whole` keeps steps at whole units.
+Axis NiceAxis(double max, double unit, std::string_view suffix, bool whole) {
+  double scaled = max / unit;
+  if (!std::isfinite(scaled) || scaled <= 0) scaled = 1;
+  double step = 0;
+  // From a step a little under max / kMaxIntervals upwards; the first that
+  // fits is the smallest.
+  for (int exponent = static_cast<int>(std::floor(std::log10(scaled / kMaxIntervals))) - 1;
+       step == 0; ++exponent) {
+    for (const double mantissa : {1.0, 2.0, 2.5, 5.0}) {
+      const double candidate = mantissa * std::pow(10.0, exponent);
+      if (whole && candidate != std::floor(candidate)) continue;
+      if (std::ceil(scaled / candidate - 1e-9) <= kMaxIntervals) {
+        step = candidate;
+        break;
+      }
+    }
+  }
+  const int intervals = std::max(1, static_cast<int>(std::ceil(scaled / step - 1e-9)));
+  int decimals = 0;
+  while (decimals < 9) {
+    const double shifted = step * std::pow(10.0, decimals);
+    if (std::fabs(shifted - std::round(shifted)) < 1e-6 * std::max(1.0, shifted)) break;
+    ++decimals;
+  }
+  Axis axis;
+  axis.end = intervals * step * unit;
+  for (int i = 0; i <= intervals; ++i) {
+    const double value = i * step;
+    axis.ticks.emplace_back(value * unit,
+                            FormatNumber(value, decimals) + " " + std::string(suffix));
+  }
+  return axis;
+}
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Axis TimeAxis(double max_ms) {
+  if (std::isfinite(max_ms) && max_ms >= 1000) return NiceAxis(max_ms, 1000, "s", false);
+  return NiceAxis(max_ms, 1, "ms", false);
+}
+
+Axis BytesAxis(double max_bytes) {
+  constexpr double kKiB = 1024, kMiB = 1024 * 1024;
+  if (std::isfinite(max_bytes) && max_bytes >= kMiB) return NiceAxis(max_bytes, kMiB, "MiB", false);
+  if (std::isfinite(max_bytes) && max_bytes >= kKiB) return NiceAxis(max_bytes, kKiB, "KiB", false);
+  return NiceAxis(max_bytes, 1, "B", true);
+}
+
+Axis CountAxis(double max, std::string_view unit) { return NiceAxis(max, 1, unit, true); }
+
+std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m) {
+  std::vector<PlannedChart> planned;
+  for (std::size_t c = 0; c < m.cases.size(); ++c) {
+    PlannedChart chart;
+    chart.case_index = c;
+    bool any = false;
+    std::size_t max_points = 0;
+    for (std::size_t t = 0; t < m.targets.size(); ++t) {
+      const CaseResult* r = m.Find(c, t);
+      if (r == nullptr || r->evidence.timeline.empty()) continue;
+      any = true;
+      max_points = std::max(max_points, r->evidence.timeline.size());
+      for (const auto& p : r->evidence.timeline) {
+        chart.max_bytes = std::max(chart.max_bytes, p.bytes);
+        chart.max_events = std::max(chart.max_events, p.events);
+      }
+    }
+    if (!any) continue;
+    const std::string& id = m.cases[c].id;
+    const bool drawn = max_points >= kChartMinPoints;
+    if (EndsWith(id, ".incremental")) {
+      chart.group = ChartGroup::kGated;
+    } else if (EndsWith(id, ".sse-passthrough")) {
+      chart.group = ChartGroup::kSsePassthrough;
+    } else if (drawn && chart.max_bytes >= kChartMinBytes) {
+      chart.group = ChartGroup::kByteStream;
+    } else if (drawn && chart.max_events >= kChartMinEvents) {
+      chart.group = ChartGroup::kEventStream;
+    } else {
+      chart.group = ChartGroup::kFolded;
+    }
+    planned.push_back(chart);
+  }
+  std::stable_sort(planned.begin(), planned.end(),
+                   [](const PlannedChart& a, const PlannedChart& b) { return a.group < b.group; });
+  return planned;
+}
+
 }  // namespace streamcheck::reports::internal

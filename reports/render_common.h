@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -86,5 +87,55 @@ Matrix BuildMatrix(const RunReport& report);
 
 // The area of a case ID: the text before its first '.'.
 std::string AreaOf(std::string_view case_id);
+
+// --- chart axes -----------------------------------------------------------------
+
+// A value axis from 0 to `end` that ends on a round number: ticks every step
+// of 1, 2, 2.5 or 5 times a power of ten (in the axis unit), the smallest step
+// that needs at most 6 intervals, each labelled with as many decimals as the
+// step needs, so no two labels are the same however small the range.
+struct Axis {
+  double end = 1;  // in the caller's unit (ms, bytes, events); >= the max given
+  std::vector<std::pair<double, std::string>> ticks;  // (value, label), from 0 to end
+};
+
+// Milliseconds: "0 ms", "0.05 ms", .. below 1 s; "0 s", "0.5 s", .. from there.
+Axis TimeAxis(double max_ms);
+
+// Bytes in the unit of the maximum: "0 B", "5 B", ..; "0 KiB", "1 KiB", ..;
+// "0 MiB", "25 MiB", ... Whole bytes below 1 KiB.
+Axis BytesAxis(double max_bytes);
+
+// Whole counts: "0 ev", "5 ev", ... (`unit` after each number).
+Axis CountAxis(double max, std::string_view unit);
+
+// --- which stream timelines the HTML report draws --------------------------------
+
+// Groups, in the order the charts are drawn: the streaming proofs first.
+enum class ChartGroup {
+  kGated,           // case IDs ending in ".incremental": the backend holds until the client
+                    // has seen content
+  kSsePassthrough,  // case IDs ending in ".sse-passthrough" (gated as well)
+  kByteStream,      // the largest body among targets >= kChartMinBytes
+  kEventStream,     // the most events among targets >= kChartMinEvents
+  kFolded,          // small replies, or ones that came in one or two reads on every target
+};
+
+constexpr std::uint64_t kChartMinBytes = 64 * 1024;
+constexpr std::uint64_t kChartMinEvents = 5;
+// A line with fewer points is one jump: the reply came in one or two reads.
+constexpr std::size_t kChartMinPoints = 3;
+
+struct PlannedChart {
+  std::size_t case_index = 0;  // into Matrix::cases
+  ChartGroup group = ChartGroup::kFolded;
+  std::uint64_t max_bytes = 0;   // the largest body among targets
+  std::uint64_t max_events = 0;  // the most events among targets
+};
+
+// Every case with a timeline on some target, ordered by group, then in matrix
+// (catalog) order. Gated cases always get a chart; a byte or event stream
+// needs, on some target, kChartMinPoints points; everything else is kFolded.
+std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m);
 
 }  // namespace streamcheck::reports::internal

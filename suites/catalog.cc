@@ -20,7 +20,9 @@ std::vector<reports::TimelinePoint> Downsample(const std::vector<harness::Arriva
     out.push_back({points[i].t_ms, points[i].bytes, points[i].events});
   }
   const auto& last = points.back();
-  if (out.back().t_ms != last.t_ms) out.push_back({last.t_ms, last.bytes, last.events});
+  if (out.empty() || out.back().t_ms != last.t_ms) {
+    out.push_back({last.t_ms, last.bytes, last.events});
+  }
   return out;
 }
 

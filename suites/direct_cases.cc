@@ -181,20 +181,25 @@ void ResponseFraming(CaseContext& ctx) {
 }
 
 void TruncationVisible(CaseContext& ctx) {
-  for (bool content_length : {false, true}) {
+  struct Variant {
+    const char* name;
+    bool content_length;
+    bool reset;
+  };
+  for (const Variant& v : {Variant{"chunked backend closes", false, false},
+                           Variant{"Content-Length backend closes", true, false},
+                           Variant{"chunked backend resets (RST)", false, true}}) {
     auto config = ctx.backend().config();
     config.size_mb = 4;
-    config.content_length = content_length;
-    config.truncate_after_bytes = static_cast<long long>(mocks::kMiB);
+    config.content_length = v.content_length;
+    (v.reset ? config.reset_after_bytes : config.truncate_after_bytes) =
+        static_cast<long long>(mocks::kMiB);
     ctx.backend().SetConfig(config);
-    auto r = Get(ctx, "/directAccess/large-file",
-                 std::string("GET /directAccess/large-file (4 MiB, backend closes after 1 MiB, ") +
-                     (content_length ? "Content-Length)" : "chunked)"));
+    auto r =
+        Get(ctx, "/directAccess/large-file",
+            std::string("GET /directAccess/large-file (4 MiB; after 1 MiB the ") + v.name + ")");
     auto check = harness::CheckTruncationVisible(r);
-    if (!check.ok) {
-      check.message =
-          std::string(content_length ? "Content-Length" : "chunked") + " backend: " + check.message;
-    }
+    if (!check.ok) check.message = std::string(v.name) + ": " + check.message;
     ctx.Expect(check);
   }
 }

@@ -272,7 +272,7 @@ TEST(ChecksTest, ChunkSchemaFailsOnChoiceWithoutDelta) {
 // throw instead of failing with a message. Fix: test the type before reading
 // (e.g. `chunk.contains("object") && chunk["object"].is_string() ? ... : ...`),
 // or a small helper `StringOr(j, key, fallback)` / `IntOr(...)` that never throws.
-TEST(ChecksTest, DISABLED_ChecksFailInsteadOfThrowingOnWrongTypes) {
+TEST(ChecksTest, ChecksFailInsteadOfThrowingOnWrongTypes) {
   json object_number = Chunk("c1", {{"content", "x"}});
   object_number["object"] = 5;
   HttpResponse r = WithFrame(1, Event(object_number));
@@ -303,7 +303,7 @@ TEST(ChecksTest, DISABLED_ChecksFailInsteadOfThrowingOnWrongTypes) {
 // string whose emptiness means "none yet", so a stream whose first chunk has
 // "id": "" adopts the next chunk's id and an id that changes from "" to "x"
 // passes. Fix: keep the first id in a std::optional<std::string>.
-TEST(ChecksTest, DISABLED_ChunkSchemaCatchesAnIdChangingFromEmpty) {
+TEST(ChecksTest, ChunkSchemaCatchesAnIdChangingFromEmpty) {
   auto frames = GoodFrames();
   frames[0] = Event(Chunk("", {{"role", "assistant"}, {"content", ""}}));
   EXPECT_THAT(CheckChunkSchema(Sse(Join(frames))), FailsWith(HasSubstr("got id \"c1\"")));
@@ -316,7 +316,7 @@ TEST(ChecksTest, DISABLED_ChunkSchemaCatchesAnIdChangingFromEmpty) {
 // between two runs of one request: DeltaContent, whether it is [DONE], whether
 // it carries "error", and each choice's finish_reason (ids and "created" may
 // differ).
-TEST(ChecksTest, DISABLED_SameStreamComparesEventsNotOnlyText) {
+TEST(ChecksTest, SameStreamComparesEventsNotOnlyText) {
   auto errored = GoodFrames();
   errored.back() = Event(json{{"error", {{"message", "boom"}}}});
   EXPECT_FALSE(CheckSameStream(GoodStream(), Sse(Join(errored))).ok);
@@ -431,7 +431,7 @@ TEST(ChecksTest, Usage) {
   no_count["choices"] = json::array();
   no_count["usage"] = {{"prompt_tokens", 2}};
   frames[5] = Event(no_count);
-  EXPECT_THAT(CheckUsage(Sse(Join(frames)), 3), FailsWith(HasSubstr("got -1")));
+  EXPECT_THAT(CheckUsage(Sse(Join(frames)), 3), FailsWith(HasSubstr("got none")));
   EXPECT_THAT(CheckUsage(Sse(""), 3), FailsWith(HasSubstr("got no events")));
 }
 

@@ -8,8 +8,8 @@
 #include <functional>
 #include <future>
 #include <memory>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,8 +39,7 @@ std::unique_ptr<MockBackend> StartMock(MockConfig config = {}) {
   EXPECT_TRUE(started.ok()) << started.error();
   if (!started.ok()) return nullptr;
   auto mock = std::move(*started);
-  // Until the listener thread is surely running, stopping the mock would hang
-  // (DISABLED_StopRightAfterStartReturns); one answered request proves it is.
+  // Serving: one answered request proves it.
   HttpRequest ready;
   ready.url = mock->url() + "/v1/health/ready";
   ready.total_timeout = std::chrono::seconds(30);
@@ -713,8 +712,6 @@ TEST(MockBackendTest, SuspendRefusesConnectionsUntilResume) {
   ASSERT_TRUE(mock);
   HttpRequest r = Get(mock->url(), "/v1/health/ready");
   r.connect_timeout = std::chrono::seconds(5);
-  // One answered request first: the listener thread is surely running (see
-  // DISABLED_StopRightAfterStartReturns for why that matters).
   ASSERT_EQ(Perform(r).status, 200);
   mock->Suspend();
   auto refused = Perform(r);
@@ -739,7 +736,7 @@ TEST(MockBackendTest, SuspendRefusesConnectionsUntilResume) {
 // and record completion (with the digest) in the provider itself just before
 // sink.done() (chat: when *next == frames->size(); large-file: at offset ==
 // size), leaving the releaser only the failure path (RecordCancel).
-TEST(MockBackendTest, DISABLED_StatsAreSettledWhenTheClientSeesTheEnd) {
+TEST(MockBackendTest, StatsAreSettledWhenTheClientSeesTheEnd) {
   auto mock = StartMock();
   ASSERT_TRUE(mock);
   for (int i = 0; i < 300; ++i) {
@@ -763,14 +760,11 @@ bool FinishesWithin(std::function<void()> work, std::chrono::seconds bound) {
   return finished.wait_for(bound) == std::future_status::ready;
 }
 
-// BUG (mocks/mock_backend.cc): Stop() right after Start() hangs forever.
-// cpp-httplib 0.11's Server::stop() does nothing until the listener thread has
-// set is_running_ inside listen_after_bind(), so a Stop() (or Suspend(), or the
-// destructor) that comes before that point leaves the thread in accept() and
-// join() never returns (cpp-httplib issues #937, #1371). Start() promises
-// "ready when it returns", so it should wait, bounded, until
-// server_->is_running() after spawning the listener (in Bind() and Resume()).
-TEST(MockBackendTest, DISABLED_StopRightAfterStartReturns) {
+// Regression: cpp-httplib 0.11's Server::stop() does nothing until the
+// listener thread runs its accept loop, so a Stop() right after Start() used to
+// leave join() waiting forever (cpp-httplib #937, #1371); Start() now waits for
+// the loop (common/httplib_fixes.h StartServing).
+TEST(MockBackendTest, StopRightAfterStartReturns) {
   for (int i = 0; i < 20; ++i) {
     auto started = std::make_shared<std::atomic<bool>>(false);
     bool finished = FinishesWithin(

@@ -625,6 +625,191 @@ TEST(HtmlReportTest, DrawsTimelinesAndTheThroughputTable) {
   EXPECT_THAT(ToHtml(no_timelines), Not(HasSubstr("<svg")));
 }
 
+// A run shaped like the real one: tiny replies first in the catalog, the
+// streaming proofs further down, and replies of every size in between.
+RunReport TimelineReport() {
+  RunReport report;
+  auto line = [](std::vector<std::pair<double, std::uint64_t>> points, bool events) {
+    std::vector<TimelinePoint> out;
+    std::uint64_t n = 0;
+    for (const auto& [t, bytes] : points) out.push_back({t, bytes, events ? ++n : 0});
+    return out;
+  };
+  struct Spec {
+    const char* id;
+    std::vector<TimelinePoint> streaming, buffering;
+  };
+  const std::vector<TimelinePoint> ping = line({{0.2, 17}, {0.2, 17}}, false);
+  std::vector<std::pair<double, std::uint64_t>> chat;
+  for (int i = 1; i <= 19; ++i) chat.emplace_back(0.4 + 0.02 * i, 168u * i);
+  std::vector<std::pair<double, std::uint64_t>> big;
+  for (int i = 1; i <= 40; ++i) big.emplace_back(2.0 * i, i * 2 * kMiB);
+  const std::vector<Spec> specs = {
+      {"server.ready", ping, ping},
+      {"chat.status", line(chat, true), line(chat, true)},
+      // 4 events and 3 KiB: below both thresholds.
+      {"chat.error-event", line({{0.3, 900}, {0.4, 1800}, {0.5, 2700}, {0.6, 3000}}, true),
+       line({{0.3, 3000}, {0.3, 3000}, {0.3, 3000}, {0.3, 3000}}, true)},
+      {"chat.incremental", line(chat, true), line({{5002.0, 3201}, {5002.0, 3201}}, true)},
+      {"direct.large-get", line(big, false), line({{160.0, 16384}, {170.0, 80 * kMiB}}, false)},
+      // 1 MiB in two reads everywhere: one jump, nothing to see.
+      {"direct.response-framing", line({{1.2, 16384}, {1.8, kMiB}}, false),
+       line({{2.1, 16384}, {2.7, kMiB}}, false)},
+      {"direct.incremental", line({{1.1, 16384}, {5.2, 4 * kMiB}, {9.4, 8 * kMiB}}, false),
+       line({{5019.8, 16384}, {5026.9, 8 * kMiB}}, false)},
+      // Exactly 64 KiB, in three reads on one target.
+      {"direct.small-body", line({{1.0, 1024}, {1.5, 32768}, {2.0, 65536}}, false),
+       line({{1.0, 65536}}, false)},
+      {"direct.sse-passthrough", line(chat, true), line({{5002.9, 3201}, {5002.9, 3201}}, true)},
+      {"direct.methods", line({{0.3, 396}, {0.3, 396}}, false), line({{1.2, 500}}, false)},
+  };
+  for (const auto& spec : specs) {
+    report.catalog.push_back(
+        {spec.id, internal::AreaOf(spec.id), Level::kMust, std::string("title of ") + spec.id});
+    for (const char* target : {"cpp", "flask"}) {
+      CaseResult r = Make(target, spec.id, Level::kMust, Outcome::kPass);
+      r.evidence.timeline = std::string(target) == "cpp" ? spec.streaming : spec.buffering;
+      report.results.push_back(r);
+    }
+  }
+  report.results.push_back(Make("cpp", "direct.no-timeline", Level::kMust, Outcome::kPass));
+  return report;
+}
+
+std::vector<std::string> PlannedIds(const internal::Matrix& m,
+                                    const std::vector<internal::PlannedChart>& plan, bool folded) {
+  std::vector<std::string> ids;
+  for (const auto& chart : plan) {
+    if ((chart.group == internal::ChartGroup::kFolded) == folded) {
+      ids.push_back(m.cases[chart.case_index].id);
+    }
+  }
+  return ids;
+}
+
+TEST(HtmlReportTest, PlansChartsStreamingProofsFirst) {
+  const RunReport report = TimelineReport();
+  const internal::Matrix m = internal::BuildMatrix(report);
+  const auto plan = internal::PlanTimelineCharts(m);
+  // Gated cases, then SSE passthrough, then large byte streams, then event
+  // streams, each in catalog order.
+  EXPECT_EQ(
+      PlannedIds(m, plan, false),
+      (std::vector<std::string>{"chat.incremental", "direct.incremental", "direct.sse-passthrough",
+                                "direct.large-get", "direct.small-body", "chat.status"}));
+  // The rest is folded, still in catalog order; a case without a timeline
+  // has no chart at all.
+  EXPECT_EQ(PlannedIds(m, plan, true),
+            (std::vector<std::string>{"server.ready", "chat.error-event", "direct.response-framing",
+                                      "direct.methods"}));
+  for (const auto& chart : plan) {
+    const std::string& id = m.cases[chart.case_index].id;
+    if (id == "direct.large-get") {
+      EXPECT_EQ(chart.group, internal::ChartGroup::kByteStream);
+      EXPECT_EQ(chart.max_bytes, 80 * kMiB);
+    }
+    if (id == "chat.status") {
+      EXPECT_EQ(chart.group, internal::ChartGroup::kEventStream);
+      EXPECT_EQ(chart.max_events, 19u);
+    }
+  }
+}
+
+// The ids of the charts in `html` between `from` and `to`, in page order.
+std::vector<std::string> ChartCases(const std::string& html, const std::string& from,
+                                    const std::string& to) {
+  const auto start = html.find(from);
+  const auto end = html.find(to, start);
+  const std::string part = html.substr(start, end - start);
+  std::vector<std::string> ids;
+  const std::regex caption(R"re(<figure class="chart" id="chart-\d+"><figcaption><code>([^<]+))re");
+  for (std::sregex_iterator it(part.begin(), part.end(), caption), last; it != last; ++it) {
+    ids.push_back((*it)[1].str());
+  }
+  return ids;
+}
+
+TEST(HtmlReportTest, DrawsTheTellingChartsFirstAndFoldsTheRest) {
+  const std::string html = ToHtml(TimelineReport());
+  EXPECT_EQ(
+      ChartCases(html, "<section id=\"timelines\">", "<details id=\"timelines-more\">"),
+      (std::vector<std::string>{"chat.incremental", "direct.incremental", "direct.sse-passthrough",
+                                "direct.large-get", "direct.small-body", "chat.status"}));
+  // Folded, closed even without JavaScript, but on the page.
+  EXPECT_THAT(html, HasSubstr("<details id=\"timelines-more\"><summary>4 more timelines: replies "
+                              "under 64 KiB with fewer than 5 events"));
+  EXPECT_EQ(ChartCases(html, "<details id=\"timelines-more\">", "</section>"),
+            (std::vector<std::string>{"server.ready", "chat.error-event", "direct.response-framing",
+                                      "direct.methods"}));
+  // What to look for, per kind of chart.
+  const std::string gated =
+      Element(html, "<figcaption><code>direct.incremental</code>", "figcaption");
+  EXPECT_THAT(gated, HasSubstr("<span class=\"look\">The backend holds after its first MiB"));
+  EXPECT_THAT(gated, HasSubstr("stays flat until the hold times out (5 s)"));
+  EXPECT_THAT(Element(html, "<figcaption><code>chat.incremental</code>", "figcaption"),
+              HasSubstr("after its first token"));
+  EXPECT_THAT(Element(html, "<figcaption><code>direct.large-get</code>", "figcaption"),
+              HasSubstr("A steady climb means the body streams through"));
+  // Every cell with a timeline still reaches its case's chart.
+  const RunReport report = TimelineReport();
+  const internal::Matrix m = internal::BuildMatrix(report);
+  for (std::size_t c = 0; c < m.cases.size(); ++c) {
+    const std::string id = "chart-" + std::to_string(c);
+    if (m.cases[c].id == "direct.no-timeline") {
+      EXPECT_THAT(html, Not(HasSubstr("id=\"" + id + "\"")));
+      continue;
+    }
+    EXPECT_EQ(Count(html, "<figure class=\"chart\" id=\"" + id + "\">"), 1u) << m.cases[c].id;
+    EXPECT_EQ(Count(html, "data-chart=\"" + id + "\""), 2u) << m.cases[c].id;
+  }
+  // A buffering line is flat from the origin until its first byte: never a
+  // slope from the origin to a late first point.
+  const std::string sse =
+      Element(html, "<figcaption><code>direct.sse-passthrough</code>", "figure");
+  EXPECT_THAT(sse, HasSubstr("points=\"70.0,214.0 "));  // the origin
+  const std::regex flask_line(
+      R"re(points="70\.0,214\.0 ([\d.]+),214\.0 \1,[\d.]+"><title>flask</title>)re");
+  EXPECT_TRUE(std::regex_search(sse, flask_line)) << sse;
+  // The legend says when content first came.
+  EXPECT_THAT(sse, HasSubstr("flask: 3.1 KiB, 2 events by 5003 ms, first at 5003 ms"));
+}
+
+// The labels of one axis ("x" or "y") of every chart in `html`, per chart.
+std::vector<std::vector<std::string>> TickLabels(const std::string& html, const std::string& axis) {
+  std::vector<std::vector<std::string>> charts;
+  const std::regex tick("<text class=\"tick " + axis + "\"[^>]*>([^<]*)</text>");
+  for (auto pos = html.find("<svg class=\"timeline\""); pos != std::string::npos;
+       pos = html.find("<svg class=\"timeline\"", pos + 1)) {
+    const std::string svg = html.substr(pos, html.find("</svg>", pos) - pos);
+    std::vector<std::string> labels;
+    for (std::sregex_iterator it(svg.begin(), svg.end(), tick), last; it != last; ++it) {
+      labels.push_back((*it)[1].str());
+    }
+    charts.push_back(labels);
+  }
+  return charts;
+}
+
+TEST(HtmlReportTest, TickLabelsFollowTheAxisRange) {
+  const std::string html = ToHtml(TimelineReport());
+  const auto x = TickLabels(html, "x");
+  const auto y = TickLabels(html, "y");
+  ASSERT_EQ(x.size(), 10u);
+  ASSERT_EQ(y.size(), 10u);
+  for (const auto& labels : {x, y}) {
+    for (const auto& chart : labels) {
+      EXPECT_GE(chart.size(), 2u);
+      EXPECT_EQ(std::set<std::string>(chart.begin(), chart.end()).size(), chart.size())
+          << ::testing::PrintToString(chart);
+    }
+  }
+  // The sixth chart is chat.status: 0.78 ms and 3.1 KiB on both targets.
+  EXPECT_EQ(x[5], (std::vector<std::string>{"0 ms", "0.2 ms", "0.4 ms", "0.6 ms", "0.8 ms"}));
+  EXPECT_EQ(y[5], (std::vector<std::string>{"0 KiB", "1 KiB", "2 KiB", "3 KiB", "4 KiB"}));
+  // The first, chat.incremental, spans 5 s: seconds, whole ones.
+  EXPECT_EQ(x[0], (std::vector<std::string>{"0 s", "1 s", "2 s", "3 s", "4 s", "5 s", "6 s"}));
+}
+
 TEST(HtmlReportTest, EmbeddedDataCannotEndItsScript) {
   const std::string html = ToHtml(SampleReport());
   // Exactly the page's own two scripts end; nothing can open a comment.
@@ -693,6 +878,60 @@ TEST(RenderCommonTest, OrdersCasesByCatalogAndArea) {
                                       "direct.memory-bounded", "server.ready", "extra.custom"}));
   EXPECT_EQ(m.cases[0].title, "a valid streaming request gets 200");
   EXPECT_EQ(m.Find(8, 1), nullptr);
+}
+
+TEST(RenderCommonTest, AxesEndOnRoundNumbersWithDistinctLabels) {
+  using internal::Axis;
+  auto labels = [](const Axis& axis) {
+    std::vector<std::string> out;
+    for (const auto& tick : axis.ticks) out.push_back(tick.second);
+    return out;
+  };
+  // Sub-millisecond: more decimals, not "0 ms, 0 ms, 0.1 ms".
+  EXPECT_EQ(
+      labels(internal::TimeAxis(0.219)),
+      (std::vector<std::string>{"0 ms", "0.05 ms", "0.1 ms", "0.15 ms", "0.2 ms", "0.25 ms"}));
+  EXPECT_DOUBLE_EQ(internal::TimeAxis(0.219).end, 0.25);
+  EXPECT_EQ(labels(internal::TimeAxis(94.2)),
+            (std::vector<std::string>{"0 ms", "20 ms", "40 ms", "60 ms", "80 ms", "100 ms"}));
+  EXPECT_EQ(labels(internal::TimeAxis(5027)),
+            (std::vector<std::string>{"0 s", "1 s", "2 s", "3 s", "4 s", "5 s", "6 s"}));
+  EXPECT_DOUBLE_EQ(internal::TimeAxis(5027).end, 6000);
+  EXPECT_EQ(labels(internal::TimeAxis(12001.9)),
+            (std::vector<std::string>{"0 s", "2.5 s", "5 s", "7.5 s", "10 s", "12.5 s"}));
+  // Nothing measured yet: still an axis.
+  EXPECT_EQ(labels(internal::TimeAxis(0)),
+            (std::vector<std::string>{"0 ms", "0.2 ms", "0.4 ms", "0.6 ms", "0.8 ms", "1 ms"}));
+
+  EXPECT_EQ(labels(internal::BytesAxis(100.0 * kMiB)),
+            (std::vector<std::string>{"0 MiB", "20 MiB", "40 MiB", "60 MiB", "80 MiB", "100 MiB"}));
+  EXPECT_EQ(labels(internal::BytesAxis(3201)),
+            (std::vector<std::string>{"0 KiB", "1 KiB", "2 KiB", "3 KiB", "4 KiB"}));
+  EXPECT_DOUBLE_EQ(internal::BytesAxis(3201).end, 4096);
+  // Whole bytes and events only.
+  EXPECT_EQ(labels(internal::BytesAxis(17)),
+            (std::vector<std::string>{"0 B", "5 B", "10 B", "15 B", "20 B"}));
+  EXPECT_EQ(labels(internal::BytesAxis(1)), (std::vector<std::string>{"0 B", "1 B"}));
+  EXPECT_EQ(labels(internal::CountAxis(3, "ev")),
+            (std::vector<std::string>{"0 ev", "1 ev", "2 ev", "3 ev"}));
+
+  // Over a wide sweep: the axis covers the maximum, has 1 to 6 intervals and
+  // no two labels alike, and wastes less than half of its length.
+  for (double max = 1e-4; max < 1e8; max *= 1.37) {
+    for (const Axis& axis :
+         {internal::TimeAxis(max), internal::BytesAxis(max), internal::CountAxis(max, "ev")}) {
+      const auto l = labels(axis);
+      EXPECT_GE(axis.end, max * (1 - 1e-9)) << max;
+      EXPECT_GE(l.size(), 2u) << max;
+      EXPECT_LE(l.size(), 7u) << max;
+      EXPECT_EQ(std::set<std::string>(l.begin(), l.end()).size(), l.size())
+          << max << ": " << ::testing::PrintToString(l);
+      EXPECT_DOUBLE_EQ(axis.ticks.back().first, axis.end);
+      if (max >= 1) {
+        EXPECT_LT(axis.end, 2 * max) << max << ": " << ::testing::PrintToString(l);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 // panel, the timelines, that hostile server text stays text, and that the page
 // is self-contained (no request but file://, no console error).
 //
-// Two pages: a real report (`streamcheck run` against two targets, the
-// built-in cpp and a second spec written here) and a crafted results JSON
-// rendered with `streamcheck report` (a MUST failure whose message holds
-// markup, a buffering timeline next to a streaming one, every outcome).
+// Pages: a real report (`streamcheck run` against two targets, the built-in
+// cpp and a second spec written here), a crafted results JSON rendered with
+// `streamcheck report` (a MUST failure whose message holds markup, a buffering
+// timeline next to a streaming one, every outcome), and that report widened to
+// four targets, to check that the open panel leaves the selected cell in view.
 //
 // Usage: node tests/browser/report_test.mjs [path/to/streamcheck] [--out DIR]
 //   the binary may also come from $STREAMCHECK_BIN; screenshots go to DIR
@@ -222,9 +223,10 @@ async function closePanel(page, how) {
   assert.equal(await page.locator('td.cell.selected').count(), 0, 'selection cleared on close');
 }
 
-// Each chart: its case and, per polyline, the target and its points mapped to
-// (fraction of the time axis, fraction of the value axis), read from the SVG's
-// own axes so the test does not hard-code the layout.
+// Each chart: its case, whether it is folded away (#timelines-more), its tick
+// labels and, per polyline, the target and its points mapped to (fraction of
+// the time axis, fraction of the value axis), read from the SVG's own axes so
+// the test does not hard-code the layout.
 async function readCharts(page, scope = '#timelines') {
   return page.evaluate((scopeSelector) => {
     return [...document.querySelectorAll(`${scopeSelector} svg.timeline`)].map((svg) => {
@@ -234,7 +236,12 @@ async function readCharts(page, scope = '#timelines') {
       const figure = svg.closest('figure');
       return {
         caseId: figure ? figure.querySelector('figcaption code').textContent : null,
-        rendered: svg.getBoundingClientRect().width > 0,
+        folded: svg.closest('#timelines-more') !== null,
+        look: figure?.querySelector('figcaption .look')?.textContent ?? '',
+        // A closed <details> skips its content's rendering, yet still lays it out.
+        rendered: svg.getBoundingClientRect().width > 0 && svg.checkVisibility(),
+        xTicks: [...svg.querySelectorAll('text.tick.x')].map((t) => t.textContent),
+        yTicks: [...svg.querySelectorAll('text.tick.y')].map((t) => t.textContent),
         lines: [...svg.querySelectorAll('polyline')].map((p) => ({
           target: p.querySelector('title').textContent,
           points: p.getAttribute('points').trim().split(/\s+/).map((xy) => {
@@ -252,7 +259,7 @@ async function readCharts(page, scope = '#timelines') {
 describe('HtmlReportBrowser', () => {
   let tmp, outDir, browser;
   let finished = 0;  // tests that got to their end
-  const kTests = 3;
+  const kTests = 4;
 
   before(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'streamcheck-browser-'));
@@ -348,13 +355,36 @@ describe('HtmlReportBrowser', () => {
     assert.equal(await page.locator('#panel article.ev').count(), 1);
     await closePanel(page, 'button');
 
-    // Timelines: a chart per case with a timeline, one polyline per target.
+    // A tiny reply's chart is folded away on the page, yet its cells' evidence
+    // still shows it.
+    const ev3 = await openEvidence(page, 'server.ready', 1);
+    assert.deepEqual(ev3.chartLines, targets, 'a folded chart is still in the evidence');
+    await closePanel(page, 'escape');
+
+    // Timelines: a chart per case with a timeline, one polyline per target;
+    // the streaming proofs drawn first, the small replies folded.
     const charts = await readCharts(page);
     const withTimeline = [...new Set(run.results
       .filter((x) => (x.evidence?.timeline ?? []).length > 0).map((x) => x.case))];
     assert.deepEqual(charts.map((c) => c.caseId).sort(), withTimeline.sort(), 'a chart per case');
+    const drawn = charts.filter((c) => !c.folded).map((c) => c.caseId);
+    assert.deepEqual(drawn.slice(0, 2), ['chat.incremental', 'direct.incremental'],
+                     `the gated cases come first: ${drawn.join(', ')}`);
+    for (const chart of charts.filter((c) => c.caseId.startsWith('server.'))) {
+      assert.ok(chart.folded, `${chart.caseId}: a 17-byte reply is folded away`);
+    }
+    if (drawn.includes('direct.large-get')) {
+      assert.ok(drawn.indexOf('direct.large-get') < drawn.indexOf('chat.status'),
+                `the large byte stream before the other event streams: ${drawn.join(', ')}`);
+    }
+    assert.match(charts.find((c) => c.caseId === 'direct.incremental').look,
+                 /buffering one stays flat/, 'a gated chart says what to look for');
     for (const chart of charts) {
-      assert.ok(chart.rendered, `${chart.caseId}: the svg has a size`);
+      assert.equal(chart.rendered, !chart.folded, `${chart.caseId}: drawn unless folded`);
+      for (const ticks of [chart.xTicks, chart.yTicks]) {
+        assert.ok(ticks.length >= 2, `${chart.caseId}: ticks ${ticks}`);
+        assert.equal(new Set(ticks).size, ticks.length, `${chart.caseId}: no tick label twice: ${ticks}`);
+      }
       const expected = targets.filter((t) => run.results.some(
         (x) => x.case === chart.caseId && x.target === t && (x.evidence?.timeline ?? []).length));
       assert.deepEqual(chart.lines.map((l) => l.target), expected, `${chart.caseId}: lines`);
@@ -470,6 +500,66 @@ describe('HtmlReportBrowser', () => {
     await page.context().close();
     ++finished;
   });
+
+  test('with the panel open, the selected cell stays in view and can be changed', async () => {
+    const file = path.join(tmp, 'four.json');
+    await writeFile(file, JSON.stringify(fourTargets(), null, 2));
+    const html = path.join(tmp, 'four.html');
+    await runStreamcheck(['report', file, '--html', html], { okCodes: [1] });
+    const targets = ['cpp', 'fastapi', 'flask-gunicorn', 'flask'];
+
+    // Common laptop and desktop widths, and one where the matrix must scroll.
+    for (const width of [1280, 1400, 1024]) {
+      const { page, seen } = await newPage({ viewport: { width, height: 800 } });
+      await page.goto(pathToFileURL(html).href);
+      await page.locator('table.matrix').waitFor({ state: 'visible' });
+      assert.deepEqual((await readMatrix(page)).targets, targets);
+
+      // Every column, the last first, one cell after another without closing
+      // the panel: a cell under the panel could not be clicked at all.
+      for (const [caseId, t] of [['direct.incremental', 3], ['server.bad-requests', 2],
+                                 ['chat.done-terminator', 1], ['direct.large-get', 0],
+                                 ['server.bad-requests', 3]]) {
+        const link = cellLink(page, caseId, t);
+        await link.scrollIntoViewIfNeeded();
+        const before = await link.evaluate((a) => {
+          const r = a.closest('td').getBoundingClientRect();
+          return { top: r.top, whole: r.top >= 0 && r.bottom <= innerHeight };
+        });
+        await openEvidence(page, caseId, t);
+        const geo = await link.evaluate((a) => {
+          const cell = a.closest('td').getBoundingClientRect();
+          const panel = document.getElementById('panel').getBoundingClientRect();
+          const hit = document.elementFromPoint((cell.left + cell.right) / 2,
+                                                (cell.top + cell.bottom) / 2);
+          return {
+            cell: { left: cell.left, right: cell.right, top: cell.top, bottom: cell.bottom },
+            panel: { left: panel.left, right: panel.right, width: panel.width },
+            viewport: { width: innerWidth, height: innerHeight },
+            hitInCell: hit !== null && a.closest('td').contains(hit),
+          };
+        });
+        const where = `${width} px, ${caseId} on ${targets[t]}: ${JSON.stringify(geo)}`;
+        assert.ok(geo.panel.width >= 300, `the panel is there: ${where}`);
+        assert.ok(geo.cell.right <= geo.panel.left + 0.5, `the cell is left of the panel: ${where}`);
+        assert.ok(geo.cell.left >= 0 && geo.cell.top >= 0 && geo.cell.bottom <= geo.viewport.height + 0.5,
+                  `the cell is inside the window: ${where}`);
+        assert.ok(geo.hitInCell, `nothing covers the cell: ${where}`);
+        if (before.whole) {
+          assert.ok(Math.abs(geo.cell.top - before.top) < 2,
+                    `the cell stays where it was clicked (${before.top} -> ${geo.cell.top}): ${where}`);
+        }
+        if (t === 3 && caseId === 'direct.incremental') {
+          await page.screenshot({ path: path.join(outDir, `four-panel-${width}.png`) });
+        }
+      }
+      await closePanel(page, 'button');
+      assert.equal(await page.evaluate(() => document.body.classList.contains('panel-open')), false);
+      assertQuiet(seen);
+      await page.context().close();
+    }
+    ++finished;
+  });
 });
 
 // A results JSON in `run --json` shape: two targets, every outcome, a MUST
@@ -564,5 +654,29 @@ function craftedResults(message) {
       { id: 'direct.methods-extended', area: 'direct', level: 'SHOULD',
         title: 'DELETE and PATCH reach the backend intact' },
     ],
+  };
+}
+
+// The crafted report with four targets, as a Flask, FastAPI and C++ comparison
+// has, and the longest case title of the catalog.
+function fourTargets() {
+  const base = craftedResults('expected data: [DONE] as the last event');
+  const rename = (from, to) => base.results.filter((r) => r.target === from)
+    .map((r) => ({ ...r, target: to }));
+  const longTitle = 'a malformed request line, a 64 KiB header, and Content-Length with ' +
+                    'Transfer-Encoding get 4xx (or a closed connection), and the server keeps serving';
+  const [cpp, flask] = base.targets;
+  const targets = [cpp, { ...cpp, name: 'fastapi', url: 'http://127.0.0.1:40125' },
+                   { ...flask, name: 'flask-gunicorn', url: 'http://127.0.0.1:40126' }, flask];
+  const results = [...base.results, ...rename('cpp', 'fastapi'), ...rename('flask', 'flask-gunicorn')];
+  for (const t of targets) {
+    results.push({ target: t.name, case: 'server.bad-requests', area: 'server', level: 'MUST',
+                   outcome: t.name.startsWith('flask') ? 'fail' : 'pass',
+                   message: '', duration_ms: 3, metrics: {}, evidence: {} });
+  }
+  return {
+    ...base, targets, results,
+    catalog: [{ id: 'server.bad-requests', area: 'server', level: 'MUST', title: longTitle },
+              ...base.catalog],
   };
 }
