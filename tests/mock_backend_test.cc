@@ -18,9 +18,12 @@
 #include "harness/checks.h"
 #include "harness/http_client.h"
 #include "mocks/content.h"
+#include "tests/test_support.h"
 
 namespace streamcheck::mocks {
 namespace {
+
+using testing_support::FinishesWithin;
 
 using harness::HttpRequest;
 using harness::HttpResponse;
@@ -734,18 +737,6 @@ TEST(MockBackendTest, StatsAreSettledWhenTheClientSeesTheEnd) {
     ASSERT_EQ(stats.transfers_completed, std::uint64_t(i + 1)) << "round " << i;
     ASSERT_EQ(stats.last_stream_sha256, r.sha256) << "round " << i;
   }
-}
-
-// Runs `work` on a thread of its own and waits for it, bounded: a hang is
-// reported as false and leaves that thread blocked instead of the test binary.
-bool FinishesWithin(std::function<void()> work, std::chrono::seconds bound) {
-  auto done = std::make_shared<std::promise<void>>();
-  auto finished = done->get_future();
-  std::thread([work = std::move(work), done] {
-    work();
-    done->set_value();
-  }).detach();
-  return finished.wait_for(bound) == std::future_status::ready;
 }
 
 // Regression: cpp-httplib 0.11's Server::stop() does nothing until the

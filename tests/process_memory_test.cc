@@ -17,34 +17,21 @@
 #include <thread>
 
 #include "harness/target_process.h"
+#include "tests/test_support.h"
 
 namespace streamcheck::harness {
 namespace {
+
+using testing_support::kLongWait;
+using testing_support::PollUntil;
+using testing_support::ReadFile;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-constexpr milliseconds kLongWait = seconds(60);
 constexpr std::uint64_t kMiB = 1 << 20;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-template <typename Condition>
-bool PollUntil(Condition condition, milliseconds timeout = kLongWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 // Waits until the target's log holds "<label> <pid>" and returns the pid (0 on timeout).
 pid_t WaitForPidInLog(const TargetProcess& target, const std::string& label) {

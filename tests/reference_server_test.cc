@@ -20,9 +20,12 @@
 #include "harness/target_process.h"
 #include "mocks/content.h"
 #include "mocks/mock_backend.h"
+#include "tests/test_support.h"
 
 namespace streamcheck::server {
 namespace {
+
+using testing_support::FinishesWithin;
 
 using harness::CheckResult;
 using harness::HttpRequest;
@@ -518,18 +521,6 @@ TEST_F(ReferenceServerTest, ConcurrentStreamsEachGetTheirOwnText) {
     EXPECT_EQ(harness::StreamedText(responses[i]),
               mocks::CompletionText(42, "concurrent " + std::to_string(i), 16));
   }
-}
-
-// Runs `work` on a thread of its own and waits for it, bounded: a hang is
-// reported as false and leaves that thread blocked instead of the test binary.
-bool FinishesWithin(std::function<void()> work, std::chrono::seconds bound) {
-  auto done = std::make_shared<std::promise<void>>();
-  auto finished = done->get_future();
-  std::thread([work = std::move(work), done] {
-    work();
-    done->set_value();
-  }).detach();
-  return finished.wait_for(bound) == std::future_status::ready;
 }
 
 // Regression: Stop() right after Start() used to hang (cpp-httplib 0.11's

@@ -17,36 +17,20 @@
 #include <string>
 #include <thread>
 
+#include "tests/test_support.h"
+
 namespace streamcheck::harness {
 namespace {
+
+using testing_support::kLongWait;
+using testing_support::PollUntil;
+using testing_support::ReadFile;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-// Bounds for waiting on things that normally take milliseconds; generous for a
-// loaded machine.
-constexpr milliseconds kLongWait = seconds(60);
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-// Polls `condition` every few milliseconds until it holds or `timeout` passes.
-template <typename Condition>
-bool PollUntil(Condition condition, milliseconds timeout = kLongWait) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return true;
-}
 
 // The target writes `text` to its log once it has reached a point the test needs.
 bool WaitForLog(const TargetProcess& target, const std::string& text) {

@@ -1,0 +1,50 @@
+// Helpers shared by the project's tests: reading a file, and bounded waits.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace streamcheck::testing_support {
+
+// Bound for waiting on things that normally take milliseconds; generous for a
+// loaded machine.
+constexpr std::chrono::milliseconds kLongWait = std::chrono::seconds(60);
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+template <typename Condition>
+bool PollUntil(Condition condition, std::chrono::milliseconds timeout = kLongWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Runs `work` on a thread of its own and waits for it, bounded: a hang is
+// reported as false and leaves that thread blocked instead of the test binary.
+inline bool FinishesWithin(std::function<void()> work, std::chrono::seconds bound) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  std::thread([work = std::move(work), done] {
+    work();
+    done->set_value();
+  }).detach();
+  return finished.wait_for(bound) == std::future_status::ready;
+}
+
+}  // namespace streamcheck::testing_support
