@@ -49,6 +49,7 @@ struct HttpRequest {
   std::chrono::milliseconds idle_timeout{0};
 
   double max_recv_mib_s = 0;                       // a slow client (0: read as fast as possible)
+  long read_piece_bytes = 256 * 1024;              // the most one read hands over (curl's buffer)
   std::optional<std::uint64_t> abort_after_bytes;  // the client goes away mid-body
   bool abort_after_first_event = false;            // ... or after the first SSE event
 

@@ -43,11 +43,12 @@ struct LargeGet {
   std::optional<harness::RssSummary> rss;
 };
 
-LargeGet FetchLarge(CaseContext& ctx, std::uint64_t read_piece_hint = mocks::kMiB) {
+LargeGet FetchLarge(CaseContext& ctx) {
   ctx.backend().SetStreamResponse(ctx.options().size_mb);
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/large-file");
   request.keep_body_bytes = 0;
+  request.read_piece_bytes = mocks::kMiB;  // the seed plan's iter_content(1 MiB)
   request.total_timeout = std::chrono::seconds(300);
   request.idle_timeout = std::chrono::seconds(60);
   std::optional<harness::RssSampler> sampler;
@@ -63,7 +64,6 @@ LargeGet FetchLarge(CaseContext& ctx, std::uint64_t read_piece_hint = mocks::kMi
                result.response);
   ctx.Metric("mib_per_s", result.response.mib_per_s());
   if (result.rss) ctx.Metric("rss_growth_mib", result.rss->growth_mib());
-  (void)read_piece_hint;
   return result;
 }
 
