@@ -13,30 +13,13 @@
 #include "common/httplib_fixes.h"
 #include "common/text.h"
 #include "server/backend_stream.h"
+#include "server/proxy_rules.h"
 #include "sse/sse_parser.h"
 
 namespace streamcheck::server {
 namespace {
 
 using nlohmann::json;
-
-// RFC 9110 §7.6.1: hop-by-hop headers, plus those a Connection header names.
-std::set<std::string> HopByHop(const std::string& connection_value) {
-  std::set<std::string> names = {"connection",          "keep-alive", "proxy-authenticate",
-                                 "proxy-authorization", "te",         "trailer",
-                                 "transfer-encoding",   "upgrade",    "proxy-connection"};
-  std::size_t start = 0;
-  while (start <= connection_value.size()) {
-    auto comma = connection_value.find(',', start);
-    if (comma == std::string::npos) comma = connection_value.size();
-    std::string token = connection_value.substr(start, comma - start);
-    token.erase(0, token.find_first_not_of(" \t"));
-    token.erase(token.find_last_not_of(" \t") + 1);
-    if (!token.empty()) names.insert(ToLower(token));
-    start = comma + 1;
-  }
-  return names;
-}
 
 void JsonError(httplib::Response& res, int status, const std::string& message,
                const std::string& type) {
@@ -55,41 +38,6 @@ void BackendOpenError(httplib::Response& res, BackendStream::OpenError error,
   }
 }
 
-// The path after "/directAccess/" as it came on the wire, if it stays inside
-// the backend: no "." or ".." segment (also percent-encoded), no empty
-// segment that could make "//host", no backslash.
-std::optional<std::string> ConfinedPath(const std::string& raw_path) {
-  std::string decoded = httplib::detail::decode_url(raw_path, false);
-  if (decoded.find('\\') != std::string::npos) return std::nullopt;
-  std::size_t start = 0;
-  while (start <= decoded.size()) {
-    auto slash = decoded.find('/', start);
-    if (slash == std::string::npos) slash = decoded.size();
-    std::string segment = decoded.substr(start, slash - start);
-    bool last = slash == decoded.size();
-    if (segment == "." || segment == "..") return std::nullopt;
-    if (segment.empty() && !last) return std::nullopt;  // "//" or a leading "/"
-    start = slash + 1;
-  }
-  return raw_path;
-}
-
-// Writes an SSE event the way the reference server frames every event:
-// optional `event:` line, one `data:` line per data line, blank line.
-std::string FrameEvent(const sse::Event& event) {
-  std::string out;
-  if (event.type != "message") out += "event: " + event.type + "\n";
-  std::size_t start = 0;
-  while (true) {
-    auto lf = event.data.find('\n', start);
-    out += "data: " + event.data.substr(start, lf - start) + "\n";
-    if (lf == std::string::npos) break;
-    start = lf + 1;
-  }
-  out += "\n";
-  return out;
-}
-
 // State of one relayed chat stream, shared by the content provider calls.
 struct ChatRelay {
   explicit ChatRelay(BackendRequest request) : backend(std::move(request)) {}
@@ -105,7 +53,7 @@ struct ChatRelay {
     if (event.data == "[DONE]") saw_done = true;
     auto parsed = json::parse(event.data, nullptr, false);
     last_was_error = parsed.is_object() && parsed.contains("error");
-    std::string frame = FrameEvent(event);
+    std::string frame = FrameSseEvent(event);
     if (!sink->write(frame.data(), frame.size())) client_gone = true;
   }
 
@@ -291,25 +239,6 @@ class ReferenceServer::Impl {
         });
   }
 
-  // Feeds the client's request body to the backend in pieces of up to
-  // kUploadPiece bytes: bounded memory, and few enough rounds through curl.
-  static bool StreamUpload(const httplib::ContentReader& reader, BackendStream& backend) {
-    constexpr std::size_t kUploadPiece = 256 * 1024;
-    std::string piece;
-    bool ok = true;
-    reader([&](const char* data, std::size_t n) {
-      piece.append(data, n);
-      if (piece.size() >= kUploadPiece) {
-        ok = backend.Send(piece.data(), piece.size());
-        piece.clear();
-      }
-      return ok;
-    });
-    if (ok && !piece.empty()) ok = backend.Send(piece.data(), piece.size());
-    backend.FinishUpload();
-    return ok;
-  }
-
   void Proxy(const httplib::Request& req, httplib::Response& res,
              const httplib::ContentReader* body_reader) {
     // req.target is the request target as received: the path is forwarded
@@ -337,7 +266,7 @@ class ReferenceServer::Impl {
             std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
       }
     }
-    auto hop = HopByHop(req.get_header_value("Connection"));
+    auto hop = HopByHopHeaders(req.get_header_value("Connection"));
     for (const auto& [name, value] : req.headers) {
       std::string lower = ToLower(name);
       // httplib records the peer's addresses as pseudo headers; curl sets Host
@@ -358,7 +287,7 @@ class ReferenceServer::Impl {
       return BackendOpenError(res, error, backend->error());
     }
     res.status = int(backend->status());
-    auto response_hop = HopByHop(backend->Header("Connection"));
+    auto response_hop = HopByHopHeaders(backend->Header("Connection"));
     for (const auto& [name, value] : backend->headers()) {
       std::string lower = ToLower(name);
       if (response_hop.count(lower) || lower == "content-length" || lower == "content-type") {
