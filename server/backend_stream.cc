@@ -158,6 +158,11 @@ void BackendStream::FinishUpload() {
   ResumeUpload();
 }
 
+std::string BackendStream::CurlError(int code) const {
+  std::string text = curl_easy_strerror(static_cast<CURLcode>(code));
+  return curl_->errbuf[0] ? text + ": " + curl_->errbuf : text;
+}
+
 bool BackendStream::Perform() {
   int running = 0;
   curl_multi_perform(curl_->multi, &running);
@@ -186,8 +191,7 @@ BackendStream::OpenError BackendStream::Open() {
     }
     if (!Perform() && !headers_done_) {
       auto code = static_cast<CURLcode>(result_);
-      error_ = std::string(curl_easy_strerror(code)) +
-               (curl_->errbuf[0] ? std::string(": ") + curl_->errbuf : std::string());
+      error_ = CurlError(result_);
       if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST) {
         return OpenError::kConnect;
       }
@@ -225,9 +229,7 @@ BackendStream::PumpResult BackendStream::Pump(const Sink& sink) {
     if (finished_) {
       result = result_ == CURLE_OK ? PumpResult::kDone : PumpResult::kFailed;
       if (result == PumpResult::kFailed) {
-        auto code = static_cast<CURLcode>(result_);
-        error_ = std::string(curl_easy_strerror(code)) +
-                 (curl_->errbuf[0] ? std::string(": ") + curl_->errbuf : std::string());
+        error_ = CurlError(result_);
       }
       break;
     }

@@ -74,6 +74,8 @@ class BackendStream {
   static std::size_t OnUploadRead(char* out, std::size_t size, std::size_t n, void* self);
   // Lets curl do what it can without waiting; false once the transfer has ended.
   bool Perform();
+  // curl's words for `code`, with the detail of its error buffer.
+  std::string CurlError(int code) const;
   void ResumeUpload();
   // Waits up to `wait` for the backend socket (or curl's own timers).
   void Poll(std::chrono::milliseconds wait);
