@@ -10,35 +10,25 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/bench.h"
 #include "cli/console.h"
-#include "harness/target_process.h"
+#include "cli/run_command.h"
+#include "common/json_bounded.h"
+#include "common/text.h"
+#include "core/verdict.h"
 #include "mocks/mock_backend.h"
 #include "reports/writers.h"
 #include "server/reference_server.h"
-#include "suites/bench.h"
-#include "suites/runner.h"
+#include "suites/catalog.h"
+#include "suites/catalog_doc.h"
 
 namespace streamcheck::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kExitUsage = 2;
-constexpr int kExitHarness = 3;
-
-// The folder of this executable: `{bin}` in target specs.
-fs::path BinDir() {
-  std::error_code ec;
-  auto exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path() : exe.parent_path();
-}
-
-// The project root (`{root}`, where targets/ lives): $STREAMCHECK_ROOT, else
-// the source tree this binary was built from.
-fs::path Root() {
-  if (const char* env = std::getenv("STREAMCHECK_ROOT"); env && *env) return env;
-  return STREAMCHECK_SOURCE_ROOT;
-}
+using core::kExitHarness;
+using core::kExitUsage;
 
 // Waits for SIGINT or SIGTERM. The signals are blocked first, so every thread
 // started afterwards inherits the mask and only this sigwait sees them.
@@ -84,133 +74,14 @@ std::string DefaultBackend() {
   return port && *port ? h + ":" + port : h;
 }
 
-// Writes every report the flags ask for; false (after saying why) when one fails.
-struct ReportPaths {
-  std::string json_path, junit_path, markdown_path, html_path, report_dir;
-};
-
-bool WriteReports(const ReportPaths& args, const std::string& command,
-                  const reports::RunReport& report, std::ostream& out, std::ostream& err) {
-  using Writer = std::string (*)(const reports::RunReport&);
-  std::vector<std::pair<std::string, Writer>> files;
-  auto json = [](const reports::RunReport& r) { return reports::ToJsonString(r); };
-  auto add = [&](const std::string& path, Writer writer) {
-    if (!path.empty()) files.emplace_back(path, writer);
-  };
-  add(args.json_path, json);
-  add(args.junit_path, reports::ToJunitXml);
-  add(args.markdown_path, reports::ToMarkdown);
-  add(args.html_path, reports::ToHtml);
-  if (!args.report_dir.empty()) {
-    fs::path dir = args.report_dir;
-    add((dir / "results.json").string(), json);
-    add((dir / "junit.xml").string(), reports::ToJunitXml);
-    add((dir / "summary.md").string(), reports::ToMarkdown);
-    add((dir / "report.html").string(), reports::ToHtml);
-  }
-  bool ok = true;
-  for (const auto& [path, writer] : files) {
-    if (auto s = reports::WriteFile(path, writer(report)); !s) {
-      err << "streamcheck " << command << ": " << s.message() << "\n";
-      ok = false;
-    } else {
-      out << "wrote " << path << "\n";
-    }
-  }
-  return ok;
-}
-
-int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
-  harness::InstallInterruptCleanup();
-  fs::path root = Root();
-  std::vector<harness::TargetSpec> targets;
-  if (args.targets.empty()) {
-    targets.push_back(harness::BuiltinCppSpec());
+int CommandList(const ListArgs& args, std::ostream& out) {
+  auto info = suites::CatalogInfo();
+  if (args.json) {
+    out << suites::CatalogJson(info);
+  } else if (args.markdown) {
+    out << suites::CatalogMarkdown(info);
   } else {
-    auto resolved = harness::ResolveTargets(args.targets, root);
-    if (!resolved) {
-      err << "streamcheck run: " << resolved.error() << "\n";
-      return kExitUsage;
-    }
-    targets = *resolved;
-  }
-  suites::RunOptions options;
-  options.targets = targets;
-  options.filter = args.cases;
-  options.case_options.size_mb = args.size_mb;
-  options.root = root;
-  options.bin = BinDir();
-  options.version = Version();
-  std::size_t selected = 0;
-  for (const auto& c : suites::Catalog()) selected += suites::MatchesFilter(c.info.id, args.cases);
-  if (selected == 0) {
-    err << "streamcheck run: --cases \"" << args.cases
-        << "\" selects no case; `streamcheck list` shows the IDs\n";
-    return kExitUsage;
-  }
-  std::error_code ec;
-  if (args.log_dir.empty()) {
-    char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
-    if (!mkdtemp(tmpl)) {
-      err << "streamcheck run: cannot create a log folder in /tmp\n";
-      return kExitHarness;
-    }
-    options.log_dir = tmpl;
-  } else {
-    options.log_dir = args.log_dir;
-    fs::create_directories(options.log_dir, ec);
-    if (ec) {
-      err << "streamcheck run: cannot create --log-dir " << args.log_dir << ": " << ec.message()
-          << "\n";
-      return kExitUsage;
-    }
-  }
-  bool several = targets.size() > 1;
-  options.on_result = [&](const reports::CaseResult& r) { PrintCaseLine(out, r, several); };
-  options.on_progress = [&](const std::string& line) {
-    out << "-- " << line << "\n" << std::flush;
-  };
-
-  out << "streamcheck " << Version() << ": " << selected << " cases on " << targets.size()
-      << " target(s), body size " << args.size_mb << " MiB, logs in " << options.log_dir.string()
-      << "\n";
-  auto report = suites::RunCatalog(options);
-  if (several) PrintMatrix(out, report);
-  PrintSummary(out, report);
-  ReportPaths paths{args.json_path, args.junit_path, args.markdown_path, args.html_path,
-                    args.report_dir};
-  if (!WriteReports(paths, "run", report, out, err)) return kExitHarness;
-  return reports::ExitCodeFor(report);
-}
-
-int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
-  auto report = reports::LoadJsonReport(args.results);
-  if (!report) {
-    err << "streamcheck report: " << report.error() << "\n";
-    return kExitUsage;
-  }
-  ReportPaths paths{"", args.junit_path, args.markdown_path, args.html_path, args.report_dir};
-  if (paths.junit_path.empty() && paths.markdown_path.empty() && paths.html_path.empty() &&
-      paths.report_dir.empty()) {
-    err << "streamcheck report: name an output: --junit, --md, --html or --report-dir\n";
-    return kExitUsage;
-  }
-  if (!WriteReports(paths, "report", *report, out, err)) return kExitHarness;
-  return reports::ExitCodeFor(*report);
-}
-
-int CommandList(std::ostream& out) {
-  std::string area;
-  for (const auto& c : suites::Catalog()) {
-    if (c.info.area != area) {
-      out << (area.empty() ? "" : "\n") << c.info.area << "\n";
-      area = c.info.area;
-    }
-    std::string id = c.info.id;
-    id.resize(std::max<std::size_t>(id.size(), 32), ' ');
-    std::string level(reports::ToString(c.info.level));
-    level.resize(8, ' ');
-    out << "  " << id << level << c.info.title << "\n";
+    out << suites::CatalogText(info);
   }
   return 0;
 }
@@ -261,11 +132,14 @@ int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
       buffer << in.rdbuf();
       text = buffer.str();
     }
-    auto json = nlohmann::json::parse(text, nullptr, false);
-    auto parsed = mocks::ConfigFromJson(json);
-    if (json.is_discarded() || !parsed) {
-      err << "streamcheck mock: --config: "
-          << (json.is_discarded() ? std::string("not valid JSON") : parsed.error()) << "\n";
+    auto json = ParseJsonBounded(text);
+    if (!json) {
+      err << "streamcheck mock: --config: " << json.error() << "\n";
+      return kExitUsage;
+    }
+    auto parsed = mocks::ConfigFromJson(*json);
+    if (!parsed) {
+      err << "streamcheck mock: --config: " << parsed.error() << "\n";
       return kExitUsage;
     }
     config = *parsed;
@@ -314,7 +188,7 @@ int CommandProbe(const ProbeArgs& args, std::ostream& out, std::ostream& err) {
   observers.on_event = [&](const harness::ReceivedEvent& e) {
     std::snprintf(line, sizeof line, "%9.1f ms  event #%zu  ", e.t_ms, e.event.index);
     out << line << (e.event.type == "message" ? "" : "[" + e.event.type + "] ")
-        << harness::Excerpt(e.event.data, 160) << "\n"
+        << Excerpt(e.event.data, 160) << "\n"
         << std::flush;
     return true;
   };
@@ -326,22 +200,21 @@ int CommandProbe(const ProbeArgs& args, std::ostream& out, std::ostream& err) {
   out << "HTTP/" << r.http_version << " " << r.status << "\n";
   for (const auto& [name, value] : r.headers) out << "  " << name << ": " << value << "\n";
   if (!request.parse_sse && !r.body.empty()) {
-    out << "body (first " << r.body.size() << " bytes): " << harness::Excerpt(r.body, 400) << "\n";
+    out << "body (first " << r.body.size() << " bytes): " << Excerpt(r.body, 400) << "\n";
   }
   std::snprintf(line, sizeof line, "headers %.1f ms, first byte %.1f ms, last byte %.1f ms",
                 r.t_headers_ms, r.t_first_byte_ms, r.t_last_byte_ms);
-  out << r.body_bytes << " bytes, " << r.events.size() << " events, " << line << ", "
+  out << r.body_bytes << " bytes, " << r.stream.count << " events, " << line << ", "
       << r.mib_per_s() << " MiB/s\nsha256 " << r.sha256 << "\n";
   if (!r.complete) out << "transfer incomplete: " << r.error << "\n";
-  if (request.parse_sse && !r.sse_leftover.clean()) {
-    out << "stream ended mid-event: \"" << harness::Excerpt(r.sse_leftover.bytes) << "\"\n";
+  if (request.parse_sse && !r.stream.leftover.clean()) {
+    out << "stream ended mid-event: \"" << Excerpt(r.stream.leftover.bytes) << "\"\n";
   }
   return r.complete ? 0 : 1;
 }
 
 int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
-  harness::InstallInterruptCleanup();
-  suites::BenchOptions options;
+  bench::BenchOptions options;
   options.size_mb = args.size_mb;
   options.rounds = args.rounds;
   options.bin = BinDir();
@@ -349,7 +222,7 @@ int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
   options.on_round = [&](const std::string& line) { out << line << "\n" << std::flush; };
   out << "proxy benchmark: GET " << args.size_mb << " MiB directly from the mock backend and "
       << "through `streamcheck serve` /directAccess/, alternated, " << args.rounds << " rounds\n";
-  auto report = suites::RunProxyBench(options);
+  auto report = bench::RunProxyBench(options);
   if (!report) {
     err << "streamcheck bench: " << report.error() << "\n";
     return kExitHarness;
@@ -395,7 +268,16 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--cases,-c", inv.run.cases,
                   "Comma-separated globs of case IDs to run, e.g. 'chat.*,direct.large-get'");
   run->add_option("--size-mb", inv.run.size_mb, "Body size for the large direct cases, in MiB")
-      ->check(CLI::Range(1.0, 4096.0));
+      ->check(CLI::Range(1.0, 4096.0))
+      ->capture_default_str();
+  run->add_option("--jobs,-j", inv.run.jobs, "Targets to run at once, each with its own mock")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  run->add_option("--timeout", inv.run.timeout_s,
+                  "Stop the whole run after this many seconds, writing the reports "
+                  "(exit 124; 0: no limit)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   run->add_option("--json", inv.run.json_path, "Write the results as JSON to this file");
   run->add_option("--junit", inv.run.junit_path, "Write JUnit XML (one testsuite per target)");
   run->add_option("--md", inv.run.markdown_path,
@@ -405,8 +287,13 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                   "Write all four: results.json, junit.xml, summary.md, report.html");
   run->add_option("--log-dir", inv.run.log_dir,
                   "Folder for the targets' logs (default: a new folder in /tmp)");
+  run->footer(ExitCodesHelp());
 
-  app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
+  auto* list = app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
+  auto* list_json = list->add_flag("--json", inv.list.json,
+                                   "As JSON: id, area, level, title, measured, source, feature, defect");
+  list->add_flag("--markdown", inv.list.markdown, "As the catalog page (docs/catalog.md)")
+      ->excludes(list_json);
 
   auto* serve = app.add_subcommand("serve", "Run the reference streaming server");
   AddListenOptions(*serve, inv.serve.host, inv.serve.port, inv.serve.port_file);
@@ -508,7 +395,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   const Invocation& inv = *parsed.invocation;
   try {
     if (inv.command == "run") return CommandRun(inv.run, out, err);
-    if (inv.command == "list") return CommandList(out);
+    if (inv.command == "list") return CommandList(inv.list, out);
     if (inv.command == "serve") return CommandServe(inv.serve, out, err);
     if (inv.command == "mock") return CommandMock(inv.mock, out, err);
     if (inv.command == "probe") return CommandProbe(inv.probe, out, err);

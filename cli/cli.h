@@ -13,6 +13,8 @@ struct RunArgs {
   std::vector<std::string> targets;  // empty: the built-in cpp target
   std::string cases;                 // globs over case IDs
   double size_mb = 100;
+  int jobs = 1;          // targets run at once
+  double timeout_s = 0;  // the whole run (0: none)
   std::string json_path;
   std::string junit_path;
   std::string markdown_path;
@@ -61,8 +63,14 @@ struct BenchArgs {
   int rounds = 5;
 };
 
+struct ListArgs {
+  bool json = false;
+  bool markdown = false;
+};
+
 struct Invocation {
   std::string command;  // "run", "list", "serve", "mock", "probe", "bench", "report"
+  ListArgs list;
   RunArgs run;
   ServeArgs serve;
   MockArgs mock;
@@ -82,7 +90,7 @@ struct Parsed {
 
 Parsed ParseArgs(const std::vector<std::string>& args);
 
-// Parses and runs; returns the process exit code (DESIGN.md).
+// Parses and runs; returns the process exit code (core/verdict.h, ExitCodes()).
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 std::string Version();

@@ -1,5 +1,6 @@
 // Error values for the libraries: a Result<T> holds a value or an error message.
-// Exceptions are for the CLI edge only (DESIGN.md, "one error strategy per layer").
+// Exceptions are for the CLI edge only: one error strategy per layer
+// (docs/architecture.md).
 #pragma once
 
 #include <cassert>

@@ -1,4 +1,5 @@
-// Small ASCII text helpers for HTTP header names and values.
+// Small text helpers: ASCII case for HTTP header names and values, excerpts
+// of untrusted bytes for messages.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +8,10 @@
 #include <string_view>
 
 namespace streamcheck {
+
+// Up to `max` bytes of `text`, with control bytes shown as escapes (\n, \r,
+// \t, \xNN) and "…" when cut: for messages and the console, never raw bytes.
+std::string Excerpt(std::string_view text, std::size_t max = 120);
 
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -29,7 +29,7 @@ class Transfer {
   Transfer(const HttpRequest& request, const Observers& observers)
       : request_(request),
         observers_(observers),
-        parser_([this](const sse::Event& e) { OnEvent(e); }),
+        recorder_([this](const ReceivedEvent& e) { return OnEvent(e); }),
         easy_(curl_easy_init(), curl_easy_cleanup) {
     Configure();
   }
@@ -42,10 +42,14 @@ class Transfer {
     response_.curl_code = code;
     response_.complete = code == CURLE_OK;
     if (code != CURLE_OK) {
-      response_.error = aborted_ ? "aborted by the client as the case asked"
-                                 : std::string(curl_easy_strerror(code)) +
-                                       (errbuf_[0] ? std::string(": ") + errbuf_ : std::string());
+      response_.error = stopped_   ? "stopped before the transfer ended: the run is stopping"
+                        : overflow_ ? "the event stream broke a limit: " + *recorder_.overflow() +
+                                          "; the client stopped reading"
+                        : aborted_ ? "aborted by the client as the case asked"
+                                   : std::string(curl_easy_strerror(code)) +
+                                         (errbuf_[0] ? std::string(": ") + errbuf_ : std::string());
     }
+    response_.stopped = stopped_;
     response_.aborted_by_client = aborted_;
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &response_.status);
     long version = 0;
@@ -56,10 +60,7 @@ class Transfer {
                                                                 : "";
     if (request_.hash_body) response_.sha256 = sha_.HexDigest();
     response_.body_truncated = response_.body.size() < response_.body_bytes;
-    if (request_.parse_sse) {
-      response_.sse_leftover = parser_.Finish();
-      response_.sse_stats = parser_.stats();
-    }
+    if (request_.parse_sse) response_.stream = recorder_.Finish();
     Record(true);
     return std::move(response_);
   }
@@ -97,6 +98,11 @@ class Transfer {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::WriteThunk);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+    if (request_.should_stop) {
+      curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Transfer::ProgressThunk);
+      curl_easy_setopt(e, CURLOPT_XFERINFODATA, this);
+    }
 
     if (request_.upload_size) {
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
@@ -133,6 +139,18 @@ class Transfer {
   static size_t ReadThunk(char* out, size_t size, size_t n, void* self) {
     return static_cast<Transfer*>(self)->OnUpload(out, size * n);
   }
+  static int ProgressThunk(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<Transfer*>(self)->StopNow() ? 1 : 0;
+  }
+
+ public:
+  // True once the request's should_stop said so; the transfer then ends.
+  bool StopNow() {
+    if (!stopped_ && request_.should_stop && request_.should_stop()) stopped_ = true;
+    return stopped_;
+  }
+
+ private:
 
   size_t OnHeader(std::string_view line) {
     if (line.rfind("HTTP/", 0) == 0) {
@@ -156,22 +174,26 @@ class Transfer {
     if (response_.body.size() < request_.keep_body_bytes) {
       response_.body.append(data.substr(0, request_.keep_body_bytes - response_.body.size()));
     }
-    if (request_.parse_sse) parser_.Feed(data);
+    if (request_.parse_sse) {
+      recorder_.Feed(data, t);
+      if (recorder_.overflow()) {
+        overflow_ = true;
+        return Abort();
+      }
+    }
     Record(false);
     if (observers_.on_bytes && !observers_.on_bytes(response_.body_bytes, t)) return Abort();
     if (request_.abort_after_bytes && before < *request_.abort_after_bytes &&
         response_.body_bytes >= *request_.abort_after_bytes) {
       return Abort();
     }
-    if (stop_requested_) return Abort();
+    if (recorder_.stop_requested() || StopNow()) return Abort();
     return data.size();
   }
 
-  void OnEvent(const sse::Event& event) {
-    ReceivedEvent received{event, Ms()};
-    response_.events.push_back(received);
-    if (observers_.on_event && !observers_.on_event(received)) stop_requested_ = true;
-    if (request_.abort_after_first_event) stop_requested_ = true;
+  bool OnEvent(const ReceivedEvent& received) {
+    if (request_.abort_after_first_event) return false;
+    return !observers_.on_event || observers_.on_event(received);
   }
 
   size_t OnUpload(char* out, size_t n) {
@@ -183,7 +205,7 @@ class Transfer {
   }
 
   size_t Abort() {
-    aborted_ = true;
+    if (!stopped_ && !overflow_) aborted_ = true;
     return 0;  // CURLE_WRITE_ERROR: curl closes the connection
   }
 
@@ -192,7 +214,7 @@ class Transfer {
   // next read after a pause.
   void Record(bool last) {
     double t = response_.t_last_byte_ms < 0 ? Ms() : response_.t_last_byte_ms;
-    ArrivalPoint now{t, response_.body_bytes, response_.events.size()};
+    ArrivalPoint now{t, response_.body_bytes, recorder_.count()};
     auto& points = response_.arrivals;
     bool spaced = points.empty() || t - points.back().t_ms >= kArrivalSpacingMs ||
                   now.events != points.back().events;
@@ -211,7 +233,7 @@ class Transfer {
   HttpRequest request_;
   const Observers& observers_;
   HttpResponse response_;
-  sse::Parser parser_;
+  EventStreamRecorder recorder_;
   Sha256 sha_;
   std::unique_ptr<CURL, void (*)(CURL*)> easy_;
   curl_slist* header_list_ = nullptr;
@@ -219,7 +241,8 @@ class Transfer {
   Clock::time_point start_ = Clock::now();
   std::uint64_t uploaded_ = 0;
   bool aborted_ = false;
-  bool stop_requested_ = false;
+  bool stopped_ = false;   // should_stop ended it
+  bool overflow_ = false;  // the event stream broke a parser limit
   std::optional<ArrivalPoint> unrecorded_;  // the latest read not kept as a point
 
  public:
@@ -233,21 +256,36 @@ std::vector<HttpResponse> Run(std::vector<std::unique_ptr<Transfer>>& transfers)
     curl_multi_add_handle(multi.get(), t->easy());
   }
   std::vector<HttpResponse> responses(transfers.size());
-  int running = 1;
+  std::vector<bool> done(transfers.size(), false);
+  auto finish = [&](std::size_t i, CURLcode code) {
+    curl_multi_remove_handle(multi.get(), transfers[i]->easy());
+    responses[i] = transfers[i]->Finish(code);
+    done[i] = true;
+  };
+  std::size_t left = transfers.size();
   // Bounded: every easy handle carries CURLOPT_TIMEOUT_MS.
-  while (running > 0) {
+  while (left > 0) {
+    int running = 0;
     curl_multi_perform(multi.get(), &running);
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
       for (std::size_t i = 0; i < transfers.size(); ++i) {
-        if (transfers[i]->easy() == msg->easy_handle) {
-          responses[i] = transfers[i]->Finish(msg->data.result);
+        if (!done[i] && transfers[i]->easy() == msg->easy_handle) {
+          finish(i, msg->data.result);
+          --left;
         }
       }
-      curl_multi_remove_handle(multi.get(), msg->easy_handle);
     }
-    if (running > 0) curl_multi_poll(multi.get(), nullptr, 0, 1000, nullptr);
+    if (left == 0) break;
+    // A transfer waiting on a silent server gets no callback to stop it from.
+    for (std::size_t i = 0; i < transfers.size(); ++i) {
+      if (!done[i] && transfers[i]->StopNow()) {
+        finish(i, CURLE_ABORTED_BY_CALLBACK);
+        --left;
+      }
+    }
+    if (left > 0) curl_multi_poll(multi.get(), nullptr, 0, 100, nullptr);
   }
   return responses;
 }

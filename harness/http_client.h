@@ -12,16 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "sse/sse_parser.h"
+#include "harness/event_stream.h"
 
 namespace streamcheck::harness {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct ReceivedEvent {
-  sse::Event event;
-  double t_ms = 0;  // since the request started
-};
 
 struct ArrivalPoint {
   double t_ms = 0;
@@ -57,6 +52,10 @@ struct HttpRequest {
   bool hash_body = true;  // SHA-256 of the body (off only where CPU per byte is measured)
   std::size_t keep_body_bytes = 64 * 1024;  // keep at most this much of the body (0: none)
   bool http10 = false;
+
+  // Polled while the transfer runs (at least every 100 ms); true ends it at
+  // once with error "stopped: <stop_reason()>". For interrupts and run deadlines.
+  std::function<bool()> should_stop;
 };
 
 struct HttpResponse {
@@ -83,16 +82,15 @@ struct HttpResponse {
   double t_total_ms = 0;
   std::vector<ArrivalPoint> arrivals;  // downsampled byte/event arrival curve
 
-  // With parse_sse.
-  std::vector<ReceivedEvent> events;
-  sse::StreamStats sse_stats;
-  sse::Leftover sse_leftover;
+  // With parse_sse: the events, kept in bounded memory (harness/event_stream.h).
+  EventStream stream;
+  bool stopped = false;  // should_stop ended it
 
   double mib_per_s() const;  // body bytes over first-to-last byte time
 };
 
 // Live observers, called on the transfer thread as data arrives; return false
-// from one to abort that transfer.
+// from one to abort that transfer (the response then says aborted_by_client).
 struct Observers {
   std::function<bool(const ReceivedEvent&)> on_event;
   std::function<bool(std::uint64_t total_bytes, double t_ms)> on_bytes;

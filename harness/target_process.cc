@@ -1,12 +1,9 @@
 #include "harness/target_process.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +19,9 @@
 #include <system_error>
 #include <thread>
 
+#include "harness/process_guard.h"
 #include "harness/process_memory.h"
+#include "harness/readiness.h"
 
 extern char** environ;
 
@@ -58,15 +57,6 @@ void UnregisterGroup(pid_t pgid) {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
-
-std::string FormatDuration(milliseconds d) {
-  const auto ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + " ms";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000.0);
-  return buf;
-}
 
 std::string DescribeWaitStatus(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
@@ -184,7 +174,12 @@ void BuildExecPlan(const LaunchOptions& options, ExecPlan& plan) {
 
 // Runs in the child between fork() and exec: async-signal-safe calls only.
 [[noreturn]] void RunChild(ExecPlan& plan, const char* working_dir, int stdin_fd, int log_fd,
-                           int pipe_fd) {
+                           int pipe_fd, pid_t parent) {
+  // Dies with the harness, even by SIGKILL (the guardian covers its workers).
+  // The signal follows the forking thread: the engine stops a target on the
+  // thread that started it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
   // Default dispositions: the harness's handlers and ignored signals (SIGPIPE)
   // are not the target's business. Signals are still blocked here.
   struct sigaction dfl {};
@@ -252,49 +247,6 @@ std::string DescribeStartFailure(const LaunchOptions& options, const ChildFailur
   return text;
 }
 
-// --- Readiness probe. -----------------------------------------------------------
-
-size_t DiscardBody(char*, size_t size, size_t nmemb, void*) { return size * nmemb; }
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string DescribeCurlFailure(CURLcode code, CURL* curl, const char* errbuf,
-                                milliseconds attempt_timeout) {
-  if (code == CURLE_COULDNT_CONNECT) {
-    long os_errno = 0;
-    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-    if (os_errno != 0) {
-      std::string text = ErrnoText(static_cast<int>(os_errno));
-      if (!text.empty()) text[0] = static_cast<char>(std::tolower(text[0]));
-      return text;
-    }
-    return "could not connect";
-  }
-  if (code == CURLE_OPERATION_TIMEDOUT)
-    return "no answer within " + FormatDuration(attempt_timeout);
-  if (code == CURLE_GOT_NOTHING) return "connection closed without a response";
-  return errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(code));
-}
-
-std::string JoinUrl(const std::string& base_url, const std::string& path) {
-  if (!base_url.empty() && base_url.back() == '/' && !path.empty() && path.front() == '/') {
-    return base_url + path.substr(1);
-  }
-  return base_url + path;
-}
-
-void HandleInterrupt(int sig) {
-  const int saved_errno = errno;
-  KillAllStartedGroups();
-  // SA_RESETHAND restored the default action; the re-raised signal is
-  // delivered when this handler returns and ends the process as it would have.
-  raise(sig);
-  errno = saved_errno;
-}
-
 }  // namespace
 
 // --- TargetProcess. -----------------------------------------------------------------
@@ -316,8 +268,12 @@ Result<std::unique_ptr<TargetProcess>> TargetProcess::Start(const LaunchOptions&
     }
   }
 
+  EnsureGuardian();
+  LaunchOptions tagged = options;
+  const std::string tag = NewTargetTag();
+  tagged.env[kTargetTagVariable] = tag;
   ExecPlan plan;
-  BuildExecPlan(options, plan);
+  BuildExecPlan(tagged, plan);
   const std::string working_dir = options.working_dir.string();
 
   int log_fd = AboveStdio(
@@ -344,15 +300,18 @@ Result<std::unique_ptr<TargetProcess>> TargetProcess::Start(const LaunchOptions&
   sigset_t all, old_mask;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old_mask);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid == 0) {
-    RunChild(plan, working_dir.empty() ? nullptr : working_dir.c_str(), null_fd, log_fd, write_fd);
+    RunChild(plan, working_dir.empty() ? nullptr : working_dir.c_str(), null_fd, log_fd, write_fd,
+             parent);
   }
   const int fork_errno = errno;
   bool registered = false;
   if (pid > 0) {
     setpgid(pid, pid);  // also in the child: whichever runs first wins the race
     registered = RegisterGroup(pid);
+    GuardGroup(pid);
   }
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0) return Error{"cannot start " + Quote(program) + ": fork: " + ErrnoText(fork_errno)};
@@ -370,6 +329,7 @@ Result<std::unique_ptr<TargetProcess>> TargetProcess::Start(const LaunchOptions&
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (registered) UnregisterGroup(pid);
+    UnguardGroup(pid);
     if (!registered) {
       return Error{"cannot start " + Quote(program) + ": already " + std::to_string(kMaxGroups) +
                    " targets running"};
@@ -385,11 +345,11 @@ Result<std::unique_ptr<TargetProcess>> TargetProcess::Start(const LaunchOptions&
   pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by definition
   if (pidfd < 0) pidfd = -1;
 #endif
-  return std::unique_ptr<TargetProcess>(new TargetProcess(pid, pidfd, options.log_path));
+  return std::unique_ptr<TargetProcess>(new TargetProcess(pid, pidfd, options.log_path, tag));
 }
 
-TargetProcess::TargetProcess(pid_t pid, int pidfd, std::filesystem::path log_path)
-    : pid_(pid), pidfd_(pidfd), log_path_(std::move(log_path)) {}
+TargetProcess::TargetProcess(pid_t pid, int pidfd, std::filesystem::path log_path, std::string tag)
+    : pid_(pid), pidfd_(pidfd), log_path_(std::move(log_path)), tag_(std::move(tag)) {}
 
 TargetProcess::~TargetProcess() {
   Stop();
@@ -444,65 +404,27 @@ bool TargetProcess::WaitForExit(milliseconds timeout) {
 }
 
 Status TargetProcess::WaitReady(const std::string& base_url, const std::string& path,
-                                milliseconds timeout) {
-  const std::string url = JoinUrl(base_url, path);
-  const auto deadline = Clock::now() + timeout;
-  auto log_section = [this] {
-    const std::string tail = LogTail();
-    if (tail.empty()) return "the log (" + log_path_.string() + ") is empty";
-    std::string text = "last log lines (" + log_path_.string() + "):";
-    std::size_t start = 0;
-    while (start <= tail.size()) {
-      const std::size_t end = std::min(tail.find('\n', start), tail.size());
-      text += "\n  " + tail.substr(start, end - start);
-      start = end + 1;
-    }
-    return text;
+                                milliseconds timeout, const std::function<bool()>& should_stop) {
+  ReadinessProbe probe;
+  probe.url = JoinUrl(base_url, path);
+  probe.timeout = timeout;
+  probe.should_stop = should_stop;
+  probe.exited = [this]() -> std::string {
+    return IsRunning() ? "" : "target " + exit_description_ + " before it was ready";
   };
-  auto exited_error = [&] {
-    return Status::Failure("target " + exit_description_ + " before it was ready (GET " + url +
-                           "); " + log_section());
-  };
-
-  InitCurlOnce();
-  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Status::Failure("cannot create a libcurl handle");
-  char errbuf[CURL_ERROR_SIZE];
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, DiscardBody);
-  // The target is a process we started: a proxy from the environment is never the way to it.
-  curl_easy_setopt(curl.get(), CURLOPT_NOPROXY, "*");
-
-  std::string last_attempt = "none made";
-  auto interval = milliseconds(20);
-  for (;;) {
-    if (!IsRunning()) return exited_error();
-    const auto remaining = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-    const auto attempt_timeout = std::clamp(remaining, milliseconds(50), milliseconds(1000));
-    curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(attempt_timeout.count()));
-    errbuf[0] = '\0';
-    const CURLcode code = curl_easy_perform(curl.get());
-    if (code == CURLE_OK) {
-      long status = 0;
-      curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-      if (status == 200) return Status::Ok();
-      last_attempt = "HTTP " + std::to_string(status);
-    } else {
-      last_attempt = DescribeCurlFailure(code, curl.get(), errbuf, attempt_timeout);
-    }
-    if (!IsRunning()) return exited_error();
-    const auto now = Clock::now();
-    if (now >= deadline) {
-      return Status::Failure("target did not answer 200 on GET " + url + " within " +
-                             FormatDuration(timeout) + " (last attempt: " + last_attempt + "); " +
-                             log_section());
-    }
-    // Waiting on the process (not a plain sleep) notices an exit at once.
-    WaitUntilExited(std::min(now + interval, deadline));
-    interval = std::min(interval * 2, milliseconds(200));
+  probe.wait_a_little = [this](milliseconds d) { WaitUntilExited(Clock::now() + d); };
+  auto status = harness::WaitReady(probe);
+  if (status) return status;
+  const std::string tail = LogTail();
+  std::string log = tail.empty() ? "the log (" + log_path_.string() + ") is empty"
+                                 : "last log lines (" + log_path_.string() + "):";
+  std::size_t start = 0;
+  while (!tail.empty() && start <= tail.size()) {
+    const std::size_t end = std::min(tail.find('\n', start), tail.size());
+    log += "\n  " + tail.substr(start, end - start);
+    start = end + 1;
   }
+  return Status::Failure(status.message() + "; " + log);
 }
 
 StopReport TargetProcess::Stop(milliseconds grace) {
@@ -526,6 +448,7 @@ StopReport TargetProcess::Stop(milliseconds grace) {
   if (exited_ && !reaped_) {
     // Leave the table while the zombie still reserves the pgid, then reap.
     UnregisterGroup(pid_);
+    UnguardGroup(pid_);
     int status;
     pid_t r;
     do {
@@ -569,6 +492,9 @@ StopReport TargetProcess::Stop(milliseconds grace) {
   }
   if (report.needed_kill || report.killed_leftovers) kill(-pgid, SIGKILL);
   report.left_behind = !poll_until(Clock::now() + std::chrono::seconds(10), group_gone);
+  // Descendants that left the group (setsid, a double fork) still carry the tag.
+  report.leftovers_killed = KillTagged(tag_);
+  if (!ProcessesTagged(kTargetTagVariable, tag_).empty()) report.left_behind = true;
   report.exit = exit_description_;
   stopped_ = true;
   stop_report_ = report;
@@ -601,40 +527,10 @@ std::string TargetProcess::LogTail(std::size_t max_lines) const {
 
 // --- Free functions. ----------------------------------------------------------------
 
-Result<int> PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Error{"cannot create a socket: " + ErrnoText(errno)};
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const int err = errno;
-    close(fd);
-    return Error{"cannot find a free port on 127.0.0.1: " + ErrnoText(err)};
-  }
-  close(fd);
-  return static_cast<int>(ntohs(addr.sin_port));
-}
-
 void KillAllStartedGroups() {
   for (auto& slot : g_groups) {
     const pid_t pgid = slot.load();
     if (pgid > 0) kill(-pgid, SIGKILL);
-  }
-}
-
-void InstallInterruptCleanup() {
-  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    struct sigaction old {};
-    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-    struct sigaction action {};
-    action.sa_handler = HandleInterrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND | SA_RESTART;
-    sigaction(sig, &action, nullptr);
   }
 }
 

@@ -1,12 +1,14 @@
 // Lifecycle of a server under test that the harness starts itself: its own
 // process group, its environment, a log file, a bounded readiness wait, and a
-// stop that never leaves anything behind (SIGTERM to the group, then SIGKILL).
+// stop that never leaves anything behind (SIGTERM to the group, then SIGKILL,
+// then every tagged descendant that left the group: harness/process_guard.h).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +34,9 @@ struct StopReport {
   std::string exit;               // how it ended, e.g. "exited with code 0", "killed by signal 9"
   bool killed_leftovers = false;  // group members outlived the leader's grace and got SIGKILL
   bool left_behind = false;       // group members still present when Stop() gave up waiting
+  // Descendants outside the group (setsid, double fork), found by their tag
+  // and killed: "pid 123 (python3)".
+  std::vector<std::string> leftovers_killed;
 };
 
 class TargetProcess {
@@ -57,11 +62,13 @@ class TargetProcess {
   // "exited with code N" / "killed by signal N (SIGKILL)"; empty while running.
   std::string DescribeExit() const { return exit_description_; }
 
-  // Polls GET base_url + path until it answers 200, the process exits, or the
-  // timeout passes, whichever is first. Each failure message says which, with
-  // the tail of the log.
+  // Polls GET base_url + path until it answers 200, the process exits, the
+  // timeout passes or `should_stop` says so, whichever is first
+  // (harness/readiness.h). Each failure message says which, with the tail of
+  // the log.
   Status WaitReady(const std::string& base_url, const std::string& path,
-                   std::chrono::milliseconds timeout);
+                   std::chrono::milliseconds timeout,
+                   const std::function<bool()>& should_stop = {});
 
   // SIGTERM to the process group, waits up to `grace` for the leader to exit,
   // then SIGKILL to the group. Group members left after the leader exited get
@@ -75,7 +82,7 @@ class TargetProcess {
   const std::filesystem::path& log_path() const { return log_path_; }
 
  private:
-  TargetProcess(pid_t pid, int pidfd, std::filesystem::path log_path);
+  TargetProcess(pid_t pid, int pidfd, std::filesystem::path log_path, std::string tag);
   void RecordExit(int wait_status);
   // Waits until the leader has exited or `deadline` passes; true if it has exited.
   bool WaitUntilExited(std::chrono::steady_clock::time_point deadline);
@@ -83,6 +90,7 @@ class TargetProcess {
   pid_t pid_;
   int pidfd_;  // -1 when pidfd_open is unavailable: waits then poll waitid()
   std::filesystem::path log_path_;
+  std::string tag_;  // STREAMCHECK_TARGET_TAG of it and its descendants
   bool exited_ = false;
   bool reaped_ = false;
   bool stopped_ = false;
@@ -90,17 +98,8 @@ class TargetProcess {
   StopReport stop_report_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0, read it,
-// close). For servers that take `--port N` and cannot report their own port.
-Result<int> PickFreePort();
-
 // Kills (SIGKILL) every process group this process started and has not stopped
 // yet. Safe to call from a signal handler (only kill(2) on a fixed table).
 void KillAllStartedGroups();
-
-// Installs SIGINT/SIGTERM/SIGHUP handlers that call KillAllStartedGroups() and
-// then re-raise the signal with its default action. Call once, from main(). A
-// signal that is ignored on entry (nohup, a background job's SIGINT) stays ignored.
-void InstallInterruptCleanup();
 
 }  // namespace streamcheck::harness

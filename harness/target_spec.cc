@@ -1,5 +1,7 @@
 #include "harness/target_spec.h"
 
+#include "common/json_bounded.h"
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -154,13 +156,9 @@ Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path) {
   if (!in) return Error{path.string() + ": cannot read the target spec (does the file exist?)"};
   std::stringstream text;
   text << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(text.str());
-  } catch (const json::parse_error& e) {
-    return Error{path.string() + ": not valid JSON: " + e.what()};
-  }
-  return ParseTargetSpec(j, path.string());
+  auto j = ParseJsonBounded(text.str());
+  if (!j) return Error{path.string() + ": " + j.error()};
+  return ParseTargetSpec(*j, path.string());
 }
 
 Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,

@@ -1,6 +1,6 @@
 // Target specs (targets/*.json): how to start a server under test, or where an
 // already running one listens, and which areas of the catalog apply to it.
-// Shape and placeholders: DESIGN.md, "Target spec".
+// Every key is documented in targets/README.md.
 #pragma once
 
 #include <filesystem>

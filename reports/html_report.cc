@@ -38,7 +38,7 @@ thead th { background: var(--panel); position: sticky; top: 0; }
 .meta, .hint, .title, .muted { color: var(--muted); }
 .verdict { padding: 1px 10px; border-radius: 12px; color: #fff; font-size: 16px; }
 .v-PASS { background: var(--pass); } .v-FAIL { background: var(--fail); }
-.v-ERROR { background: var(--error); }
+.v-ERROR { background: var(--error); } .v-NOTHING-RAN, .v-INTERRUPTED { background: var(--skip); }
 .legend span { margin-right: 12px; }
 .matrix td.cell { padding: 0; min-width: 92px; }
 .matrix td.cell a, .matrix td.cell span.none { display: block; padding: 4px 8px; color: inherit;
@@ -51,7 +51,7 @@ thead th { background: var(--panel); position: sticky; top: 0; }
 .o-pass { background: #dafbe1; } .o-fail { background: #ffebe9; color: var(--fail); font-weight: 600; }
 .o-warn { background: #fff8c5; } .o-skip { background: #f6f8fa; color: var(--skip); }
 .o-error { background: #fbefff; color: var(--error); font-weight: 600; }
-.o-none { color: var(--skip); }
+.o-none, .o-not-run { color: var(--skip); }
 td.cell.selected { outline: 3px solid #0969da; outline-offset: -3px; }
 .lvl { font-size: 12px; font-weight: 600; }
 .l-MUST { color: var(--fail); } .l-SHOULD { color: var(--warn); } .l-INFO { color: var(--muted); }
@@ -345,6 +345,34 @@ void Events(std::string& out, const char* heading, const std::vector<std::string
   out += "</ol>\n";
 }
 
+void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
+  out += "<section class=\"exchange\"><h4>Exchange " + std::to_string(index + 1) + ": " +
+         Esc(x.request) + (x.label.empty() ? "" : " <span class=\"muted\">(" + Esc(x.label) + ")</span>") +
+         "</h4>\n";
+  std::vector<std::pair<std::string, std::string>> facts;
+  facts.emplace_back("status", x.status ? std::to_string(x.status) : "no response");
+  if (!x.http_version.empty()) facts.emplace_back("HTTP version", x.http_version);
+  facts.emplace_back("body", std::to_string(x.body_bytes) + " bytes" +
+                                 (x.events ? ", " + std::to_string(x.events) + " events" : ""));
+  if (x.headers_ms >= 0) facts.emplace_back("headers after", Ms(x.headers_ms));
+  if (x.first_byte_ms >= 0) facts.emplace_back("first byte after", Ms(x.first_byte_ms));
+  facts.emplace_back("total", Ms(x.total_ms));
+  if (!x.error.empty()) facts.emplace_back("transfer", x.error);
+  KeyValueTable(out, facts);
+  if (!x.request_headers.empty()) {
+    out += "<h5>Request headers</h5>";
+    KeyValueTable(out, x.request_headers);
+  }
+  if (!x.request_body.empty()) out += "<h5>Request body</h5><pre>" + Esc(x.request_body) + "</pre>\n";
+  if (!x.response_headers.empty()) {
+    out += "<h5>Response headers</h5>";
+    KeyValueTable(out, x.response_headers);
+  }
+  Events(out, "First events", x.first_events);
+  Events(out, "Last events", x.last_events);
+  out += "</section>\n";
+}
+
 const char* MessageHeading(Outcome outcome) {
   switch (outcome) {
     case Outcome::kFail:
@@ -355,6 +383,8 @@ const char* MessageHeading(Outcome outcome) {
       return "Skipped because";
     case Outcome::kError:
       return "Error";
+    case Outcome::kNotRun:
+      return "Not run because";
     case Outcome::kPass:
       break;
   }
@@ -372,7 +402,6 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
          "\">" + std::string(ToString(r.level)) + "</dd><dt>outcome</dt><dd>" +
          std::string(ToString(r.outcome)) + "</dd><dt>duration</dt><dd>" + Esc(Ms(r.duration_ms)) +
          "</dd>";
-  if (e.status != 0) out += "<dt>status</dt><dd>" + std::to_string(e.status) + "</dd>";
   if (!e.timeline.empty()) {
     const TimelinePoint& last = e.timeline.back();
     std::string received = std::to_string(last.bytes) + " bytes";
@@ -394,13 +423,11 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
     out += std::string("<h4>") + MessageHeading(r.outcome) + "</h4><pre class=\"msg\">" +
            Esc(r.message) + "</pre>\n";
   }
-  if (!e.request.empty()) out += "<h4>Request</h4><pre>" + Esc(e.request) + "</pre>\n";
-  if (!e.response_headers.empty()) {
-    out += "<h4>Response headers</h4>";
-    KeyValueTable(out, e.response_headers);
+  for (std::size_t i = 0; i < e.exchanges.size(); ++i) ExchangeSection(out, e.exchanges[i], i);
+  if (e.exchanges_dropped > 0) {
+    out += "<p class=\"muted\">" + std::to_string(e.exchanges_dropped) +
+           " more exchange(s) not recorded.</p>\n";
   }
-  Events(out, "First events", e.first_events);
-  Events(out, "Last events", e.last_events);
   if (r.metrics.is_object() && !r.metrics.empty()) {
     std::vector<std::pair<std::string, std::string>> rows;
     for (const auto& [k, v] : r.metrics.items()) rows.emplace_back(k, internal::FormatMetric(v));

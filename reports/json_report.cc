@@ -1,8 +1,10 @@
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "common/json_bounded.h"
 #include "reports/render_common.h"
 #include "reports/writers.h"
 
@@ -12,19 +14,40 @@ namespace {
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
+ojson HeadersJson(const core::HeaderList& headers) {
+  ojson out = ojson::array();
+  for (const auto& [name, value] : headers) out.push_back(ojson::array({name, value}));
+  return out;
+}
+
+ojson ExchangeJson(const Exchange& x) {
+  ojson j = ojson::object();
+  if (!x.label.empty()) j["label"] = x.label;
+  j["request"] = x.request;
+  if (!x.request_headers.empty()) j["request_headers"] = HeadersJson(x.request_headers);
+  if (!x.request_body.empty()) j["request_body"] = x.request_body;
+  j["status"] = x.status;
+  if (!x.http_version.empty()) j["http_version"] = x.http_version;
+  if (!x.response_headers.empty()) j["response_headers"] = HeadersJson(x.response_headers);
+  if (!x.first_events.empty()) j["first_events"] = x.first_events;
+  if (!x.last_events.empty()) j["last_events"] = x.last_events;
+  j["body_bytes"] = x.body_bytes;
+  if (x.events > 0) j["events"] = x.events;
+  if (x.headers_ms >= 0) j["headers_ms"] = x.headers_ms;
+  if (x.first_byte_ms >= 0) j["first_byte_ms"] = x.first_byte_ms;
+  j["total_ms"] = x.total_ms;
+  if (!x.error.empty()) j["error"] = x.error;
+  return j;
+}
+
 ojson EvidenceJson(const Evidence& e) {
   ojson j = ojson::object();
-  if (!e.request.empty()) j["request"] = e.request;
-  if (e.status != 0) j["status"] = e.status;
-  if (!e.response_headers.empty()) {
-    ojson headers = ojson::array();
-    for (const auto& [name, value] : e.response_headers) {
-      headers.push_back(ojson::array({name, value}));
-    }
-    j["response_headers"] = std::move(headers);
+  if (!e.exchanges.empty()) {
+    ojson exchanges = ojson::array();
+    for (const auto& x : e.exchanges) exchanges.push_back(ExchangeJson(x));
+    j["exchanges"] = std::move(exchanges);
   }
-  if (!e.first_events.empty()) j["first_events"] = e.first_events;
-  if (!e.last_events.empty()) j["last_events"] = e.last_events;
+  if (e.exchanges_dropped > 0) j["exchanges_dropped"] = e.exchanges_dropped;
   if (!e.timeline.empty()) {
     ojson points = ojson::array();
     for (const auto& p : e.timeline) points.push_back(ojson::array({p.t_ms, p.bytes, p.events}));
@@ -34,12 +57,25 @@ ojson EvidenceJson(const Evidence& e) {
   return j;
 }
 
+ojson StopJson(const core::StopSummary& s) {
+  ojson j = ojson::object();
+  j["exit"] = s.exit;
+  if (s.needed_kill) j["needed_kill"] = true;
+  if (!s.leftovers_killed.empty()) j["leftovers_killed"] = s.leftovers_killed;
+  if (s.left_behind) j["left_behind"] = true;
+  return j;
+}
+
 // The run with its keys in the documented order.
 ojson OrderedJson(const RunReport& report) {
   ojson root = ojson::object();
   root["tool"] = {{"name", report.tool_name}, {"version", report.tool_version}};
   root["started_at"] = report.started_at;
   root["duration_ms"] = report.duration_ms;
+  if (report.interrupted) {
+    root["interrupted"] = {{"reason", report.interrupted->reason},
+                           {"exit_code", report.interrupted->exit_code}};
+  }
 
   ojson targets = ojson::array();
   for (const auto& t : report.targets) {
@@ -49,6 +85,7 @@ ojson OrderedJson(const RunReport& report) {
                     {"managed", t.managed},
                     {"log", t.log_path}};
     if (!t.problem.empty()) target["problem"] = t.problem;
+    if (!t.stop.empty()) target["stop"] = StopJson(t.stop);
     targets.push_back(std::move(target));
   }
   root["targets"] = std::move(targets);
@@ -62,6 +99,13 @@ ojson OrderedJson(const RunReport& report) {
     result["level"] = ToString(r.level);
     result["outcome"] = ToString(r.outcome);
     result["message"] = r.message;
+    if (!r.failures.empty()) {
+      ojson failures = ojson::array();
+      for (const auto& f : r.failures) {
+        failures.push_back({{"message", f.message}, {"exchange", f.exchange}});
+      }
+      result["failures"] = std::move(failures);
+    }
     result["duration_ms"] = r.duration_ms;
     result["metrics"] = r.metrics.is_object() ? ojson(r.metrics) : ojson::object();
     result["evidence"] = EvidenceJson(r.evidence);
@@ -71,8 +115,14 @@ ojson OrderedJson(const RunReport& report) {
 
   ojson catalog = ojson::array();
   for (const auto& c : report.catalog) {
-    catalog.push_back(
-        {{"id", c.id}, {"area", c.area}, {"level", ToString(c.level)}, {"title", c.title}});
+    catalog.push_back({{"id", c.id},
+                       {"area", c.area},
+                       {"level", ToString(c.level)},
+                       {"title", c.title},
+                       {"measured", c.measured},
+                       {"source", c.source},
+                       {"feature", c.feature},
+                       {"defect", c.defect}});
   }
   root["catalog"] = std::move(catalog);
   return root;
@@ -125,8 +175,19 @@ class Fields {
   void Int(const char* key, int* out) {
     const json* v = Get(key);
     if (v == nullptr) return;
-    if (!v->is_number_integer()) return Fail(key, "expected an integer");
+    if (!v->is_number_integer() || v->get<long long>() < INT_MIN || v->get<long long>() > INT_MAX) {
+      return Fail(key, "expected an integer");
+    }
     *out = v->get<int>();
+  }
+
+  void Count(const char* key, std::uint64_t* out) {
+    const json* v = Get(key);
+    if (v == nullptr) return;
+    if (!v->is_number_unsigned() && !(v->is_number_integer() && v->get<long long>() >= 0)) {
+      return Fail(key, "expected a count");
+    }
+    *out = v->get<std::uint64_t>();
   }
 
   void Bool(const char* key, bool* out) {
@@ -164,7 +225,7 @@ class Fields {
     if (const auto outcome = ParseOutcome(text)) {
       *out = *outcome;
     } else {
-      Fail(key, "unknown outcome \"" + text + "\" (pass, fail, warn, skip or error)");
+      Fail(key, "unknown outcome \"" + text + "\" (pass, fail, warn, skip, error or not-run)");
     }
   }
 
@@ -182,21 +243,50 @@ std::string Indexed(const std::string& where, std::size_t i) {
 
 bool IsCount(const json& v) { return v.is_number_unsigned() || v.is_number_integer(); }
 
+void ReadHeaders(Fields& f, const char* key, core::HeaderList* out) {
+  const json* headers = f.Get(key);
+  if (!headers) return;
+  if (!headers->is_array()) return f.Fail(key, "expected [[name, value], ...]");
+  for (const auto& h : *headers) {
+    if (!h.is_array() || h.size() != 2 || !h[0].is_string() || !h[1].is_string()) {
+      return f.Fail(key, "expected [[name, value], ...]");
+    }
+    out->emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+  }
+}
+
+void ReadExchange(const json& j, const std::string& where, Exchange* x, std::string* error) {
+  Fields f(j, where, error);
+  f.String("label", &x->label);
+  f.String("request", &x->request);
+  ReadHeaders(f, "request_headers", &x->request_headers);
+  f.String("request_body", &x->request_body);
+  f.Int("status", &x->status);
+  f.String("http_version", &x->http_version);
+  ReadHeaders(f, "response_headers", &x->response_headers);
+  f.Strings("first_events", &x->first_events);
+  f.Strings("last_events", &x->last_events);
+  f.Count("body_bytes", &x->body_bytes);
+  f.Count("events", &x->events);
+  f.Number("headers_ms", &x->headers_ms);
+  f.Number("first_byte_ms", &x->first_byte_ms);
+  f.Number("total_ms", &x->total_ms);
+  f.String("error", &x->error);
+}
+
 void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::string* error) {
   Fields f(j, where, error);
-  f.String("request", &e->request);
-  f.Int("status", &e->status);
-  if (const json* headers = f.Get("response_headers")) {
-    if (!headers->is_array()) return f.Fail("response_headers", "expected [[name, value], ...]");
-    for (const auto& h : *headers) {
-      if (!h.is_array() || h.size() != 2 || !h[0].is_string() || !h[1].is_string()) {
-        return f.Fail("response_headers", "expected [[name, value], ...]");
-      }
-      e->response_headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
+  if (const json* exchanges = f.Get("exchanges")) {
+    if (!exchanges->is_array()) return f.Fail("exchanges", "expected an array");
+    for (std::size_t i = 0; i < exchanges->size() && f.ok(); ++i) {
+      Exchange x;
+      ReadExchange((*exchanges)[i], Indexed(f.Where("exchanges"), i), &x, error);
+      e->exchanges.push_back(std::move(x));
     }
   }
-  f.Strings("first_events", &e->first_events);
-  f.Strings("last_events", &e->last_events);
+  std::uint64_t dropped = 0;
+  f.Count("exchanges_dropped", &dropped);
+  e->exchanges_dropped = dropped;
   if (const json* timeline = f.Get("timeline")) {
     constexpr const char* kShape = "expected [[t_ms, bytes, events], ...]";
     if (!timeline->is_array()) return f.Fail("timeline", kShape);
@@ -210,6 +300,14 @@ void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::str
     }
   }
   f.String("note", &e->note);
+}
+
+void ReadStop(const json& j, const std::string& where, core::StopSummary* s, std::string* error) {
+  Fields f(j, where, error);
+  f.String("exit", &s->exit);
+  f.Bool("needed_kill", &s->needed_kill);
+  f.Strings("leftovers_killed", &s->leftovers_killed);
+  f.Bool("left_behind", &s->left_behind);
 }
 
 }  // namespace
@@ -231,6 +329,13 @@ Result<RunReport> FromJson(const json& root) {
   }
   top.String("started_at", &report.started_at);
   top.Number("duration_ms", &report.duration_ms);
+  if (const json* interrupted = top.Get("interrupted")) {
+    Fields f(*interrupted, "interrupted", &error);
+    core::Interruption i;
+    f.String("reason", &i.reason, true);
+    f.Int("exit_code", &i.exit_code);
+    report.interrupted = i;
+  }
 
   if (const json* targets = top.Get("targets")) {
     if (!targets->is_array()) top.Fail("targets", "expected an array");
@@ -243,6 +348,7 @@ Result<RunReport> FromJson(const json& root) {
       f.Bool("managed", &t.managed);
       f.String("log", &t.log_path);
       f.String("problem", &t.problem);
+      if (const json* stop = f.Get("stop")) ReadStop(*stop, f.Where("stop"), &t.stop, &error);
       report.targets.push_back(std::move(t));
     }
   }
@@ -256,6 +362,10 @@ Result<RunReport> FromJson(const json& root) {
       f.String("area", &c.area);
       f.LevelField("level", &c.level, false);
       f.String("title", &c.title);
+      f.String("measured", &c.measured);
+      f.String("source", &c.source);
+      f.String("feature", &c.feature);
+      f.String("defect", &c.defect);
       if (c.area.empty()) c.area = internal::AreaOf(c.id);
       report.catalog.push_back(std::move(c));
     }
@@ -273,6 +383,16 @@ Result<RunReport> FromJson(const json& root) {
     f.LevelField("level", &r.level, true);
     f.OutcomeField("outcome", &r.outcome);
     f.String("message", &r.message);
+    if (const json* failures = f.Get("failures")) {
+      if (!failures->is_array()) f.Fail("failures", "expected an array");
+      for (std::size_t k = 0; f.ok() && k < failures->size(); ++k) {
+        Fields ff((*failures)[k], Indexed(f.Where("failures"), k), &error);
+        core::Failure failure;
+        ff.String("message", &failure.message, true);
+        ff.Int("exchange", &failure.exchange);
+        r.failures.push_back(std::move(failure));
+      }
+    }
     f.Number("duration_ms", &r.duration_ms);
     if (const json* metrics = f.Get("metrics")) {
       if (!metrics->is_object()) f.Fail("metrics", "expected an object");
@@ -292,13 +412,9 @@ Result<RunReport> FromJson(const json& root) {
 Result<RunReport> ParseJsonReport(std::string_view text) {
   // The parser's exception stays inside this function: its message carries
   // the position of the problem, which the non-throwing mode does not give.
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    return Error{std::string("not valid JSON: ") + e.what()};
-  }
-  return FromJson(root);
+  auto root = ParseJsonBounded(text);
+  if (!root) return Error{root.error()};
+  return FromJson(*root);
 }
 
 Result<RunReport> LoadJsonReport(const std::string& path) {

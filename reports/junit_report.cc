@@ -75,6 +75,7 @@ void TestCase(std::string& out, const CaseResult& r, SuiteCounts& counts) {
       lines.push_back("WARN (" + level + "): " + r.message);
       break;
     case Outcome::kSkip:
+    case Outcome::kNotRun:
       counts.skipped++;
       out += "      <skipped message=\"" + Attr(r.message) + "\"/>\n";
       break;

@@ -261,11 +261,14 @@ std::string Seconds(double ms) {
 }
 
 std::string_view Verdict(const RunReport& report) {
+  if (report.interrupted) return "INTERRUPTED";
   switch (ExitCodeFor(report)) {
-    case 0:
+    case core::kExitPass:
       return "PASS";
-    case 1:
+    case core::kExitMustFailed:
       return "FAIL";
+    case core::kExitNothingRan:
+      return "NOTHING-RAN";
     default:
       return "ERROR";
   }
@@ -289,6 +292,9 @@ OutcomeCounts CountOutcomes(const RunReport& report) {
         break;
       case Outcome::kError:
         ++c.error;
+        break;
+      case Outcome::kNotRun:
+        ++c.not_run;
         break;
     }
   }

@@ -61,8 +61,8 @@ std::string Seconds(double ms);
 std::string_view Verdict(const RunReport& report);
 
 struct OutcomeCounts {
-  int pass = 0, fail = 0, warn = 0, skip = 0, error = 0;
-  int total() const { return pass + fail + warn + skip + error; }
+  int pass = 0, fail = 0, warn = 0, skip = 0, error = 0, not_run = 0;
+  int total() const { return pass + fail + warn + skip + error + not_run; }
 };
 OutcomeCounts CountOutcomes(const RunReport& report);
 

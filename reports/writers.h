@@ -22,22 +22,27 @@
 
 namespace streamcheck::reports {
 
-// --- JSON (DESIGN.md, "Results JSON") --------------------------------------
+// --- JSON ("results.json", read back by `streamcheck report`) ---------------
 //
 // {"tool": {"name", "version"}, "started_at", "duration_ms",
-//  "targets": [{"name", "url", "features": [..], "managed", "log", "problem"?}],
+//  "interrupted"?: {"reason", "exit_code"},
+//  "targets": [{"name", "url", "features": [..], "managed", "log", "problem"?,
+//               "stop"?: {"exit", "needed_kill"?, "leftovers_killed"?, "left_behind"?}}],
 //  "results": [{"target", "case", "area", "level", "outcome", "message",
-//               "duration_ms", "metrics": {..}, "evidence": {..}}],
-//  "catalog": [{"id", "area", "level", "title"}]}
+//               "failures"?: [{"message", "exchange"}], "duration_ms",
+//               "metrics": {..}, "evidence": {..}}],
+//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect"}]}
 //
-// Beyond the DESIGN.md minimum, each result carries its "area" and the run
-// carries its "catalog", so that a saved run re-renders to the same reports.
-// "problem" appears only for a target that could not start or died.
-// "evidence" holds only the fields that are set (it is {} when none is):
-//   "request": string, "status": int,
-//   "response_headers": [[name, value], ...]   (order and repeats kept),
-//   "first_events": [string, ...], "last_events": [string, ...],
-//   "timeline": [[t_ms, bytes, events], ...],  "note": string.
+// "outcome" is pass, fail, warn, skip, error or not-run. "problem" appears
+// only for a target that could not start or died; "stop" only when its stop
+// is worth knowing. "evidence" holds only the fields that are set ({} when
+// none is):
+//   "exchanges": [{"label"?, "request", "request_headers"?, "request_body"?,
+//                  "status", "http_version"?, "response_headers"?,
+//                  "first_events"?, "last_events"?, "body_bytes", "events"?,
+//                  "headers_ms"?, "first_byte_ms"?, "total_ms", "error"?}, ...],
+//   "exchanges_dropped": int, "timeline": [[t_ms, bytes, events], ...],
+//   "note": string. Headers are [[name, value], ...] (order and repeats kept).
 
 // The run as JSON. Strings are copied as they are: dump the result with
 // nlohmann::json::error_handler_t::replace (as ToJsonString does) if they may
@@ -48,7 +53,7 @@ nlohmann::json ToJson(const RunReport& report);
 // spaces (-1: one line), invalid UTF-8 replaced by U+FFFD. Ends with "\n".
 std::string ToJsonString(const RunReport& report, int indent = 2);
 
-// The inverse of ToJson. Accepts the DESIGN.md minimum: "results" is required
+// The inverse of ToJson. Accepts a minimal document: "results" is required
 // and each result needs "target", "case", "level" and "outcome"; everything
 // else defaults (a missing "area" is the case ID up to its first '.').
 // Errors name the offending field, e.g. `results[3].outcome: unknown outcome "ok"`.

@@ -98,7 +98,8 @@ const char* FindOrEnd(const char* begin, const char* end, char c) {
 
 }  // namespace
 
-Parser::Parser(EventCallback on_event) : on_event_(std::move(on_event)) {
+Parser::Parser(EventCallback on_event, Limits limits)
+    : on_event_(std::move(on_event)), limits_(limits) {
   raw_tail_.reserve(2 * kTailLimit);
 }
 
@@ -106,6 +107,7 @@ void Parser::Feed(std::string_view bytes) {
   assert(!finished_ && "Feed() after Finish()");
   if (bytes.empty()) return;
   stats_.bytes += bytes.size();
+  if (stats_.overflow) return;
   RememberTail(bytes);
   if (!bom_decided_) {
     bytes = SkipBom(bytes);
@@ -133,6 +135,9 @@ void Parser::Feed(std::string_view bytes) {
     if (next_lf < p) next_lf = FindOrEnd(p, end, '\n');
     const char* const terminator = std::min(next_cr, next_lf);
     const auto length = static_cast<std::size_t>(terminator - p);
+    if (line_.size() + length > limits_.max_line_bytes) {
+      return Overflow("a line longer than", limits_.max_line_bytes);
+    }
     if (terminator == end) {
       line_.append(p, length);
       offset_ += length;
@@ -157,6 +162,7 @@ void Parser::Feed(std::string_view bytes) {
     const std::size_t terminator_offset = offset_ + length;
     ++stats_.lines;
     ProcessLine(line, line_begin_, terminator_offset + 1);
+    if (stats_.overflow) return;
     line_.clear();
     offset_ = terminator_offset + terminator_length;
     line_begin_ = offset_;
@@ -233,6 +239,9 @@ void Parser::ProcessLine(std::string_view line, std::size_t line_begin, std::siz
   stats_.invalid_utf8 += DecodeUtf8(name, nullptr);
   std::string* target = nullptr;
   if (name == "data") {
+    if (data_.size() + value.size() > limits_.max_event_bytes) {
+      return Overflow("an event whose data is longer than", limits_.max_event_bytes);
+    }
     stats_.invalid_utf8 += DecodeUtf8(value, &data_);
     data_.push_back('\n');
     return;
@@ -270,6 +279,14 @@ void Parser::Dispatch(std::size_t end_offset) {
   data_.clear();
   event_type_.clear();
   if (on_event_) on_event_(event_);
+}
+
+void Parser::Overflow(const char* what, std::size_t limit) {
+  stats_.overflow = std::string(what) + " " + std::to_string(limit) + " bytes";
+  line_.clear();
+  line_.shrink_to_fit();
+  data_.clear();
+  data_.shrink_to_fit();
 }
 
 Leftover Parser::Finish() {

@@ -20,6 +20,10 @@
 //   complete lines of the stream (comments and ignored fields included), not
 //   only in dispatched values: bad bytes anywhere are the server's fault.
 // - retry: a non-empty run of ASCII digits; a value beyond 2^64-1 saturates.
+// - Limits: a line longer than Limits::max_line_bytes, or an event whose data
+//   grows past Limits::max_event_bytes, ends parsing (StreamStats::overflow
+//   says which): the parser never holds more than about those sizes, whatever
+//   a server sends. WHATWG sets no limit; browsers' memory is the limit there.
 #pragma once
 
 #include <cstddef>
@@ -55,6 +59,13 @@ struct StreamStats {
   bool bom_stripped = false;
   std::optional<std::uint64_t> retry_ms;          // last valid `retry` value
   std::optional<std::string> first_content_line;  // first non-comment, non-blank line
+  // Set when a limit was hit; parsing stopped there. E.g. "a line longer than 1048576 bytes".
+  std::optional<std::string> overflow;
+};
+
+struct Limits {
+  std::size_t max_line_bytes = 1 << 20;  // one line, comments included
+  std::size_t max_event_bytes = 8 << 20;  // the data of one event
 };
 
 // What was left when the stream ended (WHATWG: discarded, never dispatched).
@@ -73,7 +84,7 @@ class Parser {
 
   // `on_event` may be empty. The Event it receives is reused by the parser:
   // copy what must outlive the call.
-  explicit Parser(EventCallback on_event);
+  explicit Parser(EventCallback on_event, Limits limits = {});
 
   // Feeds the next bytes of the stream; may dispatch any number of events.
   // Reads may split anything: a CRLF pair, a UTF-8 sequence, the BOM.
@@ -90,8 +101,10 @@ class Parser {
   void RememberTail(std::string_view bytes);
   void ProcessLine(std::string_view line, std::size_t line_begin, std::size_t line_end);
   void Dispatch(std::size_t end_offset);
+  void Overflow(const char* what, std::size_t limit);
 
   EventCallback on_event_;
+  Limits limits_;
   StreamStats stats_;
   std::string line_;            // the current incomplete line
   std::size_t line_begin_ = 0;  // offset of line_'s first byte

@@ -1,9 +1,7 @@
 // chat: POST /v1/chat/completions and /chat/completions with "stream": true.
-#include <gtest/gtest.h>
-
-#include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "harness/checks.h"
 #include "mocks/content.h"
 #include "suites/catalog.h"
 
@@ -12,16 +10,20 @@ namespace {
 
 using harness::CheckResult;
 using harness::HttpResponse;
-using reports::Level;
+using core::Level;
 
 constexpr char kPrompt[] = "Hello";
+constexpr char kSse[] = "WHATWG HTML, Server-sent events, \"Interpreting an event stream\"";
+constexpr char kOpenAi[] =
+    "OpenAI API reference, chat completion chunk object; the OpenAI Python SDK's stream decoder";
 
-// The streamed request of the seed plan, with its evidence recorded.
+CaseDef Case(const Row& row, std::function<void(CaseContext&)> body) {
+  return MakeCase("chat", "chat", row, std::move(body));
+}
+
+// The streamed request of the seed plan.
 HttpResponse StreamHello(CaseContext& ctx, const std::string& path = "/v1/chat/completions") {
-  auto request = ChatRequest(ctx, kPrompt, true, path);
-  auto response = harness::Perform(request);
-  ctx.Evidence("POST " + path + " " + request.body, response);
-  return response;
+  return ctx.Perform(ChatRequest(ctx, kPrompt, true, path), "streaming chat request");
 }
 
 std::string ExpectedText(CaseContext& ctx, const std::string& prompt) {
@@ -29,20 +31,13 @@ std::string ExpectedText(CaseContext& ctx, const std::string& prompt) {
   return mocks::CompletionText(config.seed, prompt, config.token_count);
 }
 
-CaseDef Case(std::string id, Level level, std::string title,
-             std::function<void(CaseContext&)> body) {
-  return {{std::move(id), "chat", level, std::move(title)}, "chat", std::move(body)};
-}
-
 void Incremental(CaseContext& ctx) {
   auto config = ctx.backend().config();
   config.gate_after_tokens = 1;
-  config.gate_timeout_ms = 5'000;
+  config.gate_timeout_ms = kGateTimeoutMs;
   ctx.backend().SetConfig(config);
-  auto request = ChatRequest(ctx, kPrompt);
-  auto gated = PerformGated(ctx, request, /*by_bytes=*/false);
-  ctx.Evidence("POST /v1/chat/completions (backend gated after 1 token) " + request.body,
-               gated.response);
+  auto gated = PerformGated(ctx, ChatRequest(ctx, kPrompt), /*by_bytes=*/false,
+                            "backend gated after 1 token");
   ctx.Expect(harness::CheckStatus(gated.response, 200));
   ctx.Expect(CheckBeforeGate(gated, "the stream after its first token"));
 }
@@ -54,9 +49,7 @@ HttpResponse StreamWithBackendCut(CaseContext& ctx) {
   ctx.backend().SetConfig(config);
   auto request = ChatRequest(ctx, kPrompt);
   request.total_timeout = std::chrono::seconds(15);
-  auto response = harness::Perform(request);
-  ctx.Evidence("POST /v1/chat/completions (backend cuts after 3 tokens)", response);
-  return response;
+  return ctx.Perform(request, "backend cuts the connection after 3 tokens");
 }
 
 void Concurrent(CaseContext& ctx) {
@@ -66,7 +59,7 @@ void Concurrent(CaseContext& ctx) {
     requests.push_back(ChatRequest(ctx, "prompt " + std::to_string(i)));
     requests.back().total_timeout = std::chrono::seconds(60);
   }
-  auto responses = harness::PerformAll(requests);
+  auto responses = ctx.PerformAll(requests, "64 streams at once");
   int failed = 0;
   std::string first_failure;
   for (int i = 0; i < kStreams; ++i) {
@@ -76,15 +69,16 @@ void Concurrent(CaseContext& ctx) {
       check = harness::CheckContentParity(responses[i],
                                           ExpectedText(ctx, "prompt " + std::to_string(i)));
     }
-    if (!check.ok && failed++ == 0)
+    if (!check.ok && failed++ == 0) {
       first_failure = "stream " + std::to_string(i) + ": " + check.message;
+    }
   }
   ctx.Metric("streams", kStreams);
   ctx.Metric("failed_streams", failed);
   if (failed > 0) {
-    ctx.Expect(CheckResult::Fail("expected all " + std::to_string(kStreams) +
-                                 " concurrent streams to complete with their own text; " +
-                                 std::to_string(failed) + " did not. First: " + first_failure));
+    ctx.Fail("expected all " + std::to_string(kStreams) +
+             " concurrent streams to complete with their own text; " + std::to_string(failed) +
+             " did not. First: " + first_failure);
   }
 }
 
@@ -95,147 +89,223 @@ void ClientAbort(CaseContext& ctx) {
   ctx.backend().SetConfig(config);
   auto request = ChatRequest(ctx, kPrompt);
   request.abort_after_first_event = true;
-  auto response = harness::Perform(request);
-  ctx.Evidence("POST /v1/chat/completions, client leaves after the first event", response);
-  if (response.events.empty()) {
-    return ctx.Expect(
-        CheckResult::Fail("expected a first event before leaving, got none: " + response.error));
+  auto response = ctx.Perform(request, "the client leaves after the first event");
+  if (response.stream.empty()) {
+    return ctx.Fail("expected a first event before leaving, got none: " + response.error);
   }
   bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
   auto stats = ctx.backend().stats();
-  if (stats.last_cancellation)
+  if (stats.last_cancellation) {
     ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
+  }
   if (!cancelled) {
-    ctx.Expect(CheckResult::Fail(
+    ctx.Fail(
         "expected the backend request to be cancelled within 2 s of the client leaving; the "
         "backend was still streaming (" +
-        std::to_string(stats.body_bytes_sent) + " bytes sent)"));
+        std::to_string(stats.body_bytes_sent) + " bytes sent)");
   }
+}
+
+void BothPaths(CaseContext& ctx) {
+  auto v1 = StreamHello(ctx);
+  auto plain = StreamHello(ctx, "/chat/completions");
+  // Two failures compare equal: each path must first give a whole stream.
+  for (const auto* r : {&v1, &plain}) {
+    const char* path = r == &v1 ? "/v1/chat/completions" : "/chat/completions";
+    auto check = harness::CheckStatus(*r, 200);
+    if (check.ok) check = harness::CheckTransferComplete(*r);
+    if (check.ok) check = harness::CheckDoneTerminator(*r);
+    if (!check.ok) return ctx.Fail(std::string(path) + ": " + check.message);
+  }
+  ctx.Expect(harness::CheckSameStream(v1, plain));
+}
+
+void Framing(CaseContext& ctx) {
+  auto r = StreamHello(ctx);
+  const auto& stats = r.stream.stats;
+  std::string te = r.Header("Transfer-Encoding").value_or("");
+  ctx.Note("HTTP/" + r.http_version + ", " +
+           (te.empty() ? (r.Header("Content-Length") ? "Content-Length" : "close-delimited")
+                       : "Transfer-Encoding: " + te) +
+           ", Connection: " + r.Header("Connection").value_or("(none)") + ", " +
+           std::to_string(stats.lf_endings) + " LF / " + std::to_string(stats.crlf_endings) +
+           " CRLF / " + std::to_string(stats.cr_endings) + " CR line ends");
+  if (!r.stream.empty()) ctx.Metric("last_event_ms", r.stream.last_event_ms);
+  if (r.status == 0) ctx.Error("no response to record: " + r.error);
 }
 
 }  // namespace
 
 std::vector<CaseDef> ChatCases() {
-  using harness::Perform;
   return {
-      Case("chat.status", Level::kMust, "a valid streaming request gets 200",
-           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(StreamHello(ctx), 200)); }),
-      Case("chat.content-type", Level::kMust,
-           "media type text/event-stream (parameters such as charset allowed)",
+      Case({"chat.status", Level::kMust, "a valid streaming request gets 200 and a whole response",
+            "the seed plan's request (`gpt-4`, one user message \"Hello\", `stream: true`): status "
+            "200 and a transfer that completes.",
+            "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status",
+            "chat-status"},
+           [](CaseContext& ctx) {
+             auto r = StreamHello(ctx);
+             ctx.Expect(harness::CheckStatus(r, 200));
+             if (r.status == 200) ctx.Expect(harness::CheckTransferComplete(r));
+           }),
+      Case({"chat.content-type", Level::kMust,
+            "media type text/event-stream (parameters such as charset allowed)",
+            "media type before `;`, case-insensitive.",
+            "WHATWG HTML, Server-sent events (the text/event-stream MIME type); RFC 9110 §8.3.1",
+            "chat-content-type"},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckMediaType(StreamHello(ctx), "text/event-stream"));
            }),
-      Case("chat.first-line-data", Level::kMust,
-           "the first non-comment line of the body starts with data:",
+      Case({"chat.first-line-data", Level::kMust,
+            "the first non-comment line of the body starts with data:",
+            "first line that is neither a comment nor blank, from the WHATWG parser.", kSse,
+            "chat-first-line-data"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFirstLineIsData(StreamHello(ctx))); }),
-      Case("chat.sse-grammar", Level::kMust,
-           "the body parses as an event stream and ends on an event boundary",
+      Case({"chat.sse-grammar", Level::kMust,
+            "the body parses as an event stream and ends on an event boundary",
+            "transfer complete, at least one event, no partial line or undispatched event at "
+            "close (LF, CRLF, CR all accepted); a line over 1 MiB or an event over 8 MiB fails.",
+            kSse, "chat-sse-grammar"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckTransferComplete(r));
              ctx.Expect(harness::CheckSseGrammar(r));
            }),
-      Case("chat.chunk-schema", Level::kMust,
-           "every data event before [DONE] is a chat.completion.chunk with one id",
+      Case({"chat.chunk-schema", Level::kMust,
+            "every data event before [DONE] is a chat.completion.chunk with one id",
+            "every event before `[DONE]` parsed as JSON; `object`, one `id`, integer `created`, "
+            "`model`, `choices[]` with `index` and object `delta`.",
+            kOpenAi, "chat-chunk-schema"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckSseGrammar(r));
              ctx.Expect(harness::CheckChunkSchema(r));
            }),
-      Case("chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
+      Case({"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
+            "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
-      Case("chat.finish-reason", Level::kMust,
-           "each choice gets exactly one non-null finish_reason, on its last chunk",
+      Case({"chat.finish-reason", Level::kMust,
+            "each choice gets exactly one non-null finish_reason, on its last chunk",
+            "per choice index: exactly one non-null `finish_reason`, on the last chunk carrying "
+            "that choice.",
+            kOpenAi, "chat-finish-reason"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReason(StreamHello(ctx))); }),
-      Case("chat.done-terminator", Level::kMust,
-           "data: [DONE] arrives exactly once, as the last event",
+      Case({"chat.done-terminator", Level::kMust,
+            "data: [DONE] arrives exactly once, as the last event",
+            "`data: [DONE]` exactly once and last.",
+            "OpenAI API reference (streaming: the stream ends with data: [DONE]); the OpenAI SDKs "
+            "stop reading there",
+            "chat-done-terminator"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckDoneTerminator(StreamHello(ctx))); }),
-      Case("chat.content-parity", Level::kMust,
-           "the concatenated delta.content equals the backend's text",
+      Case({"chat.content-parity", Level::kMust,
+            "the concatenated delta.content equals the backend's text",
+            "concatenated `choices[0].delta.content` equals the mock's deterministic text for the "
+            "prompt.",
+            "the relay must not lose, add or reorder tokens (the migration's contract)",
+            "chat-content-parity"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckContentParity(r, ExpectedText(ctx, kPrompt)));
            }),
-      Case("chat.nonstream-parity", Level::kMust,
-           "stream: false returns a chat.completion whose content equals the streamed text",
+      Case({"chat.nonstream-parity", Level::kMust,
+            "stream: false returns a chat.completion whose content equals the streamed text",
+            "`stream: false` gives `chat.completion` whose `choices[0].message.content` equals "
+            "the streamed text.",
+            "OpenAI API reference, chat completion object", "chat-nonstream-parity"},
            [](CaseContext& ctx) {
              auto streamed = StreamHello(ctx);
-             auto request = ChatRequest(ctx, kPrompt, /*stream=*/false);
-             auto whole = Perform(request);
-             ctx.Note("non-stream status " + std::to_string(whole.status) + "; ");
+             auto whole = ctx.Perform(ChatRequest(ctx, kPrompt, /*stream=*/false),
+                                      "the same request with stream: false");
              ctx.Expect(harness::CheckStatus(whole, 200));
              ctx.Expect(harness::CheckCompletionContent(whole, harness::StreamedText(streamed)));
            }),
-      Case("chat.usage", Level::kShould,
-           "with stream_options.include_usage, a last chunk carries usage.completion_tokens",
+      Case({"chat.usage", Level::kShould,
+            "with stream_options.include_usage, a last chunk carries usage.completion_tokens",
+            "`stream_options.include_usage`: last chunk before `[DONE]` has `choices: []` and "
+            "`usage.completion_tokens` = tokens streamed.",
+            "OpenAI API reference, stream_options.include_usage", "chat-usage"},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
              auto body = nlohmann::json::parse(request.body);
              body["stream_options"] = {{"include_usage", true}};
              request.body = body.dump();
-             auto r = Perform(request);
-             ctx.Evidence("POST /v1/chat/completions " + request.body, r);
+             auto r = ctx.Perform(request, "stream_options.include_usage");
              ctx.Expect(harness::CheckUsage(r, ctx.backend().config().token_count));
            }),
-      Case("chat.incremental", Level::kMust,
-           "with the backend gated after its first token, that token reaches the client first",
+      Case({"chat.incremental", Level::kMust,
+            "with the backend gated after its first token, that token reaches the client first",
+            "mock gated after token 1 (gate timeout 5 s); the harness opens the gate when the "
+            "first content event arrives. Pass when that event came while the gate was still "
+            "closed; a buffering server only delivers after the gate timed out.",
+            "streaming is the point of stream: true; the seed plan's incremental delivery test",
+            "chat-incremental"},
            Incremental),
-      Case("chat.both-paths", Level::kMust,
-           "/chat/completions and /v1/chat/completions give the same stream",
-           [](CaseContext& ctx) {
-             auto v1 = StreamHello(ctx);
-             auto plain = StreamHello(ctx, "/chat/completions");
-             ctx.Expect(harness::CheckSameStream(v1, plain));
-           }),
-      Case("chat.no-cache", Level::kShould,
-           "Cache-Control: no-cache and X-Accel-Buffering: no, so intermediaries do not buffer",
+      Case({"chat.both-paths", Level::kMust,
+            "/chat/completions and /v1/chat/completions give the same stream",
+            "same request on both paths: each must give 200 and a whole stream ending in "
+            "`[DONE]`; then same status, same events (text, [DONE], errors, finish reasons).",
+            "DRUM serves both paths; OpenAI-compatible clients use either base URL",
+            "chat-both-paths"},
+           BothPaths),
+      Case({"chat.no-cache", Level::kShould,
+            "Cache-Control: no-cache and X-Accel-Buffering: no, so intermediaries do not buffer",
+            "`Cache-Control` contains `no-cache` or `no-store`, and `X-Accel-Buffering: no`.",
+            "WHATWG HTML, Server-sent events (authoring notes: no caching); nginx's "
+            "X-Accel-Buffering",
+            "chat-no-cache"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckNoCacheHeaders(StreamHello(ctx))); }),
-      Case("chat.framing", Level::kInfo,
-           "HTTP version, chunked or close-delimited, Connection; time to headers and events",
-           [](CaseContext& ctx) {
-             auto r = StreamHello(ctx);
-             std::string te = r.Header("Transfer-Encoding").value_or("");
-             ctx.Note("HTTP/" + r.http_version + ", " +
-                      (te.empty()
-                           ? (r.Header("Content-Length") ? "Content-Length" : "close-delimited")
-                           : "Transfer-Encoding: " + te) +
-                      ", Connection: " + r.Header("Connection").value_or("(none)") + ", " +
-                      std::to_string(r.sse_stats.lf_endings) + " LF / " +
-                      std::to_string(r.sse_stats.crlf_endings) + " CRLF / " +
-                      std::to_string(r.sse_stats.cr_endings) + " CR line ends");
-             if (!r.events.empty()) ctx.Metric("last_event_ms", r.events.back().t_ms);
-           }),
-      Case("chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
+      MakeCase("chat", "chat",
+               {"chat.framing", Level::kInfo,
+                "HTTP version, chunked or close-delimited, Connection; time to headers and events",
+                "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
+                "Connection, line-ending counts, time to headers, first and last event.",
+                "RFC 9112 §6 (message body length), for comparison only", ""},
+               Framing),
+      Case({"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
+            "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",
+            "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json"},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
              request.body = R"({"model": "gpt-4", "messages": [)";
-             auto r = Perform(request);
-             ctx.Evidence("POST /v1/chat/completions " + request.body, r);
-             ctx.Expect(harness::CheckClientErrorJson(r));
+             ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "truncated JSON body")));
            }),
-      Case("chat.missing-messages", Level::kMust, "a body without messages gets a 4xx",
+      Case({"chat.missing-messages", Level::kMust, "a body without messages gets a 4xx",
+            "`{\"model\": \"gpt-4\", \"stream\": true}`: 4xx with a JSON body.",
+            "RFC 9110 §15.5 (client errors are 4xx, not 5xx); OpenAI answers 400",
+            "chat-missing-messages"},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
              request.body = R"({"model": "gpt-4", "stream": true})";
-             auto r = Perform(request);
-             ctx.Evidence("POST /v1/chat/completions " + request.body, r);
-             ctx.Expect(harness::CheckClientErrorJson(r));
+             ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "no messages")));
            }),
-      Case("chat.backend-error-midstream", Level::kMust,
-           "when the backend fails after N tokens, the stream ends without [DONE], no hang",
+      Case({"chat.backend-error-midstream", Level::kMust,
+            "when the backend fails after N tokens, the stream ends without [DONE], no hang",
+            "mock cuts the connection after 3 tokens; no `[DONE]`, and the transfer ended by "
+            "itself (not the client's 15 s timeout).",
+            "a [DONE] after a failure tells the OpenAI SDKs the text is whole",
+            "chat-backend-error-midstream"},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckEndedWithoutDone(StreamWithBackendCut(ctx)));
            }),
-      Case("chat.error-event", Level::kShould,
-           "when the backend fails mid-stream, an in-band data: {\"error\": ...} event first",
-           [](CaseContext& ctx) {
-             ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx)));
-           }),
-      Case("chat.client-abort", Level::kShould,
-           "when the client leaves after the first event, the backend request is cancelled in 2 s",
+      Case({"chat.error-event", Level::kShould,
+            "when the backend fails mid-stream, an in-band data: {\"error\": ...} event first",
+            "same fault; some event's data is a JSON object with `error`.",
+            "the OpenAI Python SDK raises APIError on a data: {\"error\": ...} event",
+            "chat-error-event"},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx))); }),
+      Case({"chat.client-abort", Level::kShould,
+            "when the client leaves after the first event, the backend request is cancelled in 2 s",
+            "200 tokens at 50 ms; the client leaves after the first event; the mock must count "
+            "the stream cancelled within 2 s.",
+            "a relay that keeps generating for a gone client wastes the backend (GPU time)",
+            "chat-client-abort"},
            ClientAbort),
-      Case("chat.concurrent", Level::kMust,
-           "64 concurrent streams all complete, each with its own exact text", Concurrent),
+      Case({"chat.concurrent", Level::kMust,
+            "64 concurrent streams all complete, each with its own exact text",
+            "64 streams at once on one curl multi handle, prompts `prompt 0`…`prompt 63`; each "
+            "must end with `[DONE]` and carry its own exact text.",
+            "the seed plan's concurrency test", "chat-concurrent"},
+           Concurrent),
   };
 }
 

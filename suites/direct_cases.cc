@@ -1,6 +1,4 @@
 // direct: /directAccess/<path>, a reverse proxy to the backend.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <mutex>
 #include <optional>
@@ -8,6 +6,7 @@
 #include "common/sha256.h"
 #include "harness/raw_exchange.h"
 #include "mocks/content.h"
+#include "harness/checks.h"
 #include "suites/catalog.h"
 
 namespace streamcheck::suites {
@@ -15,11 +14,12 @@ namespace {
 
 using harness::CheckResult;
 using harness::HttpResponse;
-using reports::Level;
+using core::Level;
 
-CaseDef Case(std::string id, Level level, std::string title,
-             std::function<void(CaseContext&)> body) {
-  return {{std::move(id), "direct", level, std::move(title)}, "direct_access", std::move(body)};
+constexpr char kProxy[] = "RFC 9110 §7.6 (intermediaries forward messages)";
+
+CaseDef Case(const Row& row, std::function<void(CaseContext&)> body) {
+  return MakeCase("direct", "direct_access", row, std::move(body));
 }
 
 std::uint64_t SizeBytes(const CaseContext& ctx) {
@@ -57,11 +57,8 @@ LargeGet FetchLarge(CaseContext& ctx) {
     sampler->Start();
   }
   LargeGet result;
-  result.response = harness::Perform(request);
+  result.response = ctx.Perform(request, "backend size_mb=" + std::to_string(ctx.options().size_mb));
   if (sampler) result.rss = sampler->Stop();
-  ctx.Evidence("GET /directAccess/large-file (backend size_mb=" +
-                   std::to_string(ctx.options().size_mb) + ")",
-               result.response);
   ctx.Metric("mib_per_s", result.response.mib_per_s());
   if (result.rss) ctx.Metric("rss_growth_mib", result.rss->growth_mib());
   return result;
@@ -71,13 +68,12 @@ void Incremental(CaseContext& ctx) {
   auto config = ctx.backend().config();
   config.size_mb = 8;
   config.gate_after_bytes = static_cast<long long>(mocks::kMiB);
-  config.gate_timeout_ms = 5'000;
+  config.gate_timeout_ms = kGateTimeoutMs;
   ctx.backend().SetConfig(config);
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/large-file");
   request.total_timeout = std::chrono::seconds(60);
-  auto gated = PerformGated(ctx, request, /*by_bytes=*/true);
-  ctx.Evidence("GET /directAccess/large-file (8 MiB, backend gated after 1 MiB)", gated.response);
+  auto gated = PerformGated(ctx, request, /*by_bytes=*/true, "8 MiB, backend gated after 1 MiB");
   ctx.Expect(harness::CheckStatus(gated.response, 200));
   ctx.Expect(CheckBeforeGate(gated, "the body after its first MiB"));
 }
@@ -86,9 +82,7 @@ harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::
   harness::HttpRequest request;
   request.url = ctx.Url(path);
   request.total_timeout = std::chrono::seconds(60);
-  auto response = harness::Perform(request);
-  ctx.Evidence(what.empty() ? "GET " + path : what, response);
-  return response;
+  return ctx.Perform(request, what);
 }
 
 // The bytes the backend itself answers for `path`, fetched directly.
@@ -111,10 +105,7 @@ harness::HttpResponse Echo(CaseContext& ctx, const std::string& method, const st
   request.body = body;
   request.headers = headers;
   request.total_timeout = std::chrono::seconds(30);
-  auto response = harness::Perform(request);
-  ctx.Evidence(method + " " + path_and_query + " (" + std::to_string(body.size()) + "-byte body)",
-               response);
-  return response;
+  return ctx.Perform(request, std::to_string(body.size()) + "-byte body");
 }
 
 // GET goes without a body: RFC 9110 §9.3.1 gives content in a GET no meaning,
@@ -133,20 +124,19 @@ void CheckMethods(CaseContext& ctx, std::initializer_list<const char*> methods) 
 void SsePassthrough(CaseContext& ctx) {
   auto config = ctx.backend().config();
   config.gate_after_tokens = 1;
-  config.gate_timeout_ms = 5'000;
+  config.gate_timeout_ms = kGateTimeoutMs;
   ctx.backend().SetConfig(config);
   auto request = ChatRequest(ctx, "Hello", true, "/directAccess/v1/chat/completions");
-  auto gated = PerformGated(ctx, request, /*by_bytes=*/false);
+  auto gated = PerformGated(ctx, request, /*by_bytes=*/false, "backend gated after 1 token");
   const auto& response = gated.response;
-  ctx.Evidence("POST /directAccess/v1/chat/completions (backend gated after 1 token)", response);
   ctx.Expect(harness::CheckStatus(response, 200));
   auto stats = ctx.backend().stats();
   if (response.sha256 != stats.last_stream_sha256) {
-    ctx.Expect(CheckResult::Fail("expected the backend's SSE bytes unchanged: the backend sent " +
+    ctx.Fail("expected the backend's SSE bytes unchanged: the backend sent " +
                                  std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " +
                                  stats.last_stream_sha256 + "), the client got " +
                                  std::to_string(response.body_bytes) + " (SHA-256 " +
-                                 response.sha256 + ")"));
+                                 response.sha256 + ")");
   }
   ctx.Expect(CheckBeforeGate(gated, "the stream after its first token"));
 }
@@ -168,8 +158,8 @@ void ResponseFraming(CaseContext& ctx) {
     config.content_length = content_length;
     ctx.backend().SetConfig(config);
     auto r = Get(ctx, "/directAccess/large-file?size_mb=1",
-                 std::string("GET /directAccess/large-file?size_mb=1 (backend sends ") +
-                     (content_length ? "Content-Length)" : "chunked)"));
+                 std::string("1 MiB; the backend sends ") +
+                     (content_length ? "Content-Length" : "chunked"));
     auto check = harness::CheckResponseFraming(r);
     if (check.ok) check = harness::CheckByteCount(r, mocks::kMiB);
     if (!check.ok) {
@@ -195,9 +185,8 @@ void TruncationVisible(CaseContext& ctx) {
     (v.reset ? config.reset_after_bytes : config.truncate_after_bytes) =
         static_cast<long long>(mocks::kMiB);
     ctx.backend().SetConfig(config);
-    auto r =
-        Get(ctx, "/directAccess/large-file",
-            std::string("GET /directAccess/large-file (4 MiB; after 1 MiB the ") + v.name + ")");
+    auto r = Get(ctx, "/directAccess/large-file",
+                 std::string("4 MiB; after 1 MiB the ") + v.name);
     auto check = harness::CheckTruncationVisible(r);
     if (!check.ok) check.message = std::string(v.name) + ": " + check.message;
     ctx.Expect(check);
@@ -209,9 +198,8 @@ void BackendDown(CaseContext& ctx) {
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/large-file");
   request.total_timeout = std::chrono::seconds(10);
-  auto r = harness::Perform(request);
+  auto r = ctx.Perform(request, "the backend not listening");
   auto resumed = ctx.backend().Resume();
-  ctx.Evidence("GET /directAccess/large-file with the backend not listening", r);
   if (!resumed) return ctx.Error("could not bring the mock backend back: " + resumed.message());
   ctx.Expect(harness::CheckServerError(r, 502, 5'000));
   if (r.status != 502 && r.status >= 500) ctx.Note("502 is the status a gateway SHOULD use; ");
@@ -225,11 +213,9 @@ void BackendTimeout(CaseContext& ctx) {
   harness::HttpRequest request;
   request.url = ctx.Url("/directAccess/echo");
   request.total_timeout = std::chrono::milliseconds(int((timeout_s + 2) * 1000));
-  auto r = harness::Perform(request);
-  ctx.Evidence("GET /directAccess/echo, the backend silent for " +
-                   std::to_string(int(timeout_s + 3)) + " s (server timeout " +
-                   std::to_string(timeout_s) + " s per the spec)",
-               r);
+  auto r = ctx.Perform(request, "the backend silent for " + std::to_string(int(timeout_s + 3)) +
+                                    " s (server timeout " + std::to_string(timeout_s) +
+                                    " s per the spec)");
   auto check = harness::CheckServerError(r, 504, (timeout_s + 2) * 1000);
   if (check.ok && r.status != 504) {
     check = CheckResult::Fail("expected 504 for a backend that sends no headers, got " +
@@ -246,11 +232,10 @@ void ClientAbort(CaseContext& ctx) {
   request.url = ctx.Url("/directAccess/large-file");
   request.abort_after_bytes = mocks::kMiB;
   request.total_timeout = std::chrono::seconds(30);
-  auto r = harness::Perform(request);
-  ctx.Evidence("GET /directAccess/large-file (1 GiB), client leaves after 1 MiB", r);
+  auto r = ctx.Perform(request, "1 GiB; the client leaves after 1 MiB");
   if (r.body_bytes < mocks::kMiB) {
-    return ctx.Expect(CheckResult::Fail("expected 1 MiB before leaving, got " +
-                                        std::to_string(r.body_bytes) + " bytes: " + r.error));
+    return ctx.Fail("expected 1 MiB before leaving, got " + std::to_string(r.body_bytes) +
+                    " bytes: " + r.error);
   }
   bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
   auto stats = ctx.backend().stats();
@@ -287,7 +272,7 @@ void PathConfined(CaseContext& ctx) {
     request.url = ctx.Url("/");
     request.request_target = target;
     request.total_timeout = std::chrono::seconds(10);
-    auto r = harness::Perform(request);
+    auto r = ctx.Perform(request, "request target sent byte for byte");
     auto seen = ctx.backend().stats();
     evidence += target + " -> " + std::to_string(r.status) + "; ";
     if ((*decoy)->stats().requests > 0) {
@@ -330,8 +315,7 @@ void LargeUpload(CaseContext& ctx) {
     sampler.emplace(ctx.process()->pid());
     sampler->Start();
   }
-  auto r = harness::Perform(request);
-  ctx.Evidence("PUT /directAccess/echo with a " + std::to_string(size) + "-byte body", r);
+  auto r = ctx.Perform(request, std::to_string(size) + "-byte body generated on the fly");
   ctx.Expect(harness::CheckEcho(r, "PUT", size, ExpectedSha(seed, size)));
   if (sampler) {
     auto rss = sampler->Stop();
@@ -342,8 +326,8 @@ void LargeUpload(CaseContext& ctx) {
 
 void Backpressure(CaseContext& ctx) {
   if (!ctx.process()) {
-    GTEST_SKIP() << "memory is measured only for targets the harness starts; this one is a url "
-                    "target";
+    return ctx.Skip(
+        "memory is measured only for targets the harness starts; this one is a url target");
   }
   // A 96 MiB body read at 8 MiB/s from a backend that could send it in well
   // under a second: a server without backpressure holds most of it, and even
@@ -359,136 +343,206 @@ void Backpressure(CaseContext& ctx) {
   request.total_timeout = std::chrono::seconds(120);
   harness::RssSampler sampler(ctx.process()->pid());
   sampler.Start();
-  auto r = harness::Perform(request);
+  auto r = ctx.Perform(request, "96 MiB read at 8 MiB/s");
   auto rss = sampler.Stop();
-  ctx.Evidence("GET /directAccess/large-file (96 MiB) read at 8 MiB/s", r);
   ctx.Metric("rss_growth_mib", rss.growth_mib());
   ctx.Expect(harness::CheckByteCount(r, std::uint64_t(kSizeMb) * mocks::kMiB));
   ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
+}
+
+void RequestHeaders(CaseContext& ctx) {
+  harness::Headers sent = {{"Authorization", "Bearer streamcheck-token"},
+                           {"X-Custom-Trace", "abc-123"},
+                           {"Connection", "keep-alive, X-Hop-Secret"},
+                           {"X-Hop-Secret", "must-not-pass"},
+                           {"Keep-Alive", "timeout=5"},
+                           {"TE", "trailers"},
+                           {"Trailer", "X-Checksum"},
+                           {"Upgrade", "h2c"},
+                           {"Proxy-Authorization", "Basic c2VjcmV0"},
+                           {"Content-Type", "application/json"}};
+  auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo", sent);
+  ctx.Expect(harness::CheckEchoHeaders(echo,
+                                       {{"Authorization", "Bearer streamcheck-token"},
+                                        {"X-Custom-Trace", "abc-123"},
+                                        {"Content-Type", "application/json"}},
+                                       {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer", "Upgrade",
+                                        "Proxy-Authorization"}));
 }
 
 }  // namespace
 
 std::vector<CaseDef> DirectCases() {
   return {
-      Case("direct.large-get", Level::kMust,
-           "GET /directAccess/large-file of size_mb MiB gives 200 and exactly that many bytes",
+      Case({"direct.large-get", Level::kMust,
+            "GET /directAccess/large-file of size_mb MiB gives 200 and exactly that many bytes",
+            "`GET /directAccess/large-file` with the mock at `--size-mb` (default 100): 200 and "
+            "exactly that many bytes, read in 1 MiB pieces as the seed plan does.",
+            kProxy, "direct-large-get"},
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
              ctx.Expect(harness::CheckStatus(got.response, 200));
              ctx.Expect(harness::CheckByteCount(got.response, SizeBytes(ctx)));
            }),
-      Case("direct.integrity", Level::kMust, "those bytes' SHA-256 equals the backend's",
+      Case({"direct.integrity", Level::kMust, "those bytes' SHA-256 equals the backend's",
+            "SHA-256 of the received body equals the SHA-256 of the mock's deterministic content.",
+            kProxy, "direct-integrity"},
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
              ctx.Expect(harness::CheckSha256(
                  got.response, ExpectedSha(ctx.backend().config().seed, SizeBytes(ctx))));
            }),
-      Case("direct.incremental", Level::kMust,
-           "with the backend gated after its first MiB, bytes reach the client before it opens",
+      Case({"direct.incremental", Level::kMust,
+            "with the backend gated after its first MiB, bytes reach the client before it opens",
+            "8 MiB body, mock gated after 1 MiB (5 s gate timeout); the harness opens the gate on "
+            "the first byte; pass when it came while the gate was closed.",
+            "a proxy of a stream must stream (the seed plan's no-buffering test)",
+            "direct-incremental"},
            Incremental),
-      Case("direct.memory-bounded", Level::kMust,
-           "the server's process tree grows by at most 64 MiB RSS while proxying the body",
+      Case({"direct.memory-bounded", Level::kMust,
+            "the server's process tree grows by at most 64 MiB RSS while proxying the body",
+            "RSS of the target's process tree (workers included) sampled every 20 ms during the "
+            "100 MiB GET; peak minus baseline ≤ 64 MiB. Skipped for `url` targets.",
+            "the seed plan's memory test: a proxy must not hold the body", "direct-memory-bounded"},
            [](CaseContext& ctx) {
              if (!ctx.process()) {
-               GTEST_SKIP() << "memory is measured only for targets the harness starts; this one "
-                               "is a url target";
+               return ctx.Skip(
+                   "memory is measured only for targets the harness starts; this one is a url "
+                   "target");
              }
              auto got = FetchLarge(ctx);
              ctx.Expect(harness::CheckTransferComplete(got.response));
              ctx.Expect(harness::CheckRssGrowth(*got.rss, ctx.options().memory_limit_mib));
            }),
-      Case("direct.backpressure", Level::kShould,
-           "a client reading at 8 MiB/s from a fast backend: RSS growth stays within 64 MiB",
+      Case({"direct.backpressure", Level::kShould,
+            "a client reading at 8 MiB/s from a fast backend: RSS growth stays within 64 MiB",
+            "96 MiB body read at 8 MiB/s (libcurl's receive limit) from a mock that can send it in "
+            "well under a second, so even one buffered copy exceeds the limit; RSS growth ≤ 64 "
+            "MiB. Skipped for `url` targets.",
+            "RFC 9110 §7.6; a proxy reads its upstream only as fast as its client drains",
+            "direct-backpressure"},
            Backpressure),
-      Case("direct.stall-survives", Level::kMust,
-           "a backend that pauses 5 s mid-body still completes, intact",
+      Case({"direct.stall-survives", Level::kMust,
+            "a backend that pauses 5 s mid-body still completes, intact",
+            "4 MiB body; the mock pauses 5 s after 1 MiB; complete, exact length and SHA-256.",
+            "model servers pause mid-stream (batching, GC); a proxy must not time out first",
+            "direct-stall-survives"},
            [](CaseContext& ctx) {
              auto config = ctx.backend().config();
              config.size_mb = 4;
              config.stall_after_bytes = static_cast<long long>(mocks::kMiB);
              config.stall_ms = 5'000;
              ctx.backend().SetConfig(config);
-             auto r = Get(ctx, "/directAccess/large-file",
-                          "GET /directAccess/large-file (4 MiB, backend pauses 5 s after 1 MiB)");
+             auto r = Get(ctx, "/directAccess/large-file", "4 MiB, the backend pauses 5 s after 1 MiB");
              ctx.Expect(harness::CheckTransferComplete(r));
              ctx.Expect(harness::CheckByteCount(r, 4 * mocks::kMiB));
              ctx.Expect(harness::CheckSha256(r, ExpectedSha(config.seed, 4 * mocks::kMiB)));
            }),
-      Case("direct.sse-passthrough", Level::kMust,
-           "POST /directAccess/v1/chat/completions relays the backend's SSE bytes unchanged, "
-           "incrementally",
+      Case({"direct.sse-passthrough", Level::kMust,
+            "POST /directAccess/v1/chat/completions relays the backend's SSE bytes unchanged, "
+            "incrementally",
+            "`POST /directAccess/v1/chat/completions`, mock gated after token 1: the body's "
+            "SHA-256 equals the SHA-256 of the bytes the mock sent, and the first token arrives "
+            "before the gate opens.",
+            kProxy, "direct-sse-passthrough"},
            SsePassthrough),
-      Case("direct.status-passthrough", Level::kMust,
-           "backend 404, 429, 500 and 503 reach the client with the same status and body",
+      Case({"direct.status-passthrough", Level::kMust,
+            "backend 404, 429, 500 and 503 reach the client with the same status and body",
+            "`/directAccess/status/{404,429,500,503}`: same status and the same body as the "
+            "backend gives directly.",
+            "RFC 9110 §7.6 and §15; clients retry on 429/503 only when they see them",
+            "direct-status-passthrough"},
            StatusPassthrough),
-      Case("direct.methods", Level::kMust,
-           "GET, POST and PUT reach the backend with method, body and body length intact",
-           [](CaseContext& ctx) {
-             CheckMethods(ctx, {"GET", "POST", "PUT"});
-           }),
-      Case("direct.methods-extended", Level::kShould,
-           "DELETE and PATCH reach the backend with method, body and body length intact",
-           [](CaseContext& ctx) {
-             CheckMethods(ctx, {"DELETE", "PATCH"});
-           }),
-      Case("direct.query-string", Level::kMust, "the query string reaches the backend",
+      Case({"direct.methods", Level::kMust,
+            "GET, POST and PUT reach the backend with method, body and body length intact",
+            "GET (no body: RFC 9110 §9.3.1 gives a GET body no meaning and common servers drop "
+            "it), POST and PUT with a 1 KiB body to `/directAccess/echo`: method, body length and "
+            "SHA-256 as sent.",
+            "RFC 9110 §9.3", "direct-methods"},
+           [](CaseContext& ctx) { CheckMethods(ctx, {"GET", "POST", "PUT"}); }),
+      Case({"direct.methods-extended", Level::kShould,
+            "DELETE and PATCH reach the backend with method, body and body length intact",
+            "DELETE and PATCH, as above (the SHOULD half of direct.methods).",
+            "RFC 9110 §9.3.5; RFC 5789", "direct-methods-extended"},
+           [](CaseContext& ctx) { CheckMethods(ctx, {"DELETE", "PATCH"}); }),
+      Case({"direct.query-string", Level::kMust, "the query string reaches the backend",
+            "`?model=gpt-4&stream=true&q=a%20b` reaches the backend decoded to the same values.",
+            "RFC 9110 §4.2 (the query is part of the target)", "direct-query-string"},
            [](CaseContext& ctx) {
              auto echo = Echo(ctx, "GET", "", "/directAccess/echo?model=gpt-4&stream=true&q=a%20b");
              ctx.Expect(harness::CheckEchoQuery(
                  echo, {{"model", "gpt-4"}, {"stream", "true"}, {"q", "a b"}}));
            }),
-      Case("direct.query-repeated", Level::kShould,
-           "repeated query keys keep every value, in order",
+      Case({"direct.query-repeated", Level::kShould,
+            "repeated query keys keep every value, in order",
+            "`?tag=a&tag=b&tag=c` keeps all three, in order (the SHOULD half of "
+            "direct.query-string).",
+            "RFC 9110 §4.2; WHATWG URL (application/x-www-form-urlencoded keeps repeats)",
+            "direct-query-repeated"},
            [](CaseContext& ctx) {
              auto echo = Echo(ctx, "GET", "", "/directAccess/echo?tag=a&tag=b&tag=c");
              ctx.Expect(harness::CheckEchoQuery(echo, {{"tag", "a"}, {"tag", "b"}, {"tag", "c"}}));
            }),
-      Case("direct.request-headers", Level::kShould,
-           "end-to-end headers are forwarded, hop-by-hop headers are not",
-           [](CaseContext& ctx) {
-             harness::Headers sent = {{"Authorization", "Bearer streamcheck-token"},
-                                      {"X-Custom-Trace", "abc-123"},
-                                      {"Connection", "keep-alive, X-Hop-Secret"},
-                                      {"X-Hop-Secret", "must-not-pass"},
-                                      {"Keep-Alive", "timeout=5"},
-                                      {"TE", "trailers"},
-                                      {"Trailer", "X-Checksum"},
-                                      {"Upgrade", "h2c"},
-                                      {"Proxy-Authorization", "Basic c2VjcmV0"}};
-             auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo", [&] {
-               auto h = sent;
-               h.emplace_back("Content-Type", "application/json");
-               return h;
-             }());
-             ctx.Expect(harness::CheckEchoHeaders(echo,
-                                                  {{"Authorization", "Bearer streamcheck-token"},
-                                                   {"X-Custom-Trace", "abc-123"},
-                                                   {"Content-Type", "application/json"}},
-                                                  {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer",
-                                                   "Upgrade", "Proxy-Authorization"}));
-           }),
-      Case("direct.response-framing", Level::kMust,
-           "never both Transfer-Encoding and Content-Length; a Content-Length matches the body",
+      Case({"direct.request-headers", Level::kShould,
+            "end-to-end headers are forwarded, hop-by-hop headers are not",
+            "Authorization, X-Custom-Trace and Content-Type must arrive; `Connection: keep-alive, "
+            "X-Hop-Secret`, X-Hop-Secret, Keep-Alive, TE, Trailer, Upgrade and "
+            "Proxy-Authorization must not.",
+            "RFC 9110 §7.6.1 (Connection and the fields it names are hop-by-hop)",
+            "direct-request-headers"},
+           RequestHeaders),
+      Case({"direct.response-framing", Level::kMust,
+            "never both Transfer-Encoding and Content-Length; a Content-Length matches the body",
+            "1 MiB from a chunked backend and from a Content-Length backend: never both headers; "
+            "a Content-Length equals the bytes received.",
+            "RFC 9112 §6.1 (a sender MUST NOT send Content-Length with Transfer-Encoding)",
+            "direct-response-framing"},
            ResponseFraming),
-      Case("direct.truncation-visible", Level::kMust,
-           "a backend that closes mid-body gives the client an incomplete response, never a clean "
-           "shorter one",
+      Case({"direct.truncation-visible", Level::kMust,
+            "a backend that closes mid-body gives the client an incomplete response, never a "
+            "clean shorter one",
+            "4 MiB body cut after 1 MiB three ways: the backend closes a chunked body, closes "
+            "short of its Content-Length, or resets the connection (RST). The client's transfer "
+            "must end incomplete (an unterminated chunked body or a short Content-Length), or the "
+            "server answers 5xx; a clean end fails.",
+            "RFC 9112 §6.3 and §8 (an incomplete message must look incomplete)",
+            "direct-truncation-visible"},
            TruncationVisible),
-      Case("direct.backend-down", Level::kMust,
-           "with the backend unreachable, a 5xx (502 SHOULD) with an error body within 5 s",
+      Case({"direct.backend-down", Level::kMust,
+            "with the backend unreachable, a 5xx (502 SHOULD) with an error body within 5 s",
+            "the mock stops listening (connections refused): a 5xx with a body within 5 s; 502 "
+            "is noted when it is not the status.",
+            "RFC 9110 §15.6.3 (502 Bad Gateway)", "direct-backend-down"},
            BackendDown),
-      Case("direct.backend-timeout", Level::kShould,
-           "a backend that never sends headers gets a 504 within the server's configured timeout",
+      Case({"direct.backend-timeout", Level::kShould,
+            "a backend that never sends headers gets a 504 within the server's configured timeout",
+            "the mock holds its headers for `backend_timeout_s` + 3 s (spec key, default 10): a "
+            "504 within `backend_timeout_s` + 2 s.",
+            "RFC 9110 §15.6.5 (504 Gateway Timeout)", "direct-backend-timeout"},
            BackendTimeout),
-      Case("direct.client-abort", Level::kShould,
-           "when the client leaves mid-body, the backend transfer is cancelled within 2 s",
+      Case({"direct.client-abort", Level::kShould,
+            "when the client leaves mid-body, the backend transfer is cancelled within 2 s",
+            "1 GiB body; the client leaves after 1 MiB; the mock must count the transfer "
+            "cancelled within 2 s.",
+            "a proxy that keeps reading for a gone client wastes the backend",
+            "direct-client-abort"},
            ClientAbort),
-      Case("direct.path-confined", Level::kMust,
-           "'..', '%2e%2e', '//host/' and absolute-form targets never reach another host",
+      Case({"direct.path-confined", Level::kMust,
+            "'..', '%2e%2e', '//host/' and absolute-form targets never reach another host",
+            "request targets sent byte for byte: `/directAccess/../ping`, "
+            "`/directAccess/v1/../../echo`, `%2e%2e`, `%2E%2E%2F`, "
+            "`/directAccess//127.0.0.1:DECOY/echo`, `/directAccess/http://127.0.0.1:DECOY/echo`, "
+            "absolute-form `http://127.0.0.1:DECOY/directAccess/echo`. A second (decoy) mock must "
+            "see nothing; each target is refused with 4xx or reaches the backend with no `..` or "
+            "`//` in its path.",
+            "RFC 3986 §5.2.4 (dot-segments); RFC 9112 §3.2.2 (absolute-form); SSRF",
+            "direct-path-confined"},
            PathConfined),
-      Case("direct.large-upload", Level::kShould,
-           "a size_mb PUT body reaches the backend intact with RSS growth within 64 MiB",
+      Case({"direct.large-upload", Level::kShould,
+            "a size_mb PUT body reaches the backend intact with RSS growth within 64 MiB",
+            "`PUT /directAccess/echo` with a `--size-mb` body generated on the fly: the backend's "
+            "length and SHA-256 match; RSS growth ≤ 64 MiB where measured.",
+            "RFC 9110 §7.6; a proxy streams request bodies too", "direct-large-upload"},
            LargeUpload),
   };
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -288,7 +290,7 @@ TEST(CliTest, RunWithAMissingTargetSpecIsAUsageError) {
 TEST(CliTest, RunWithCasesThatMatchNothingIsAUsageError) {
   CliRun r = Cli({"run", "--cases", "nomatch.*"});
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.err, AllOf(HasSubstr("nomatch.*"), HasSubstr("selects no case"),
+  EXPECT_THAT(r.err, AllOf(HasSubstr("nomatch.*"), HasSubstr("matches no case"),
                            HasSubstr("streamcheck list")));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("cases on"))) << "it started a run";
   // Whether it made a log folder is checked with --log-dir
@@ -303,6 +305,56 @@ TEST(CliTest, RunWithNoCasesCreatesNoLogDir) {
   CliRun r = Cli({"run", "--cases", "nomatch.*", "--log-dir", log_dir.string()});
   EXPECT_EQ(r.code, 2);
   EXPECT_FALSE(fs::exists(tmp.path() / "new")) << "a failed usage check created " << log_dir;
+}
+
+// Report paths are checked before anything runs: a folder that does not exist
+// is a usage error, not a lost report at the end of a long run.
+TEST(CliTest, AReportPathInAMissingFolderIsAUsageErrorBeforeAnythingRuns) {
+  TempDir tmp;
+  const fs::path log_dir = tmp.path() / "logs";
+  for (const char* flag : {"--json", "--junit", "--md", "--html"}) {
+    CliRun r = Cli({"run", "--cases", "server.ready", flag, (tmp.path() / "missing/r").string(),
+                    "--log-dir", log_dir.string()});
+    EXPECT_EQ(r.code, 2) << flag;
+    EXPECT_THAT(r.err, AllOf(HasSubstr("missing"), HasSubstr("does not exist"))) << flag;
+    EXPECT_THAT(r.out, ::testing::Not(HasSubstr("cases on"))) << flag << ": it started a run";
+  }
+  EXPECT_FALSE(fs::exists(log_dir));
+}
+
+// A run in which no case ran is not green: every selected case skipped.
+TEST(CliTest, ARunWhoseCasesAllSkipIsNotGreen) {
+  auto mock = mocks::MockBackend::Start();
+  ASSERT_TRUE(mock.ok()) << mock.error();
+  TempDir tmp;
+  const fs::path spec = tmp.path() / "chat-only.json";
+  std::ofstream(spec) << R"({"name": "chat-only", "url": ")" << (*mock)->url()
+                      << R"(", "ready_path": "/v1/health/ready", "features": ["chat"]})";
+  CliRun r = Cli({"run", "--target", spec.string(), "--cases", "direct.large-get,direct.methods",
+                  "--log-dir", (tmp.path() / "logs").string()});
+  EXPECT_EQ(r.code, 4) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("no case ran"));
+}
+
+TEST(CliTest, RunHelpListsTheExitCodes) {
+  Parsed parsed = ParseArgs({"run", "--help"});
+  for (const char* code : {"  0  ", "  1  ", "  2  ", "  3  ", "  4  ", "124  ", "130  ", "143  "}) {
+    EXPECT_THAT(parsed.output, HasSubstr(code));
+  }
+  EXPECT_THAT(parsed.output, HasSubstr("--jobs"));
+  EXPECT_THAT(parsed.output, HasSubstr("--timeout"));
+}
+
+TEST(CliTest, ListAsJsonAndMarkdown) {
+  CliRun json = Cli({"list", "--json"});
+  EXPECT_EQ(json.code, 0);
+  auto parsed = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(parsed.is_object()) << json.out;
+  EXPECT_GE(parsed["cases"].size(), 44u);
+  CliRun md = Cli({"list", "--markdown"});
+  EXPECT_EQ(md.code, 0);
+  EXPECT_THAT(md.out, HasSubstr("# The conformance catalog"));
+  EXPECT_EQ(UsageError({"list", "--json", "--markdown"}).empty(), false);
 }
 
 TEST(CliTest, ProbeAgainstAnInProcessMock) {

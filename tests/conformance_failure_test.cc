@@ -1,7 +1,7 @@
 // Every conformance check is shown to fail (the project rule). For each catalog
 // case, `streamcheck run` against tests/fixtures/defective_server with the
-// defect named after that case must report exactly that case as `fail` (MUST)
-// or `warn` (SHOULD), with a message, and exit 1 or 0 accordingly. Controls run
+// defect the catalog table names for it must report exactly that case as
+// `fail` (MUST) or `warn` (SHOULD), with a message, and exit 1 or 0 accordingly. Controls run
 // the same cases against the reference server and against the fixture without
 // a defect, where every case must pass: a defect test cannot pass because its
 // case always fails, nor because the fixture differs from the reference server
@@ -25,9 +25,12 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "suites/catalog.h"
 
 extern char** environ;
 
@@ -42,6 +45,7 @@ constexpr int kRunTimeoutS = 90;
 constexpr double kSmallMb = 8;
 // The memory cases need a body larger than their 64 MiB RSS limit.
 constexpr double kLargeMb = 100;
+const std::set<std::string> kNeedsLargeBody = {"direct.memory-bounded", "direct.large-upload"};
 
 struct DefectCase {
   std::string case_id;
@@ -55,52 +59,19 @@ void PrintTo(const DefectCase& c, std::ostream* os) {
   *os << c.case_id << " on --defect " << c.defect;
 }
 
+// One per judged case of the catalog table (suites/), with the defect the
+// table names for it: adding a case without a defect fails CatalogTest.
 const std::vector<DefectCase>& DefectCases() {
-  static const std::vector<DefectCase> cases = {
-      {"chat.status", "chat-status", "fail"},
-      {"chat.content-type", "chat-content-type", "fail"},
-      {"chat.first-line-data", "chat-first-line-data", "fail"},
-      {"chat.sse-grammar", "chat-sse-grammar", "fail"},
-      {"chat.chunk-schema", "chat-chunk-schema", "fail"},
-      {"chat.role-first", "chat-role-first", "warn"},
-      {"chat.finish-reason", "chat-finish-reason", "fail"},
-      {"chat.done-terminator", "chat-done-terminator", "fail"},
-      {"chat.content-parity", "chat-content-parity", "fail"},
-      {"chat.nonstream-parity", "chat-nonstream-parity", "fail"},
-      {"chat.usage", "chat-usage", "warn"},
-      {"chat.incremental", "chat-incremental", "fail"},
-      {"chat.both-paths", "chat-both-paths", "fail"},
-      {"chat.no-cache", "chat-no-cache", "warn"},
-      {"chat.bad-json", "chat-bad-json", "fail"},
-      {"chat.missing-messages", "chat-missing-messages", "fail"},
-      {"chat.backend-error-midstream", "chat-backend-error-midstream", "fail"},
-      {"chat.error-event", "chat-error-event", "warn"},
-      {"chat.client-abort", "chat-client-abort", "warn"},
-      {"chat.concurrent", "chat-concurrent", "fail"},
-      {"direct.large-get", "direct-large-get", "fail"},
-      {"direct.integrity", "direct-integrity", "fail"},
-      {"direct.incremental", "direct-incremental", "fail"},
-      {"direct.memory-bounded", "direct-memory-bounded", "fail", kLargeMb},
-      {"direct.backpressure", "direct-backpressure", "warn"},
-      {"direct.stall-survives", "direct-stall-survives", "fail"},
-      {"direct.sse-passthrough", "direct-sse-passthrough", "fail"},
-      {"direct.status-passthrough", "direct-status-passthrough", "fail"},
-      {"direct.methods", "direct-methods", "fail"},
-      {"direct.methods-extended", "direct-methods-extended", "warn"},
-      {"direct.query-string", "direct-query-string", "fail"},
-      {"direct.query-repeated", "direct-query-repeated", "warn"},
-      {"direct.request-headers", "direct-request-headers", "warn"},
-      {"direct.response-framing", "direct-response-framing", "fail"},
-      {"direct.truncation-visible", "direct-truncation-visible", "fail"},
-      {"direct.backend-down", "direct-backend-down", "fail"},
-      {"direct.backend-timeout", "direct-backend-timeout", "warn"},
-      {"direct.client-abort", "direct-client-abort", "warn"},
-      {"direct.path-confined", "direct-path-confined", "fail"},
-      {"direct.large-upload", "direct-large-upload", "warn", kLargeMb},
-      {"server.ready", "server-ready", "fail"},
-      {"server.bad-requests", "server-bad-requests", "fail"},
-      {"server.survives", "server-survives", "fail"},
-  };
+  static const std::vector<DefectCase> cases = [] {
+    std::vector<DefectCase> out;
+    for (const auto& c : streamcheck::suites::CatalogInfo()) {
+      if (c.level == streamcheck::core::Level::kInfo) continue;
+      DefectCase d{c.id, c.defect, c.level == streamcheck::core::Level::kMust ? "fail" : "warn"};
+      if (kNeedsLargeBody.count(c.id)) d.size_mb = kLargeMb;
+      out.push_back(d);
+    }
+    return out;
+  }();
   return cases;
 }
 

@@ -1,4 +1,6 @@
 #include "harness/http_client.h"
+#include "harness/ports.h"
+#include "tests/test_support.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -17,6 +19,8 @@
 
 namespace streamcheck::harness {
 namespace {
+
+using testing_support::AllEvents;
 
 using mocks::kMiB;
 using nlohmann::json;
@@ -138,9 +142,9 @@ TEST_F(HttpClientTest, AbortAfterFirstEvent) {
   auto r = Perform(req);
   EXPECT_FALSE(r.complete);
   EXPECT_TRUE(r.aborted_by_client);
-  ASSERT_GE(r.events.size(), 1u);
-  EXPECT_LE(r.events.size(), 2u) << "it went on reading after the first event";
-  EXPECT_THAT(r.events[0].event.data, HasSubstr("\"role\":\"assistant\""));
+  ASSERT_GE(r.stream.count, 1u);
+  EXPECT_LE(r.stream.count, 2u) << "it went on reading after the first event";
+  EXPECT_THAT(r.stream.first.at(0).event.data, HasSubstr("\"role\":\"assistant\""));
   mock_->OpenGate();
 }
 
@@ -197,7 +201,7 @@ TEST_F(HttpClientTest, PerformAllRunsEachStreamWithItsOwnText) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(StreamedText(r), mocks::CompletionText(42, "prompt number " + std::to_string(i), 16));
     EXPECT_TRUE(CheckDoneTerminator(r).ok);
-    EXPECT_TRUE(r.sse_leftover.clean());
+    EXPECT_TRUE(r.stream.leftover.clean());
   }
   EXPECT_EQ(mock_->stats().chat_requests, std::uint64_t(kStreams));
 }
@@ -329,16 +333,24 @@ TEST_F(HttpClientTest, HeaderValuesAreTrimmed) {
 TEST_F(HttpClientTest, SseStatsAndEventTimestamps) {
   auto r = Perform(Chat("stats"));
   ASSERT_TRUE(r.complete) << r.error;
-  ASSERT_EQ(r.events.size(), 19u);  // role, 16 tokens, finish, [DONE]
-  EXPECT_EQ(r.sse_stats.events, 19u);
-  EXPECT_EQ(r.sse_stats.bytes, r.body_bytes);
-  EXPECT_TRUE(r.sse_leftover.clean());
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    EXPECT_EQ(r.events[i].event.index, i);
-    if (i > 0) {
-      EXPECT_GE(r.events[i].t_ms, r.events[i - 1].t_ms);
-    }
+  ASSERT_EQ(r.stream.count, 19u);  // role, 16 tokens, finish, [DONE]
+  EXPECT_EQ(r.stream.stats.events, 19u);
+  EXPECT_EQ(r.stream.stats.bytes, r.body_bytes);
+  EXPECT_TRUE(r.stream.leftover.clean());
+  // The client keeps the first and last kKeep events, in order, with times.
+  ASSERT_EQ(r.stream.first.size(), harness::EventStream::kKeep);
+  ASSERT_EQ(r.stream.last.size(), harness::EventStream::kKeep);
+  std::vector<harness::ReceivedEvent> kept = r.stream.first;
+  kept.insert(kept.end(), r.stream.last.begin(), r.stream.last.end());
+  EXPECT_EQ(kept.front().event.index, 0u);
+  EXPECT_EQ(kept.back().event.index, 18u);
+  EXPECT_EQ(kept.back().event.data, "[DONE]");
+  for (std::size_t i = 1; i < kept.size(); ++i) {
+    EXPECT_LT(kept[i - 1].event.index, kept[i].event.index);
+    EXPECT_GE(kept[i].t_ms, kept[i - 1].t_ms);
   }
+  EXPECT_EQ(r.stream.first_event_ms, kept.front().t_ms);
+  EXPECT_EQ(r.stream.last_event_ms, kept.back().t_ms);
   ASSERT_FALSE(r.arrivals.empty());
   EXPECT_EQ(r.arrivals.back().events, 19u);
 }

@@ -18,10 +18,14 @@
 #include "harness/checks.h"
 #include "harness/http_client.h"
 #include "mocks/content.h"
+#include "common/text.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::mocks {
 namespace {
+
+using testing_support::AllEvents;
+using streamcheck::Excerpt;
 
 using testing_support::FinishesWithin;
 
@@ -87,11 +91,11 @@ HttpRequest PutConfig(const std::string& base, const std::string& body) {
 }
 
 json Data(const HttpResponse& r, std::size_t i) {
-  return json::parse(r.events.at(i).event.data, nullptr, false);
+  return json::parse(AllEvents(r).at(i).event.data, nullptr, false);
 }
 
 bool HasDone(const HttpResponse& r) {
-  for (const auto& e : r.events) {
+  for (const auto& e : AllEvents(r)) {
     if (e.event.data == "[DONE]") return true;
   }
   return false;
@@ -120,13 +124,13 @@ TEST(MockBackendTest, ChatStreamIsTheOpenAiChunkSequence) {
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(r.Header("content-type").value_or(""), StartsWith("text/event-stream"));
-  EXPECT_TRUE(r.sse_leftover.clean());
+  EXPECT_TRUE(r.stream.leftover.clean());
 
   auto tokens = CompletionTokens(1234, "tell me a story", 12);
   // role, 12 tokens, finish, [DONE]
-  ASSERT_EQ(r.events.size(), tokens.size() + 3);
+  ASSERT_EQ(AllEvents(r).size(), tokens.size() + 3);
   auto first = Data(r, 0);
-  ASSERT_TRUE(first.is_object()) << r.events[0].event.data;
+  ASSERT_TRUE(first.is_object()) << AllEvents(r)[0].event.data;
   EXPECT_EQ(first["object"], "chat.completion.chunk");
   EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
   EXPECT_TRUE(first["choices"][0]["finish_reason"].is_null());
@@ -134,7 +138,7 @@ TEST(MockBackendTest, ChatStreamIsTheOpenAiChunkSequence) {
   EXPECT_THAT(id, Not(IsEmpty()));
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     auto chunk = Data(r, i + 1);
-    SCOPED_TRACE(r.events[i + 1].event.data);
+    SCOPED_TRACE(AllEvents(r)[i + 1].event.data);
     EXPECT_EQ(chunk["id"], id);
     EXPECT_EQ(chunk["object"], "chat.completion.chunk");
     EXPECT_TRUE(chunk["created"].is_number_integer());
@@ -145,7 +149,7 @@ TEST(MockBackendTest, ChatStreamIsTheOpenAiChunkSequence) {
   auto finish = Data(r, tokens.size() + 1);
   EXPECT_EQ(finish["id"], id);
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
-  EXPECT_EQ(r.events.back().event.data, "[DONE]");
+  EXPECT_EQ(AllEvents(r).back().event.data, "[DONE]");
   EXPECT_EQ(harness::StreamedText(r), CompletionText(1234, "tell me a story", 12));
 
   auto stats = mock->stats();
@@ -177,8 +181,8 @@ TEST(MockBackendTest, MaxTokensEndsWithLength) {
   auto r = Perform(Chat(mock->url(), "short", true, {{"max_tokens", 5}}));
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(harness::StreamedText(r), CompletionText(42, "short", 5));
-  ASSERT_GE(r.events.size(), 2u);
-  auto finish = Data(r, r.events.size() - 2);
+  ASSERT_GE(AllEvents(r).size(), 2u);
+  auto finish = Data(r, AllEvents(r).size() - 2);
   EXPECT_EQ(finish["choices"][0]["finish_reason"], "length");
   EXPECT_TRUE(harness::CheckFinishReason(r).ok) << harness::CheckFinishReason(r).message;
 
@@ -194,9 +198,9 @@ TEST(MockBackendTest, IncludeUsageAddsAUsageChunkBeforeDone) {
   auto r =
       Perform(Chat(mock->url(), "usage", true, {{"stream_options", {{"include_usage", true}}}}));
   ASSERT_TRUE(r.complete) << r.error;
-  ASSERT_GE(r.events.size(), 3u);
-  EXPECT_EQ(r.events.back().event.data, "[DONE]");
-  auto usage = Data(r, r.events.size() - 2);
+  ASSERT_GE(AllEvents(r).size(), 3u);
+  EXPECT_EQ(AllEvents(r).back().event.data, "[DONE]");
+  auto usage = Data(r, AllEvents(r).size() - 2);
   EXPECT_TRUE(usage["choices"].is_array() && usage["choices"].empty()) << usage.dump();
   EXPECT_EQ(usage["usage"]["completion_tokens"], 16);
   EXPECT_TRUE(harness::CheckUsage(r, 16).ok) << harness::CheckUsage(r, 16).message;
@@ -371,7 +375,7 @@ TEST(MockBackendTest, GateAfterTokensHoldsUntilOpened) {
   EXPECT_EQ(opened_by_then, "");
   EXPECT_EQ(mock->stats().gate_opened_by, "harness");
   EXPECT_EQ(harness::StreamedText(r), CompletionText(42, "gated", 16));
-  EXPECT_EQ(r.events.back().event.data, "[DONE]");
+  EXPECT_EQ(AllEvents(r).back().event.data, "[DONE]");
 }
 
 TEST(MockBackendTest, GateAfterBytesHoldsUntilOpened) {
@@ -480,8 +484,8 @@ TEST(MockBackendTest, ErrorEventAfterTokens) {
   EXPECT_TRUE(r.complete) << r.error;
   EXPECT_FALSE(HasDone(r));
   EXPECT_EQ(harness::StreamedText(r), CompletionText(42, "error", 2));
-  ASSERT_FALSE(r.events.empty());
-  auto last = Data(r, r.events.size() - 1);
+  ASSERT_FALSE(AllEvents(r).empty());
+  auto last = Data(r, AllEvents(r).size() - 1);
   EXPECT_TRUE(last.contains("error")) << last.dump();
   EXPECT_TRUE(harness::CheckErrorEvent(r).ok);
 }
@@ -580,13 +584,13 @@ TEST_P(MockSseVariantTest, ParsesToTheSameText) {
   ASSERT_TRUE(mock);
   auto r = Perform(Chat(mock->url(), "variants"));
   ASSERT_TRUE(r.complete) << r.error;
-  EXPECT_TRUE(r.sse_leftover.clean()) << harness::Excerpt(r.sse_leftover.bytes);
+  EXPECT_TRUE(r.stream.leftover.clean()) << Excerpt(r.stream.leftover.bytes);
   EXPECT_EQ(harness::StreamedText(r), CompletionText(42, "variants", 9));
   EXPECT_TRUE(harness::CheckChunkSchema(r).ok) << harness::CheckChunkSchema(r).message;
   EXPECT_TRUE(harness::CheckFirstLineIsData(r).ok) << harness::CheckFirstLineIsData(r).message;
   EXPECT_EQ(HasDone(r), GetParam().variant != SseVariant::kNoDone);
   EXPECT_EQ(mock->stats().last_stream_sha256, r.sha256);
-  const auto& s = r.sse_stats;
+  const auto& s = r.stream.stats;
   switch (GetParam().variant) {
     case SseVariant::kCrlf:
       EXPECT_GT(s.crlf_endings, 0u);

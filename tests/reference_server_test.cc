@@ -20,10 +20,13 @@
 #include "harness/target_process.h"
 #include "mocks/content.h"
 #include "mocks/mock_backend.h"
+#include "harness/ports.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::server {
 namespace {
+
+using testing_support::AllEvents;
 
 using testing_support::FinishesWithin;
 
@@ -132,7 +135,7 @@ TEST_F(ReferenceServerTest, ChatStreamIsRelayed) {
   EXPECT_THAT(harness::CheckNoCacheHeaders(r), Passes());
   EXPECT_EQ(r.Header("Cache-Control").value_or(""), "no-cache");
   EXPECT_EQ(r.Header("X-Accel-Buffering").value_or(""), "no");
-  EXPECT_EQ(r.events.back().event.data, "[DONE]");
+  EXPECT_EQ(AllEvents(r).back().event.data, "[DONE]");
   EXPECT_EQ(mock_->stats().chat_requests, 1u);
 }
 
@@ -189,7 +192,7 @@ TEST_F(ReferenceServerTest, ChatBadJsonIs400Json) {
   auto got = Perform(r);
   EXPECT_THAT(harness::CheckClientErrorJson(got), Passes());
   EXPECT_EQ(got.status, 400);
-  EXPECT_TRUE(got.events.empty());
+  EXPECT_TRUE(AllEvents(got).empty());
   EXPECT_EQ(mock_->stats().chat_requests, 0u) << "a bad request must not reach the backend";
 }
 
@@ -228,7 +231,7 @@ TEST_F(ReferenceServerTest, BackendErrorEventIsRelayedOnce) {
   EXPECT_THAT(harness::CheckEndedWithoutDone(r), Passes());
   EXPECT_THAT(harness::CheckErrorEvent(r), Passes());
   int errors = 0;
-  for (const auto& e : r.events) {
+  for (const auto& e : AllEvents(r)) {
     auto j = json::parse(e.event.data, nullptr, false);
     errors += j.is_object() && j.contains("error");
   }

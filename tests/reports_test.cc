@@ -58,6 +58,27 @@ CaseResult Make(std::string target, std::string case_id, Level level, Outcome ou
   return r;
 }
 
+CaseInfo Info(std::string id, std::string area, Level level, std::string title) {
+  CaseInfo c;
+  c.id = std::move(id);
+  c.area = std::move(area);
+  c.level = level;
+  c.title = std::move(title);
+  return c;
+}
+
+TargetSummary Target(std::string name, std::string url, std::vector<std::string> features,
+                     bool managed, std::string log, std::string problem) {
+  TargetSummary t;
+  t.name = std::move(name);
+  t.url = std::move(url);
+  t.features = std::move(features);
+  t.managed = managed;
+  t.log_path = std::move(log);
+  t.problem = std::move(problem);
+  return t;
+}
+
 // cpp passes everything; flask fails two MUST cases and misses a SHOULD;
 // fastapi has an error and a skip. One case ("extra.custom") is not in the
 // catalog and ran on cpp only; one catalog case ("chat.usage") never ran.
@@ -67,20 +88,20 @@ RunReport SampleReport() {
   report.started_at = "2024-05-01T12:34:56.789Z";
   report.duration_ms = 12345.6;
   report.catalog = {
-      {"chat.status", "chat", Level::kMust, "a valid streaming request gets 200"},
-      {"chat.done-terminator", "chat", Level::kMust, "data: [DONE] arrives <once> & last"},
-      {"chat.no-cache", "chat", Level::kShould, "Cache-Control: no-cache"},
-      {"chat.incremental", "chat", Level::kMust, "the first event arrives before the gate opens"},
-      {"chat.usage", "chat", Level::kShould, "usage chunk before [DONE]"},
-      {"chat.framing", "chat", Level::kInfo, "HTTP framing"},
-      {"direct.large-get", "direct", Level::kMust, "100 MiB arrive intact"},
-      {"direct.memory-bounded", "direct", Level::kMust, "RSS grows by at most 64 MiB"},
-      {"server.ready", "server", Level::kMust, "the readiness path answers 200"},
+      Info("chat.status", "chat", Level::kMust, "a valid streaming request gets 200"),
+      Info("chat.done-terminator", "chat", Level::kMust, "data: [DONE] arrives <once> & last"),
+      Info("chat.no-cache", "chat", Level::kShould, "Cache-Control: no-cache"),
+      Info("chat.incremental", "chat", Level::kMust, "the first event arrives before the gate opens"),
+      Info("chat.usage", "chat", Level::kShould, "usage chunk before [DONE]"),
+      Info("chat.framing", "chat", Level::kInfo, "HTTP framing"),
+      Info("direct.large-get", "direct", Level::kMust, "100 MiB arrive intact"),
+      Info("direct.memory-bounded", "direct", Level::kMust, "RSS grows by at most 64 MiB"),
+      Info("server.ready", "server", Level::kMust, "the readiness path answers 200"),
   };
   report.targets = {
-      {"cpp", "http://127.0.0.1:40123", {"chat", "direct_access"}, true, "/tmp/cpp.log", ""},
-      {"flask", "http://127.0.0.1:40124", {"chat", "direct_access"}, true, "/tmp/flask.log", ""},
-      {"fastapi", "http://127.0.0.1:40125", {"chat"}, false, "", ""},
+      Target("cpp", "http://127.0.0.1:40123", {"chat", "direct_access"}, true, "/tmp/cpp.log", ""),
+      Target("flask", "http://127.0.0.1:40124", {"chat", "direct_access"}, true, "/tmp/flask.log", ""),
+      Target("fastapi", "http://127.0.0.1:40125", {"chat"}, false, "", ""),
   };
   const std::vector<std::string> targets = {"cpp", "flask", "fastapi"};
   // Results deliberately not in catalog order: server first.
@@ -91,12 +112,16 @@ RunReport SampleReport() {
     report.results.push_back(Make(t, "chat.status", Level::kMust, Outcome::kPass));
     if (t == "flask") {
       CaseResult r = Make(t, "chat.done-terminator", Level::kMust, Outcome::kFail, kNasty);
-      r.evidence.request = "POST /v1/chat/completions {\"stream\":true}";
-      r.evidence.status = 200;
-      r.evidence.response_headers = {{"Content-Type", "text/event-stream; charset=utf-8"},
-                                     {"X_Request_ID", "</script><script>alert(1)</script>"}};
-      r.evidence.first_events = {"{\"id\":\"c1\",\"choices\":[]}", kNasty};
-      r.evidence.last_events = {"{\"id\":\"c1\"}"};
+      core::Exchange x;
+      x.label = "streaming chat request";
+      x.request = "POST /v1/chat/completions";
+      x.request_body = "{\"stream\":true}";
+      x.status = 200;
+      x.response_headers = {{"Content-Type", "text/event-stream; charset=utf-8"},
+                            {"X_Request_ID", "</script><script>alert(1)</script>"}};
+      x.first_events = {"{\"id\":\"c1\",\"choices\":[]}", kNasty};
+      x.last_events = {"{\"id\":\"c1\"}"};
+      r.evidence.exchanges.push_back(x);
       r.evidence.note = "connection closed <early>";
       report.results.push_back(r);
     } else {
@@ -282,7 +307,7 @@ TEST(JsonReportTest, HasDesignShape) {
   ASSERT_NE(terminator, nullptr);
   EXPECT_EQ((*terminator)["outcome"], "fail");
   EXPECT_EQ((*terminator)["message"], kNasty);
-  const json& ev = (*terminator)["evidence"];
+  const json& ev = (*terminator)["evidence"]["exchanges"][0];
   EXPECT_EQ(ev["status"], 200);
   EXPECT_EQ(ev["response_headers"][0], (json{"Content-Type", "text/event-stream; charset=utf-8"}));
   EXPECT_EQ(ev["first_events"].size(), 2u);
@@ -417,7 +442,7 @@ TEST(JunitReportTest, WarnIsNotAFailure) {
 
   // A SHOULD case reported as fail does not fail the run either (ExitCodeFor).
   RunReport report;
-  report.targets = {{"cpp", "", {}, false, "", ""}};
+  report.targets = {Target("cpp", "", {}, false, "", "")};
   report.results = {Make("cpp", "chat.role-first", Level::kShould, Outcome::kFail, "no role")};
   ASSERT_EQ(ExitCodeFor(report), 0);
   const std::string should_fail = ToJunitXml(report);
@@ -467,7 +492,7 @@ TEST(JunitReportTest, SchemaRejectsAMalformedReport) {
 
 TEST(JunitReportTest, ShowsATargetThatCouldNotStart) {
   RunReport report;
-  report.targets = {{"flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>"}};
+  report.targets = {Target("flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>")};
   const std::string xml = ToJunitXml(report);
   EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
   EXPECT_THAT(xml, HasSubstr("name=\"target.start\""));
@@ -535,7 +560,7 @@ TEST(MarkdownReportTest, TruncatesLongMessages) {
 
 TEST(MarkdownReportTest, SaysPassWhenNothingFailed) {
   RunReport report;
-  report.targets = {{"cpp", "", {}, false, "", ""}};
+  report.targets = {Target("cpp", "", {}, false, "", "")};
   report.results = {Make("cpp", "chat.status", Level::kMust, Outcome::kPass)};
   const std::string md = ToMarkdown(report);
   EXPECT_EQ(md.substr(0, md.find('\n')), "## streamcheck: PASS");
@@ -585,8 +610,9 @@ TEST(HtmlReportTest, ShowsEveryTargetAndTheFailures) {
   EXPECT_THAT(html, HasSubstr("<td class=\"cell o-skip\">"));
   EXPECT_THAT(html, HasSubstr("<td class=\"cell o-none\">"));
   // Evidence: request, status, headers, events, note.
-  EXPECT_THAT(html, HasSubstr("<pre>POST /v1/chat/completions {&quot;stream&quot;:true}</pre>"));
-  EXPECT_THAT(html, HasSubstr("<dt>status</dt><dd>200</dd>"));
+  EXPECT_THAT(html, HasSubstr("Exchange 1: POST /v1/chat/completions"));
+  EXPECT_THAT(html, HasSubstr("<pre>{&quot;stream&quot;:true}</pre>"));
+  EXPECT_THAT(html, HasSubstr("<td>status</td><td>200</td>"));
   EXPECT_THAT(html, HasSubstr("<td>X_Request_ID</td><td>&lt;/script&gt;&lt;script&gt;alert(1)"));
   EXPECT_THAT(html, HasSubstr("<h4>First events</h4>"));
   EXPECT_THAT(html, HasSubstr("connection closed &lt;early&gt;"));
@@ -665,7 +691,7 @@ RunReport TimelineReport() {
   };
   for (const auto& spec : specs) {
     report.catalog.push_back(
-        {spec.id, internal::AreaOf(spec.id), Level::kMust, std::string("title of ") + spec.id});
+        Info(spec.id, internal::AreaOf(spec.id), Level::kMust, std::string("title of ") + spec.id));
     for (const char* target : {"cpp", "flask"}) {
       CaseResult r = Make(target, spec.id, Level::kMust, Outcome::kPass);
       r.evidence.timeline = std::string(target) == "cpp" ? spec.streaming : spec.buffering;
@@ -827,7 +853,8 @@ TEST(HtmlReportTest, EmbeddedDataCannotEndItsScript) {
 
 TEST(ReportWritersTest, HandleAnEmptyRun) {
   const RunReport empty;
-  EXPECT_THAT(ToHtml(empty), HasSubstr("<span class=\"verdict v-PASS\">PASS</span>"));
+  // Nothing ran: never a green verdict.
+  EXPECT_THAT(ToHtml(empty), HasSubstr("<span class=\"verdict v-NOTHING-RAN\">NOTHING-RAN</span>"));
   EXPECT_THAT(ToMarkdown(empty), HasSubstr("0 targets, 0 cases"));
   const auto parsed = ParseJsonReport(ToJsonString(empty));
   ASSERT_TRUE(parsed.ok()) << parsed.error();

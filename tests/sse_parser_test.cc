@@ -603,7 +603,7 @@ TEST(SseParserTest, ParsesWhatwgIdenticalEventsExample) {
 }
 
 TEST(SseParserTest, ParsesLongLinesAcrossManyReads) {
-  const std::string payload(1 << 20, 'y');
+  const std::string payload((1 << 20) - 16, 'y');  // just within the default line limit
   const std::string stream = "data: " + payload + "\r\n\r\n";
   std::vector<std::string_view> pieces;
   for (std::size_t i = 0; i < stream.size(); i += 4093) {
@@ -613,6 +613,47 @@ TEST(SseParserTest, ParsesLongLinesAcrossManyReads) {
   ASSERT_EQ(out.events.size(), 1u);
   EXPECT_EQ(out.events[0].data, payload);
   EXPECT_TRUE(out.leftover.clean());
+}
+
+// Limits: a line past max_line_bytes ends parsing however it is split, and so
+// does an event whose data grows past max_event_bytes; memory stays bounded.
+TEST(SseParserTest, StopsAtALineLongerThanTheLimit) {
+  Limits limits;
+  limits.max_line_bytes = 1000;
+  for (std::size_t piece : {1u, 7u, 999u, 5000u}) {
+    std::size_t events = 0;
+    Parser parser([&events](const Event&) { ++events; }, limits);
+    const std::string stream = "data: a\n\ndata: " + std::string(2000, 'x') + "\n\ndata: b\n\n";
+    for (std::size_t i = 0; i < stream.size(); i += piece) {
+      parser.Feed(std::string_view(stream).substr(i, piece));
+    }
+    parser.Finish();
+    EXPECT_EQ(events, 1u) << "piece " << piece;
+    ASSERT_TRUE(parser.stats().overflow) << "piece " << piece;
+    EXPECT_EQ(*parser.stats().overflow, "a line longer than 1000 bytes");
+  }
+}
+
+TEST(SseParserTest, StopsAtAnEventLargerThanTheLimit) {
+  Limits limits;
+  limits.max_event_bytes = 100;
+  std::size_t events = 0;
+  Parser parser([&events](const Event&) { ++events; }, limits);
+  std::string stream = "data: ok\n\n";
+  for (int i = 0; i < 20; ++i) stream += "data: 0123456789\n";  // one event of 20 lines
+  stream += "\ndata: never\n\n";
+  parser.Feed(stream);
+  parser.Finish();
+  EXPECT_EQ(events, 1u);
+  ASSERT_TRUE(parser.stats().overflow);
+  EXPECT_EQ(*parser.stats().overflow, "an event whose data is longer than 100 bytes");
+}
+
+TEST(SseParserTest, AnUnterminatedLineIsBoundedByTheDefaultLimit) {
+  Parser parser(nullptr);
+  const std::string chunk(64 * 1024, 'z');
+  for (int i = 0; i < 64; ++i) parser.Feed(chunk);  // 4 MiB, no line end
+  EXPECT_TRUE(parser.stats().overflow);
 }
 
 TEST(SseParserTest, ParsesManyMebibytesOfEvents) {

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "harness/ports.h"
+#include "harness/process_guard.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::harness {
@@ -38,6 +40,12 @@ bool WaitForLog(const TargetProcess& target, const std::string& text) {
 }
 
 bool GroupGone(pid_t pgid) { return kill(-pgid, 0) != 0 && errno == ESRCH; }
+
+bool IsZombie(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  auto paren = stat.rfind(')');
+  return paren == std::string::npos || (paren + 2 < stat.size() && stat[paren + 2] == 'Z');
+}
 
 class TargetProcessTest : public ::testing::Test {
  protected:
@@ -353,23 +361,55 @@ TEST_F(TargetProcessTest, KillAllStartedGroupsKillsRunningTarget) {
   EXPECT_TRUE(GroupGone(target->pid()));
 }
 
-TEST_F(TargetProcessTest, InterruptCleanupKillsTargetsAndReraises) {
+// A harness killed by SIGKILL takes its targets along, workers included: the
+// leader by its parent-death signal, the rest by the guardian.
+TEST_F(TargetProcessTest, TargetsDieWithAHarnessKilledBySigkill) {
   const auto pid_file = dir_ / "target.pid";
-  const LaunchOptions options = Command({"sleep", "60"});
+  const LaunchOptions options = Shell("sleep 60 & echo $! > " + (dir_ / "worker.pid").string() +
+                                      "; exec sleep 60");
   EXPECT_EXIT(
       {
-        InstallInterruptCleanup();
         auto target = TargetProcess::Start(options);
         if (!target.ok()) std::_Exit(2);
         std::ofstream(pid_file) << (*target)->pid() << "\n";
-        raise(SIGTERM);
-        std::_Exit(3);  // not reached: the handler re-raises with the default action
+        if (!PollUntil([&] { return std::filesystem::exists(dir_ / "worker.pid"); })) std::_Exit(4);
+        raise(SIGKILL);
+        std::_Exit(3);
       },
-      ::testing::KilledBySignal(SIGTERM), "");
+      ::testing::KilledBySignal(SIGKILL), "");
   const pid_t pgid = std::stoi(ReadFile(pid_file));
+  const pid_t worker = std::stoi(ReadFile(dir_ / "worker.pid"));
   ASSERT_GT(pgid, 0);
-  // The target was the dead child's: init reaps it, on its own schedule.
-  EXPECT_TRUE(PollUntil([&] { return GroupGone(pgid); }));
+  EXPECT_TRUE(PollUntil([&] { return GroupGone(pgid); })) << "the target outlived its harness";
+  EXPECT_TRUE(PollUntil([&] { return kill(worker, 0) != 0; })) << "the worker outlived its harness";
+}
+
+// A descendant that leaves the target's process group (setsid, as a daemon
+// does) is found by its tag, killed, and named in the stop report.
+TEST_F(TargetProcessTest, StopFindsAndKillsADescendantThatDaemonised) {
+  const auto daemon_pid = dir_ / "daemon.pid";
+  auto target = StartOk(Shell("setsid sh -c 'echo $$ > " + daemon_pid.string() +
+                              "; exec sleep 60' & echo started; exec sleep 60"));
+  ASSERT_TRUE(target);
+  ASSERT_TRUE(PollUntil([&] { return !ReadFile(daemon_pid).empty(); }));
+  const pid_t daemon = std::stoi(ReadFile(daemon_pid));
+  ASSERT_EQ(kill(daemon, 0), 0);
+  // Past its exec: a process in the middle of one shows no environment.
+  ASSERT_TRUE(PollUntil(
+      [&] { return ReadFile("/proc/" + std::to_string(daemon) + "/comm") == "sleep\n"; }));
+  auto report = target->Stop();
+  ASSERT_EQ(report.leftovers_killed.size(), 1u);
+  EXPECT_THAT(report.leftovers_killed[0], HasSubstr("pid " + std::to_string(daemon)));
+  EXPECT_FALSE(report.left_behind);
+  EXPECT_TRUE(PollUntil([&] { return kill(daemon, 0) != 0 || IsZombie(daemon); }));
+}
+
+// Every target carries its tag, and so do its descendants.
+TEST_F(TargetProcessTest, TargetsCarryTheirTag) {
+  auto target = StartOk(Shell("echo \"tag=$STREAMCHECK_TARGET_TAG\"; exec sleep 60"));
+  ASSERT_TRUE(target);
+  ASSERT_TRUE(WaitForLog(*target, "tag="));
+  EXPECT_THAT(target->LogTail(), HasSubstr("tag=" + RunToken() + "/"));
 }
 
 TEST_F(TargetProcessTest, PickFreePortReturnsBindablePort) {

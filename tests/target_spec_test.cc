@@ -253,6 +253,22 @@ TEST(TargetSpecTest, LoadTargetSpecErrors) {
   EXPECT_THAT(rejected.error(), AllOf(HasSubstr(with_unknown.string()), HasSubstr("\"colour\"")));
 }
 
+// Hostile specs end as clear errors, never a crash or an "internal error":
+// nesting deep enough to overflow a recursive walk, a number out of range.
+TEST(TargetSpecTest, DeepNestingAndHugeNumbersAreErrors) {
+  TempDir dir;
+  std::string deep = R"({"name": "x", "command": ["y"], "features": )" +
+                     std::string(200000, '[') + std::string(200000, ']') + "}";
+  auto nested = LoadTargetSpec(dir.Write("deep.json", deep));
+  ASSERT_FALSE(nested.ok());
+  EXPECT_THAT(nested.error(), AllOf(HasSubstr("deep.json"), HasSubstr("nested deeper than")));
+
+  auto huge = LoadTargetSpec(
+      dir.Write("huge.json", R"({"name": "x", "command": ["y"], "ready_timeout_s": 1e400})"));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.error(), AllOf(HasSubstr("huge.json"), HasSubstr("not valid JSON")));
+}
+
 TEST(TargetSpecTest, ExpandPlaceholders) {
   Placeholders values = {{"port", "8080"}, {"host", "127.0.0.1"}, {"root", "/r"}};
   auto expanded = ExpandPlaceholders("http://{host}:{port}/x/{port}", values);

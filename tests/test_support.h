@@ -1,4 +1,5 @@
-// Helpers shared by the project's tests: reading a file, and bounded waits.
+// Helpers shared by the project's tests: reading a file, bounded waits, and
+// every event of a response the client kept whole.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,9 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "harness/http_client.h"
 
 namespace streamcheck::testing_support {
 
@@ -45,6 +49,18 @@ inline bool FinishesWithin(std::function<void()> work, std::chrono::seconds boun
     done->set_value();
   }).detach();
   return finished.wait_for(bound) == std::future_status::ready;
+}
+
+// Every event of `r`'s body, parsed again from the bytes the client kept (the
+// client itself keeps only the first and last few): for tests of short
+// streams, whose whole body fits in HttpRequest::keep_body_bytes.
+inline std::vector<harness::ReceivedEvent> AllEvents(const harness::HttpResponse& r) {
+  std::vector<harness::ReceivedEvent> events;
+  if (r.body_truncated) return events;
+  sse::Parser parser([&events](const sse::Event& e) { events.push_back({e, 0}); });
+  parser.Feed(r.body);
+  parser.Finish();
+  return events;
 }
 
 }  // namespace streamcheck::testing_support

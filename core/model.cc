@@ -1,8 +1,8 @@
-#include "reports/results.h"
+#include "core/model.h"
 
 #include <array>
 
-namespace streamcheck::reports {
+namespace streamcheck::core {
 namespace {
 
 constexpr std::array<std::pair<Level, std::string_view>, 3> kLevels = {{
@@ -11,12 +11,13 @@ constexpr std::array<std::pair<Level, std::string_view>, 3> kLevels = {{
     {Level::kInfo, "INFO"},
 }};
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 5> kOutcomes = {{
+constexpr std::array<std::pair<Outcome, std::string_view>, 6> kOutcomes = {{
     {Outcome::kPass, "pass"},
     {Outcome::kFail, "fail"},
     {Outcome::kWarn, "warn"},
     {Outcome::kSkip, "skip"},
     {Outcome::kError, "error"},
+    {Outcome::kNotRun, "not-run"},
 }};
 
 template <typename Enum, std::size_t N>
@@ -43,19 +44,4 @@ std::string_view ToString(Outcome outcome) { return Lookup(kOutcomes, outcome); 
 std::optional<Level> ParseLevel(std::string_view text) { return Parse(kLevels, text); }
 std::optional<Outcome> ParseOutcome(std::string_view text) { return Parse(kOutcomes, text); }
 
-int ExitCodeFor(const RunReport& report) {
-  bool must_failed = false;
-  bool errored = false;
-  for (const auto& r : report.results) {
-    if (r.outcome == Outcome::kFail && r.level == Level::kMust) must_failed = true;
-    if (r.outcome == Outcome::kError) errored = true;
-  }
-  for (const auto& t : report.targets) {
-    if (!t.problem.empty()) errored = true;
-  }
-  if (must_failed) return 1;
-  if (errored) return 3;
-  return 0;
-}
-
-}  // namespace streamcheck::reports
+}  // namespace streamcheck::core

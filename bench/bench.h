@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 
-namespace streamcheck::suites {
+namespace streamcheck::bench {
 
 struct BenchOptions {
   double size_mb = 256;
@@ -34,4 +34,4 @@ Result<BenchReport> RunProxyBench(const BenchOptions& options);
 // The median of `values` (the mean of the middle two for an even count); 0 when empty.
 double Median(std::vector<double> values);
 
-}  // namespace streamcheck::suites
+}  // namespace streamcheck::bench

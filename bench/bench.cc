@@ -1,14 +1,15 @@
-#include "suites/bench.h"
+#include "bench/bench.h"
 
 #include <algorithm>
 #include <cstdio>
 
 #include "harness/http_client.h"
+#include "harness/ports.h"
 #include "harness/process_memory.h"
 #include "harness/target_process.h"
 #include "mocks/mock_backend.h"
 
-namespace streamcheck::suites {
+namespace streamcheck::bench {
 namespace {
 
 Result<double> MeasureGet(const std::string& url, std::uint64_t expected_bytes) {
@@ -82,4 +83,4 @@ Result<BenchReport> RunProxyBench(const BenchOptions& options) {
   return report;
 }
 
-}  // namespace streamcheck::suites
+}  // namespace streamcheck::bench

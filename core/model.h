@@ -1,0 +1,142 @@
+// The result model of a run, shared by the engine, the case bodies and every
+// report: levels, outcomes, the catalog's case facts, what a case saw (its
+// exchanges), and the results of a run. Plain data; the one rule that turns
+// what a case recorded into an outcome lives in core/verdict.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace streamcheck::core {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// MUST fails the run, SHOULD is reported as a warning, INFO is recorded only.
+enum class Level { kMust, kShould, kInfo };
+
+// kNotRun: the case was selected but never ran (interrupted, run deadline,
+// target gone); it is never a pass.
+enum class Outcome { kPass, kFail, kWarn, kSkip, kError, kNotRun };
+
+std::string_view ToString(Level level);      // "MUST", "SHOULD", "INFO"
+std::string_view ToString(Outcome outcome);  // "pass", "fail", "warn", "skip", "error", "not-run"
+std::optional<Level> ParseLevel(std::string_view text);
+std::optional<Outcome> ParseOutcome(std::string_view text);
+
+// One catalog case's facts: one row of the table in suites/, printed by
+// `streamcheck list` and rendered as docs/catalog.md.
+struct CaseInfo {
+  std::string id;     // "direct.large-get": area, a dot, a name
+  std::string area;   // "chat", "direct", "server"
+  Level level = Level::kMust;
+  std::string title;  // one line: what passing means
+  std::string measured;  // how the case measures it
+  std::string source;    // the rule it checks: an RFC section, a spec, a client's behaviour
+  std::string feature;   // the target feature it needs ("" for every target)
+  // The fault switch of the test-only defective server that makes this case
+  // fail ("" only for INFO cases, which never fail).
+  std::string defect;
+};
+
+// One point of a stream's arrival curve, for timelines.
+struct TimelinePoint {
+  double t_ms = 0;           // since the request was sent
+  std::uint64_t bytes = 0;   // body bytes received so far
+  std::uint64_t events = 0;  // SSE events received so far (0 for byte streams)
+};
+
+// One request a case made and what came back.
+struct Exchange {
+  std::string label;    // what the case did, e.g. "backend gated after 1 token"
+  std::string request;  // "POST /v1/chat/completions"
+  HeaderList request_headers;  // secrets redacted
+  std::string request_body;    // the first bytes of the body sent
+  int status = 0;              // 0: no response
+  std::string http_version;
+  HeaderList response_headers;
+  std::vector<std::string> first_events;  // data of the first few events
+  std::vector<std::string> last_events;   // data of the last few events
+  std::uint64_t body_bytes = 0;
+  std::uint64_t events = 0;
+  double headers_ms = -1;  // -1: never
+  double first_byte_ms = -1;
+  double total_ms = 0;
+  std::string error;  // why the transfer did not complete, "" when it did
+};
+
+// What a case saw, shown behind a report cell.
+struct Evidence {
+  std::vector<Exchange> exchanges;  // in the order they were made, at most kMaxExchanges
+  std::size_t exchanges_dropped = 0;
+  std::vector<TimelinePoint> timeline;  // the case's chart, at most ~200 points
+  std::string note;                     // anything else worth showing
+  static constexpr std::size_t kMaxExchanges = 24;
+  bool empty() const { return exchanges.empty() && timeline.empty() && note.empty(); }
+};
+
+// One failed expectation: the sentence says what was expected and what was
+// seen; `exchange` points at the exchange it was judged on (-1: none).
+struct Failure {
+  std::string message;
+  int exchange = -1;
+};
+
+struct CaseResult {
+  std::string target;   // target name
+  std::string case_id;  // e.g. "direct.large-get"
+  std::string area;     // "chat", "direct", "server"
+  Level level = Level::kMust;
+  // Set by core::Judge from what the case recorded; a result that was never
+  // judged is not-run, never pass.
+  Outcome outcome = Outcome::kNotRun;
+  std::string message;  // for every outcome but pass: what was expected, what was seen
+  std::vector<Failure> failures;
+  double duration_ms = 0;
+  nlohmann::json metrics = nlohmann::json::object();  // bytes, mib_per_s, rss_growth_mib, ...
+  Evidence evidence;
+};
+
+// How a spawned target ended when the harness stopped it.
+struct StopSummary {
+  bool was_running = false;  // still running when stopped
+  bool needed_kill = false;  // ignored SIGTERM for the whole grace period
+  std::string exit;          // "exited with code 0", "killed by signal 9 (SIGKILL)"
+  std::vector<std::string> leftovers_killed;  // processes outside its group, killed ("pid 12 (cmd)")
+  bool left_behind = false;                   // something of it outlived the stop
+  bool empty() const { return exit.empty() && leftovers_killed.empty() && !left_behind; }
+};
+
+struct TargetSummary {
+  std::string name;
+  std::string url;
+  std::vector<std::string> features;
+  bool managed = false;  // started by the harness (memory checks possible)
+  std::string log_path;  // where its stdout/stderr went, when managed
+  std::string problem;   // why it could not be started or died, if it did
+  StopSummary stop;
+};
+
+// Why a run ended before every selected case ran.
+struct Interruption {
+  std::string reason;  // "interrupted by SIGINT", "the run's --timeout of 60 s was reached"
+  int exit_code = 0;   // 130, 143, 124
+};
+
+struct RunReport {
+  std::string tool_name = "streamcheck";
+  std::string tool_version;
+  std::string started_at;  // ISO 8601, UTC
+  double duration_ms = 0;
+  std::vector<CaseInfo> catalog;
+  std::vector<TargetSummary> targets;
+  std::vector<CaseResult> results;
+  std::optional<Interruption> interrupted;
+};
+
+}  // namespace streamcheck::core

@@ -1,0 +1,86 @@
+// What a conformance case is to the engine: its facts (core::CaseInfo, one
+// row of the catalog table) and a body that runs against one target through
+// a CaseContext. Bodies only record what they saw: ctx.Expect(check),
+// ctx.Skip(reason), ctx.Error(message); the engine judges (core/verdict.h).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/verdict.h"
+#include "engine/session.h"
+#include "harness/check_result.h"
+#include "harness/http_client.h"
+
+namespace streamcheck::engine {
+
+struct CaseOptions {
+  double size_mb = 100;          // direct.large-get and friends
+  double memory_limit_mib = 64;  // direct.memory-bounded
+};
+
+// The header every request of a case carries, so a server's own logs (and
+// the mock) can be matched with the case.
+inline constexpr char kCaseHeader[] = "X-Streamcheck-Case";
+
+class CaseContext {
+ public:
+  CaseContext(TargetSession& session, const core::CaseInfo& info, const CaseOptions& options,
+              core::CaseResult& result, core::CaseRecord& record);
+
+  const harness::TargetSpec& spec() const { return session_.spec(); }
+  const core::CaseInfo& info() const { return info_; }
+  const CaseOptions& options() const { return options_; }
+  std::string Url(const std::string& path) const;
+  mocks::MockBackend& backend() { return session_.backend(); }
+  // The target's process when the harness started it, else null (url targets).
+  harness::TargetProcess* process() { return session_.process(); }
+  bool stop_requested() { return session_.stop().stop_requested(); }
+
+  // Performs a request as the case's: adds X-Streamcheck-Case, makes it stop
+  // when the run stops, and records the exchange as evidence (`label` says
+  // what the case did, e.g. "backend gated after 1 token").
+  harness::HttpResponse Perform(harness::HttpRequest request, const std::string& label = "",
+                                const harness::Observers& observers = {});
+  // Every request at once on one curl multi handle; the first few recorded.
+  std::vector<harness::HttpResponse> PerformAll(std::vector<harness::HttpRequest> requests,
+                                                const std::string& label = "");
+  // Records an exchange the case made some other way (raw sockets).
+  void RecordExchange(core::Exchange exchange);
+
+  // Records a failure (judged by level) when the check failed; it points at
+  // the last exchange.
+  void Expect(const harness::CheckResult& check);
+  void Fail(std::string message) { Expect(harness::CheckResult::Fail(std::move(message))); }
+  // The case cannot be measured on this target (a skip, never a pass).
+  void Skip(std::string reason);
+  // The case could not run (the harness's side, as opposed to: the server failed it).
+  void Error(std::string message);
+  void Metric(const std::string& name, double value) { result_.metrics[name] = value; }
+  void Note(const std::string& note) { result_.evidence.note += note; }
+
+ private:
+  void Record(const harness::HttpRequest& request, const harness::HttpResponse& response,
+              const std::string& label);
+  harness::HttpRequest Prepare(harness::HttpRequest request);
+
+  TargetSession& session_;
+  const core::CaseInfo& info_;
+  const CaseOptions& options_;
+  core::CaseResult& result_;
+  core::CaseRecord& record_;
+  std::uint64_t chart_bytes_ = 0;  // body bytes of the exchange drawn as the case's chart
+  bool charted_ = false;
+};
+
+struct CaseDef {
+  core::CaseInfo info;
+  std::function<void(CaseContext&)> body;
+  // The case judges whether the target process is alive itself; the engine
+  // then does not turn a dead target into `error` around it, and runs it last.
+  bool judges_liveness = false;
+};
+
+}  // namespace streamcheck::engine

@@ -1,0 +1,234 @@
+#include "engine/engine.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace streamcheck::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using core::CaseRecord;
+using core::CaseResult;
+
+std::string NowIso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+double MsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::vector<std::string> Globs(const std::string& filter) {
+  std::vector<std::string> globs;
+  std::size_t start = 0;
+  while (start <= filter.size()) {
+    auto comma = filter.find(',', start);
+    if (comma == std::string::npos) comma = filter.size();
+    std::string glob = filter.substr(start, comma - start);
+    glob.erase(0, glob.find_first_not_of(' '));
+    glob.erase(glob.find_last_not_of(' ') + 1);
+    if (!glob.empty()) globs.push_back(glob);
+    start = comma + 1;
+  }
+  return globs;
+}
+
+bool GlobMatches(const std::string& glob, const std::string& id) {
+  return fnmatch(glob.c_str(), id.c_str(), 0) == 0;
+}
+
+// Runs one target's cases into its slots of the report.
+class TargetRun {
+ public:
+  TargetRun(const harness::TargetSpec& spec, const std::vector<const CaseDef*>& cases,
+            const RunOptions& options, StopSource& stop, CaseResult* results)
+      : session_(spec, options.session, stop),
+        cases_(cases),
+        options_(options),
+        stop_(stop),
+        results_(results) {}
+
+  core::TargetSummary Run() {
+    if (options_.observer) options_.observer->TargetStarting(session_.spec());
+    for (std::size_t i = 0; i < cases_.size(); ++i) RunCase(*cases_[i], results_[i]);
+    session_.Stop();
+    auto summary = session_.Summary();
+    if (options_.observer) options_.observer->TargetStopped(summary);
+    return summary;
+  }
+
+ private:
+  void RunCase(const CaseDef& def, CaseResult& result) {
+    const auto& spec = session_.spec();
+    result.target = spec.name;
+    result.case_id = def.info.id;
+    result.area = def.info.area;
+    result.level = def.info.level;
+    CaseRecord record;
+    auto start = Clock::now();
+    if (options_.observer) options_.observer->CaseStarting(spec.name, def.info);
+    Prepare(def, result, record);
+    result.duration_ms = MsSince(start);
+    auto verdict = core::Judge(def.info.level, record);
+    result.outcome = verdict.outcome;
+    result.message = verdict.message;
+    result.failures = record.failures;
+    if (options_.observer) options_.observer->CaseFinished(result);
+  }
+
+  // Everything before, around and after the body, deciding whether it runs.
+  void Prepare(const CaseDef& def, CaseResult& result, CaseRecord& record) {
+    const auto& spec = session_.spec();
+    if (auto why = stop_.interruption()) {
+      record.not_run = "not run: " + why->reason;
+      return;
+    }
+    if (!def.info.feature.empty() && !spec.HasFeature(def.info.feature)) {
+      record.ran = true;
+      record.skip = "the target's features do not include " + def.info.feature;
+      return;
+    }
+    if (!session_.EnsureStarted()) {
+      if (auto why = stop_.interruption()) {
+        record.not_run = "not run: " + why->reason;
+        return;
+      }
+      record.ran = true;
+      record.error = problem_reported_ ? "target " + spec.name + " could not be started (see above)"
+                                       : "target " + spec.name +
+                                             " could not be started: " + session_.problem();
+      problem_reported_ = true;
+      return;
+    }
+    if (!def.judges_liveness && !died_.empty()) {
+      record.ran = true;
+      record.error = "the target had died during " + died_in_ + " (see there)";
+      return;
+    }
+    // Every case starts from the backend's defaults and fresh counters.
+    session_.backend().SetConfig(mocks::MockConfig{});
+    session_.backend().ResetStats();
+    CaseContext ctx(session_, def.info, options_.case_options, result, record);
+    try {
+      def.body(ctx);
+      record.ran = true;
+    } catch (const std::exception& e) {
+      record.ran = true;
+      record.error = std::string("the harness failed in this case (please report it): ") + e.what();
+    }
+    if (auto why = stop_.interruption()) {
+      // Cut short: what it saw so far proves nothing either way.
+      record.not_run = "stopped while running: " + why->reason;
+      return;
+    }
+    if (def.judges_liveness) return;
+    if (auto died = session_.Died(); !died.empty()) {
+      died_ = died;
+      died_in_ = def.info.id;
+      record.error = "the target died during this case: " + died;
+    }
+  }
+
+  TargetSession session_;
+  const std::vector<const CaseDef*>& cases_;
+  const RunOptions& options_;
+  StopSource& stop_;
+  CaseResult* results_;
+  bool problem_reported_ = false;
+  std::string died_;
+  std::string died_in_;
+};
+
+}  // namespace
+
+bool MatchesFilter(const std::string& case_id, const std::string& filter) {
+  auto globs = Globs(filter);
+  if (globs.empty()) return true;
+  return std::any_of(globs.begin(), globs.end(),
+                     [&](const std::string& g) { return GlobMatches(g, case_id); });
+}
+
+Result<std::vector<const CaseDef*>> SelectCases(const std::vector<CaseDef>& catalog,
+                                                const std::string& filter) {
+  auto globs = Globs(filter);
+  std::vector<std::string> unmatched;
+  for (const auto& g : globs) {
+    bool any = std::any_of(catalog.begin(), catalog.end(),
+                           [&](const CaseDef& c) { return GlobMatches(g, c.info.id); });
+    if (!any) unmatched.push_back(g);
+  }
+  if (!unmatched.empty()) {
+    std::string names;
+    for (const auto& g : unmatched) names += (names.empty() ? "\"" : ", \"") + g + "\"";
+    return Error{"--cases " + names + (unmatched.size() == 1 ? " matches" : " match") +
+                 " no case; `streamcheck list` shows the IDs"};
+  }
+  std::vector<const CaseDef*> selected;
+  for (const auto& c : catalog) {
+    if (globs.empty() || MatchesFilter(c.info.id, filter)) selected.push_back(&c);
+  }
+  // Cases that judge the target's liveness run after the rest of their target's.
+  std::stable_partition(selected.begin(), selected.end(),
+                        [](const CaseDef* c) { return !c->judges_liveness; });
+  return selected;
+}
+
+core::RunReport Run(const std::vector<CaseDef>& catalog, const std::vector<const CaseDef*>& selected,
+                    const RunOptions& options) {
+  auto start = Clock::now();
+  StopSource own_stop;
+  StopSource& stop = options.stop ? *options.stop : own_stop;
+  core::RunReport report;
+  report.tool_version = options.version;
+  report.started_at = NowIso8601();
+  for (const auto& c : catalog) report.catalog.push_back(c.info);
+
+  const std::size_t n_targets = options.targets.size();
+  std::vector<CaseResult> results(n_targets * selected.size());
+  std::vector<core::TargetSummary> summaries(n_targets);
+  std::mutex queue_mutex;
+  std::deque<std::size_t> queue;
+  for (std::size_t t = 0; t < n_targets; ++t) queue.push_back(t);
+
+  auto worker = [&] {
+    for (;;) {
+      std::size_t t;
+      {
+        std::lock_guard lock(queue_mutex);
+        if (queue.empty()) return;
+        t = queue.front();
+        queue.pop_front();
+      }
+      // The session lives on this thread from start to stop: a spawned
+      // target's parent-death signal follows the thread that forked it.
+      TargetRun run(options.targets[t], selected, options, stop, &results[t * selected.size()]);
+      summaries[t] = run.Run();
+    }
+  };
+  const int jobs = std::max(1, std::min<int>(options.jobs, int(n_targets)));
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
+    for (auto& th : threads) th.join();
+  }
+  report.targets = std::move(summaries);
+  report.results = std::move(results);
+  if (auto why = stop.interruption()) report.interrupted = *why;
+  report.duration_ms = MsSince(start);
+  return report;
+}
+
+}  // namespace streamcheck::engine

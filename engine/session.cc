@@ -1,0 +1,98 @@
+#include "engine/session.h"
+
+#include "harness/ports.h"
+#include "harness/readiness.h"
+
+namespace streamcheck::engine {
+
+TargetSession::TargetSession(harness::TargetSpec spec, SessionOptions options, StopSource& stop)
+    : spec_(std::move(spec)), options_(std::move(options)), stop_(stop) {}
+
+TargetSession::~TargetSession() { Stop(); }
+
+bool TargetSession::EnsureStarted() {
+  if (!attempted_) {
+    attempted_ = true;
+    if (auto status = Start(); !status) problem_ = status.message();
+  }
+  return problem_.empty();
+}
+
+std::string TargetSession::Died() {
+  if (process_ && !process_->IsRunning()) {
+    return "the target " + process_->DescribeExit() + "; last log lines:\n" + process_->LogTail(15);
+  }
+  return "";
+}
+
+void TargetSession::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (process_) {
+    auto report = process_->Stop();
+    stop_summary_.was_running = report.was_running;
+    stop_summary_.needed_kill = report.needed_kill;
+    stop_summary_.exit = report.exit;
+    stop_summary_.leftovers_killed = report.leftovers_killed;
+    stop_summary_.left_behind = report.left_behind;
+  }
+  if (backend_) backend_->Stop();
+}
+
+core::TargetSummary TargetSession::Summary() const {
+  core::TargetSummary s;
+  s.name = spec_.name;
+  s.url = base_url_;
+  s.features = spec_.features;
+  s.managed = spec_.managed();
+  s.log_path = log_path_.string();
+  s.problem = problem_;
+  s.stop = stop_summary_;
+  return s;
+}
+
+Status TargetSession::Start() {
+  if (stop_.stop_requested()) return Status::Failure("the run stopped before the target started");
+  auto backend = mocks::MockBackend::Start();
+  if (!backend) return Status::Failure("mock backend: " + backend.error());
+  backend_ = std::move(*backend);
+  harness::Placeholders values = {{"host", "127.0.0.1"},
+                                  {"backend_url", backend_->url()},
+                                  {"backend_host", backend_->host()},
+                                  {"backend_port", std::to_string(backend_->port())},
+                                  {"root", options_.root.string()},
+                                  {"bin", options_.bin.string()}};
+  if (spec_.managed()) {
+    auto port = harness::PickFreePort();
+    if (!port) return Status::Failure(port.error());
+    values["port"] = std::to_string(*port);
+  } else {
+    values["port"] = "0";
+  }
+  auto expanded = harness::ExpandSpec(spec_, values, options_.root);
+  if (!expanded) return Status::Failure(expanded.error());
+  auto ready_timeout = std::chrono::seconds(spec_.ready_timeout_s);
+  if (!spec_.managed()) {
+    base_url_ = expanded->url;
+    harness::ReadinessProbe probe;
+    probe.url = harness::JoinUrl(base_url_, spec_.ready_path);
+    probe.timeout = ready_timeout;
+    probe.should_stop = stop_.Predicate();
+    auto ready = harness::WaitReady(probe);
+    if (!ready) return Status::Failure(ready.message() + "; is it running?");
+    return Status::Ok();
+  }
+  base_url_ = "http://127.0.0.1:" + values["port"];
+  log_path_ = options_.log_dir / (spec_.name + ".log");
+  harness::LaunchOptions launch;
+  launch.argv = expanded->command;
+  launch.env = expanded->env;
+  launch.working_dir = options_.root;
+  launch.log_path = log_path_;
+  auto process = harness::TargetProcess::Start(launch);
+  if (!process) return Status::Failure(process.error());
+  process_ = std::move(*process);
+  return process_->WaitReady(base_url_, spec_.ready_path, ready_timeout, stop_.Predicate());
+}
+
+}  // namespace streamcheck::engine

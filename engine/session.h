@@ -1,0 +1,67 @@
+// One target for the length of its cases: its mock backend, its process (when
+// the harness starts it), its base URL, and how it ended. Started on first
+// use, stopped once; everything it starts is stopped by Stop(), also on an
+// interrupt.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "core/model.h"
+#include "engine/stop.h"
+#include "harness/target_process.h"
+#include "harness/target_spec.h"
+#include "mocks/mock_backend.h"
+
+namespace streamcheck::engine {
+
+struct SessionOptions {
+  std::filesystem::path root;     // {root}, and the working folder of spawned targets
+  std::filesystem::path bin;      // {bin}
+  std::filesystem::path log_dir;  // <target>.log goes here
+};
+
+class TargetSession {
+ public:
+  TargetSession(harness::TargetSpec spec, SessionOptions options, StopSource& stop);
+  ~TargetSession();
+  TargetSession(const TargetSession&) = delete;
+  TargetSession& operator=(const TargetSession&) = delete;
+
+  // Starts the mock and the target, once; false (see problem()) when either
+  // cannot start, or the run stopped meanwhile.
+  bool EnsureStarted();
+  // Why the target is no longer usable ("" while it is): its process exited.
+  std::string Died();
+  // Stops the target (SIGTERM, then SIGKILL, then its leftovers) and the mock.
+  // Idempotent.
+  void Stop();
+
+  const harness::TargetSpec& spec() const { return spec_; }
+  const std::string& base_url() const { return base_url_; }
+  const std::string& problem() const { return problem_; }
+  mocks::MockBackend& backend() { return *backend_; }
+  // The target's process when the harness started it, else null.
+  harness::TargetProcess* process() { return process_.get(); }
+  StopSource& stop() { return stop_; }
+  core::TargetSummary Summary() const;
+
+ private:
+  Status Start();
+
+  harness::TargetSpec spec_;
+  SessionOptions options_;
+  StopSource& stop_;
+  std::unique_ptr<mocks::MockBackend> backend_;
+  std::unique_ptr<harness::TargetProcess> process_;
+  std::string base_url_;
+  std::filesystem::path log_path_;
+  bool attempted_ = false;
+  bool stopped_ = false;
+  std::string problem_;
+  core::StopSummary stop_summary_;
+};
+
+}  // namespace streamcheck::engine

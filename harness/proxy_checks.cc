@@ -1,0 +1,182 @@
+#include "harness/proxy_checks.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/json_bounded.h"
+#include "common/text.h"
+
+namespace streamcheck::harness {
+namespace {
+
+using nlohmann::json;
+
+std::string StringField(const json& j, const char* key, std::string fallback = "") {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return fallback;
+  return j[key].get<std::string>();
+}
+
+std::optional<long long> IntField(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) return std::nullopt;
+  return j[key].get<long long>();
+}
+
+// The echo route's JSON, or null with a failure message.
+nlohmann::json EchoJson(const HttpResponse& echo, std::string& failure) {
+  auto j = ParseJsonOrNull(echo.body);
+  if (echo.status != 200 || !j.is_object() || !j.contains("method")) {
+    failure = "expected the backend's echo (200, JSON), got status " + std::to_string(echo.status) +
+              " \"" + Excerpt(echo.body) + "\"";
+    return nullptr;
+  }
+  return j;
+}
+
+}  // namespace
+
+CheckResult CheckResponseFraming(const HttpResponse& r) {
+  auto te = r.Header("Transfer-Encoding");
+  auto cl = r.Header("Content-Length");
+  if (te && cl) {
+    return CheckResult::Fail("expected Transfer-Encoding or Content-Length, got both (" + *te +
+                             ", " + *cl + "): the framing is ambiguous");
+  }
+  if (cl) {
+    char* end = nullptr;
+    unsigned long long length = std::strtoull(cl->c_str(), &end, 10);
+    if (end == cl->c_str() || *end != '\0') {
+      return CheckResult::Fail("expected a numeric Content-Length, got \"" + *cl + "\"");
+    }
+    if (length != r.body_bytes) {
+      return CheckResult::Fail("expected " + *cl + " bytes as Content-Length says, got " +
+                               std::to_string(r.body_bytes));
+    }
+  }
+  if (!r.complete) return CheckTransferComplete(r);
+  return CheckResult::Pass();
+}
+
+CheckResult CheckTruncationVisible(const HttpResponse& r) {
+  if (r.status == 0) {
+    return CheckResult::Fail("expected a response that breaks off, got none: " + r.error);
+  }
+  // A proxy that learns of the failure before its headers may say so with a 5xx.
+  if (r.complete && r.status >= 500) return CheckResult::Pass();
+  if (r.complete) {
+    return CheckResult::Fail(
+        "expected the client to see the body cut short (an unterminated chunked body or fewer "
+        "bytes than Content-Length); it got a clean end after " +
+        std::to_string(r.body_bytes) + " bytes, indistinguishable from a whole body");
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckPassthrough(const HttpResponse& r, long status, const std::string& body) {
+  if (r.status != status) {
+    return CheckResult::Fail("expected the backend's status " + std::to_string(status) + ", got " +
+                             std::to_string(r.status) + " (body \"" + Excerpt(r.body) + "\")");
+  }
+  if (r.body != body) {
+    return CheckResult::Fail("expected the backend's body \"" + Excerpt(body) + "\" with the " +
+                             std::to_string(status) + ", got \"" + Excerpt(r.body) + "\"");
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckEcho(const HttpResponse& echo, const std::string& method,
+                      std::uint64_t body_length, const std::string& body_sha256) {
+  std::string failure;
+  auto j = EchoJson(echo, failure);
+  if (j.is_null()) return CheckResult::Fail(failure);
+  if (StringField(j, "method") != method) {
+    return CheckResult::Fail("expected the backend to see " + method + ", it saw " +
+                             StringField(j, "method", "?"));
+  }
+  auto length = static_cast<std::uint64_t>(IntField(j, "body_length").value_or(0));
+  if (length != body_length || StringField(j, "body_sha256") != body_sha256) {
+    return CheckResult::Fail("expected the backend to get the " + std::to_string(body_length) +
+                             "-byte " + method + " body intact, it got " + std::to_string(length) +
+                             " bytes" + (length == body_length ? " with a different SHA-256" : ""));
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckEchoQuery(const HttpResponse& echo,
+                           const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string failure;
+  auto j = EchoJson(echo, failure);
+  if (j.is_null()) return CheckResult::Fail(failure);
+  std::map<std::string, std::vector<std::string>> expected;
+  for (const auto& [k, v] : query) expected[k].push_back(v);
+  const json seen = j.contains("query") && j["query"].is_object() ? j["query"] : json::object();
+  for (const auto& [key, values] : expected) {
+    // The echo came through the server under test: read it defensively.
+    std::vector<std::string> got;
+    if (seen.contains(key) && seen[key].is_array()) {
+      for (const auto& v : seen[key]) got.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    if (got != values) {
+      std::string want, have;
+      for (const auto& v : values) want += (want.empty() ? "" : ",") + v;
+      for (const auto& v : got) have += (have.empty() ? "" : ",") + v;
+      return CheckResult::Fail("expected the backend to see " + key + "=" + want + ", it saw " +
+                               (got.empty() ? "no " + key : key + "=" + have) + " (target " +
+                               StringField(j, "target", "?") + ")");
+    }
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
+                             const std::vector<std::string>& absent) {
+  std::string failure;
+  auto j = EchoJson(echo, failure);
+  if (j.is_null()) return CheckResult::Fail(failure);
+  auto find = [&](const std::string& name) -> std::optional<std::string> {
+    if (!j.contains("headers") || !j["headers"].is_object()) return std::nullopt;
+    for (const auto& [n, values] : j["headers"].items()) {
+      if (ToLower(n) == ToLower(name) && values.is_array() && !values.empty() &&
+          values[0].is_string()) {
+        return values[0].get<std::string>();
+      }
+    }
+    return std::nullopt;
+  };
+  std::string missing, leaked;
+  for (const auto& [name, value] : present) {
+    auto got = find(name);
+    if (!got || *got != value) missing += (missing.empty() ? "" : ", ") + name;
+  }
+  for (const auto& name : absent) {
+    if (find(name)) leaked += (leaked.empty() ? "" : ", ") + name;
+  }
+  if (missing.empty() && leaked.empty()) return CheckResult::Pass();
+  std::string message = "expected end-to-end headers forwarded and hop-by-hop ones dropped;";
+  if (!missing.empty()) message += " not forwarded (or changed): " + missing + ";";
+  if (!leaked.empty()) message += " hop-by-hop headers that reached the backend: " + leaked;
+  return CheckResult::Fail(message);
+}
+
+CheckResult CheckServerError(const HttpResponse& r, long preferred, double bound_ms) {
+  if (r.status == 0) {
+    return CheckResult::Fail("expected a " + std::to_string(preferred) + " within " +
+                             std::to_string(int(bound_ms / 1000)) + " s, got no response after " +
+                             std::to_string(int(r.t_total_ms)) + " ms: " + r.error);
+  }
+  if (r.status < 500 || r.status > 599) {
+    return CheckResult::Fail("expected a 5xx (" + std::to_string(preferred) + "), got " +
+                             std::to_string(r.status) + " \"" + Excerpt(r.body) + "\"");
+  }
+  if (r.t_headers_ms > bound_ms) {
+    return CheckResult::Fail("expected the " + std::to_string(r.status) + " within " +
+                             std::to_string(int(bound_ms)) + " ms, it took " +
+                             std::to_string(int(r.t_headers_ms)) + " ms");
+  }
+  if (r.body.empty()) {
+    return CheckResult::Fail("expected an error body with the " + std::to_string(r.status) +
+                             ", got an empty body");
+  }
+  return CheckResult::Pass();
+}
+
+}  // namespace streamcheck::harness

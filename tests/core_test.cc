@@ -1,0 +1,136 @@
+// The verdict rules: one pure function from what a case recorded to its
+// outcome, and one from a run to its exit status.
+#include "core/verdict.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace streamcheck::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+CaseRecord Ran() {
+  CaseRecord r;
+  r.ran = true;
+  return r;
+}
+
+CaseRecord WithFailure(std::string message) {
+  CaseRecord r = Ran();
+  r.failures.push_back({std::move(message), 0});
+  return r;
+}
+
+TEST(JudgeTest, ACaseThatDidNotRunIsNeverAPass) {
+  for (Level level : {Level::kMust, Level::kShould, Level::kInfo}) {
+    EXPECT_EQ(Judge(level, CaseRecord{}).outcome, Outcome::kNotRun);
+    CaseRecord cut = Ran();
+    cut.not_run = "stopped while running: interrupted by SIGINT";
+    EXPECT_EQ(Judge(level, cut).outcome, Outcome::kNotRun);
+    EXPECT_EQ(Judge(level, cut).message, *cut.not_run);
+    // Not run wins over what a cut-short body saw, either way.
+    cut.failures.push_back({"half a check", -1});
+    EXPECT_EQ(Judge(level, cut).outcome, Outcome::kNotRun);
+  }
+}
+
+TEST(JudgeTest, FailuresAreJudgedByLevel) {
+  EXPECT_EQ(Judge(Level::kMust, WithFailure("x")).outcome, Outcome::kFail);
+  EXPECT_EQ(Judge(Level::kShould, WithFailure("x")).outcome, Outcome::kWarn);
+  // INFO is recorded, never judged: the message keeps what was seen.
+  auto info = Judge(Level::kInfo, WithFailure("seen"));
+  EXPECT_EQ(info.outcome, Outcome::kPass);
+  EXPECT_EQ(info.message, "seen");
+}
+
+TEST(JudgeTest, MessagesJoinEveryFailure) {
+  CaseRecord r = WithFailure("first");
+  r.failures.push_back({"second", 1});
+  EXPECT_EQ(Judge(Level::kMust, r).message, "first; second");
+}
+
+TEST(JudgeTest, ErrorsWinOverFailuresAndSkips) {
+  CaseRecord r = WithFailure("a failure");
+  r.error = "could not reach the mock";
+  r.skip = "not measurable";
+  auto v = Judge(Level::kMust, r);
+  EXPECT_EQ(v.outcome, Outcome::kError);
+  EXPECT_THAT(v.message, HasSubstr("could not reach the mock"));
+  EXPECT_THAT(v.message, HasSubstr("a failure"));
+}
+
+TEST(JudgeTest, ASkipIsASkipUnlessSomethingFailed) {
+  CaseRecord r = Ran();
+  r.skip = "memory is measured only for spawned targets";
+  EXPECT_EQ(Judge(Level::kMust, r).outcome, Outcome::kSkip);
+  EXPECT_EQ(Judge(Level::kMust, r).message, *r.skip);
+  r.failures.push_back({"failed before it found it could not measure", -1});
+  EXPECT_EQ(Judge(Level::kMust, r).outcome, Outcome::kFail);
+}
+
+TEST(JudgeTest, NothingRecordedIsAPass) {
+  EXPECT_EQ(Judge(Level::kMust, Ran()).outcome, Outcome::kPass);
+  EXPECT_EQ(Judge(Level::kMust, Ran()).message, "");
+}
+
+CaseResult Result(Level level, Outcome outcome) {
+  CaseResult r;
+  r.target = "t";
+  r.case_id = "c";
+  r.level = level;
+  r.outcome = outcome;
+  return r;
+}
+
+TEST(ExitCodeTest, EachOutcomeMix) {
+  RunReport run;
+  EXPECT_EQ(ExitCodeFor(run), kExitNothingRan) << "an empty run is not green";
+  run.results = {Result(Level::kMust, Outcome::kSkip), Result(Level::kMust, Outcome::kNotRun)};
+  EXPECT_EQ(ExitCodeFor(run), kExitNothingRan) << "every case skipped or not run";
+  run.results.push_back(Result(Level::kShould, Outcome::kWarn));
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+  run.results.push_back(Result(Level::kMust, Outcome::kError));
+  EXPECT_EQ(ExitCodeFor(run), kExitHarness);
+  run.results.push_back(Result(Level::kMust, Outcome::kFail));
+  EXPECT_EQ(ExitCodeFor(run), kExitMustFailed);
+  run.interrupted = Interruption{"interrupted by SIGINT", kExitSigint};
+  EXPECT_EQ(ExitCodeFor(run), kExitSigint);
+}
+
+TEST(ExitCodeTest, ATargetThatCouldNotStartOrLeftProcessesIsAnError) {
+  RunReport run;
+  run.results = {Result(Level::kMust, Outcome::kPass)};
+  run.targets.resize(1);
+  run.targets[0].stop.left_behind = true;
+  EXPECT_EQ(ExitCodeFor(run), kExitHarness);
+  run.targets[0].stop.left_behind = false;
+  run.targets[0].problem = "could not start";
+  EXPECT_EQ(ExitCodeFor(run), kExitHarness);
+}
+
+TEST(ExitCodeTest, EveryCodeIsDocumentedOnce) {
+  std::set<int> codes;
+  for (const auto& c : ExitCodes()) {
+    EXPECT_TRUE(codes.insert(c.code).second) << c.code;
+    EXPECT_NE(std::string(c.meaning), "");
+  }
+  for (int code : {kExitPass, kExitMustFailed, kExitUsage, kExitHarness, kExitNothingRan,
+                   kExitTimeout, kExitSigint, kExitSigterm}) {
+    EXPECT_TRUE(codes.count(code)) << code;
+  }
+}
+
+TEST(ExitCodeTest, VerdictLineNamesTheCode) {
+  RunReport run;
+  EXPECT_THAT(VerdictLine(run), HasSubstr("no case ran"));
+  EXPECT_THAT(VerdictLine(run), HasSubstr("exit 4"));
+  run.interrupted = Interruption{"the run's --timeout of 5 s was reached", kExitTimeout};
+  EXPECT_THAT(VerdictLine(run), HasSubstr("--timeout of 5 s"));
+  EXPECT_THAT(VerdictLine(run), HasSubstr("exit 124"));
+}
+
+}  // namespace
+}  // namespace streamcheck::core
