@@ -70,7 +70,8 @@ void PrintCaseLine(std::ostream& out, const core::CaseResult& r, bool show_targe
   if (r.outcome != Outcome::kPass && !r.message.empty()) {
     std::string message = r.message;
     std::size_t at = 0;
-    while ((at = message.find('\n', at)) != std::string::npos) message.replace(at++, 1, "\n       ");
+    while ((at = message.find('\n', at)) != std::string::npos)
+      message.replace(at++, 1, "\n       ");
     out << "       " << message << "\n";
   }
   out.flush();
@@ -124,8 +125,8 @@ void ConsoleObserver::TargetStopped(const core::TargetSummary& t) {
     std::lock_guard lock(mutex_);
     auto it = not_reached_.find(t.name);
     if (it != not_reached_.end()) {
-      text << "-- " << it->second.first << " more case(s) of " << t.name << " not run: "
-           << it->second.second << "\n";
+      text << "-- " << it->second.first << " more case(s) of " << t.name
+           << " not run: " << it->second.second << "\n";
       not_reached_.erase(it);
     }
   }

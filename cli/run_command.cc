@@ -111,7 +111,8 @@ Status CheckWritable(const std::vector<ReportFile>& files, const std::string& di
     if (fs::is_directory(path, ec)) {
       return Status::Failure("cannot write " + f.path + ": it is a folder");
     }
-    if (access(folder.c_str(), W_OK) != 0 || (fs::exists(path, ec) && access(path.c_str(), W_OK) != 0)) {
+    if (access(folder.c_str(), W_OK) != 0 ||
+        (fs::exists(path, ec) && access(path.c_str(), W_OK) != 0)) {
       return Status::Failure("cannot write " + f.path + ": permission denied");
     }
   }
@@ -233,8 +234,8 @@ int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) 
     err << "streamcheck report: " << report.error() << "\n";
     return kExitUsage;
   }
-  auto files = ReportFiles("", args.junit_path, args.markdown_path, args.html_path,
-                           args.report_dir);
+  auto files =
+      ReportFiles("", args.junit_path, args.markdown_path, args.html_path, args.report_dir);
   if (files.empty()) {
     err << "streamcheck report: name an output: --junit, --md, --html or --report-dir\n";
     return kExitUsage;

@@ -5,13 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace streamcheck::core {
 
@@ -32,10 +31,10 @@ std::optional<Outcome> ParseOutcome(std::string_view text);
 // One catalog case's facts: one row of the table in suites/, printed by
 // `streamcheck list` and rendered as docs/catalog.md.
 struct CaseInfo {
-  std::string id;     // "direct.large-get": area, a dot, a name
-  std::string area;   // "chat", "direct", "server"
+  std::string id;    // "direct.large-get": area, a dot, a name
+  std::string area;  // "chat", "direct", "server"
   Level level = Level::kMust;
-  std::string title;  // one line: what passing means
+  std::string title;     // one line: what passing means
   std::string measured;  // how the case measures it
   std::string source;    // the rule it checks: an RFC section, a spec, a client's behaviour
   std::string feature;   // the target feature it needs ("" for every target)
@@ -53,8 +52,8 @@ struct TimelinePoint {
 
 // One request a case made and what came back.
 struct Exchange {
-  std::string label;    // what the case did, e.g. "backend gated after 1 token"
-  std::string request;  // "POST /v1/chat/completions"
+  std::string label;           // what the case did, e.g. "backend gated after 1 token"
+  std::string request;         // "POST /v1/chat/completions"
   HeaderList request_headers;  // secrets redacted
   std::string request_body;    // the first bytes of the body sent
   int status = 0;              // 0: no response
@@ -107,8 +106,9 @@ struct StopSummary {
   bool was_running = false;  // still running when stopped
   bool needed_kill = false;  // ignored SIGTERM for the whole grace period
   std::string exit;          // "exited with code 0", "killed by signal 9 (SIGKILL)"
-  std::vector<std::string> leftovers_killed;  // processes outside its group, killed ("pid 12 (cmd)")
-  bool left_behind = false;                   // something of it outlived the stop
+  std::vector<std::string>
+      leftovers_killed;      // processes outside its group, killed ("pid 12 (cmd)")
+  bool left_behind = false;  // something of it outlived the stop
   bool empty() const { return exit.empty() && leftovers_killed.empty() && !left_behind; }
 };
 

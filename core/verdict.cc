@@ -18,7 +18,8 @@ Verdict Judge(Level level, const CaseRecord& record) {
   if (!record.ran) return {Outcome::kNotRun, "the case did not run"};
   if (record.error) {
     std::string failures = Join(record.failures);
-    return {Outcome::kError, *record.error + (failures.empty() ? "" : "; before that: " + failures)};
+    return {Outcome::kError,
+            *record.error + (failures.empty() ? "" : "; before that: " + failures)};
   }
   if (!record.failures.empty()) {
     switch (level) {
@@ -38,8 +39,9 @@ const std::vector<ExitCodeInfo>& ExitCodes() {
   static const std::vector<ExitCodeInfo> codes = {
       {kExitPass, "every MUST case passed (SHOULD misses are warnings)"},
       {kExitMustFailed, "a MUST case failed"},
-      {kExitUsage, "usage or spec error (bad flag, bad spec, --cases matching nothing, "
-                   "report path not writable); nothing ran"},
+      {kExitUsage,
+       "usage or spec error (bad flag, bad spec, --cases matching nothing, "
+       "report path not writable); nothing ran"},
       {kExitHarness, "a target could not be started, a case errored, or a target left processes"},
       {kExitNothingRan, "no selected case ran: every one was skipped or not run"},
       {kExitTimeout, "the run's --timeout was reached; reports hold what ran"},

@@ -32,14 +32,14 @@ struct Verdict {
 Verdict Judge(Level level, const CaseRecord& record);
 
 // Exit statuses of `streamcheck run` (also in `--help` and the README).
-inline constexpr int kExitPass = 0;         // every MUST case passed (SHOULD misses are warn)
-inline constexpr int kExitMustFailed = 1;   // a MUST case failed
-inline constexpr int kExitUsage = 2;        // a usage or spec error; nothing ran
-inline constexpr int kExitHarness = 3;      // a target could not start, a case errored
-inline constexpr int kExitNothingRan = 4;   // no selected case ran (all skipped or not run)
-inline constexpr int kExitTimeout = 124;    // the run's --timeout was reached
-inline constexpr int kExitSigint = 130;     // interrupted by SIGINT (Ctrl-C)
-inline constexpr int kExitSigterm = 143;    // stopped by SIGTERM
+inline constexpr int kExitPass = 0;        // every MUST case passed (SHOULD misses are warn)
+inline constexpr int kExitMustFailed = 1;  // a MUST case failed
+inline constexpr int kExitUsage = 2;       // a usage or spec error; nothing ran
+inline constexpr int kExitHarness = 3;     // a target could not start, a case errored
+inline constexpr int kExitNothingRan = 4;  // no selected case ran (all skipped or not run)
+inline constexpr int kExitTimeout = 124;   // the run's --timeout was reached
+inline constexpr int kExitSigint = 130;    // interrupted by SIGINT (Ctrl-C)
+inline constexpr int kExitSigterm = 143;   // stopped by SIGTERM
 
 struct ExitCodeInfo {
   int code;

@@ -19,7 +19,8 @@ std::vector<core::TimelinePoint> Downsample(const std::vector<harness::ArrivalPo
     out.push_back({points[i].t_ms, points[i].bytes, points[i].events});
   }
   const auto& last = points.back();
-  if (out.empty() || out.back().t_ms != last.t_ms) out.push_back({last.t_ms, last.bytes, last.events});
+  if (out.empty() || out.back().t_ms != last.t_ms)
+    out.push_back({last.t_ms, last.bytes, last.events});
   return out;
 }
 
@@ -35,9 +36,8 @@ bool IsSecret(const std::string& name) {
 core::HeaderList Redacted(const harness::Headers& headers) {
   core::HeaderList out;
   for (const auto& [name, value] : headers) {
-    out.emplace_back(name, IsSecret(name)
-                               ? "(redacted, " + std::to_string(value.size()) + " bytes)"
-                               : Excerpt(value, 200));
+    out.emplace_back(name, IsSecret(name) ? "(redacted, " + std::to_string(value.size()) + " bytes)"
+                                          : Excerpt(value, 200));
   }
   return out;
 }
@@ -143,9 +143,8 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
 
 void CaseContext::Expect(const harness::CheckResult& check) {
   if (check.ok) return;
-  int exchange = result_.evidence.exchanges.empty()
-                     ? -1
-                     : int(result_.evidence.exchanges.size()) - 1;
+  int exchange =
+      result_.evidence.exchanges.empty() ? -1 : int(result_.evidence.exchanges.size()) - 1;
   record_.failures.push_back({check.message, exchange});
 }
 

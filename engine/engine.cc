@@ -105,9 +105,9 @@ class TargetRun {
         return;
       }
       record.ran = true;
-      record.error = problem_reported_ ? "target " + spec.name + " could not be started (see above)"
-                                       : "target " + spec.name +
-                                             " could not be started: " + session_.problem();
+      record.error = problem_reported_
+                         ? "target " + spec.name + " could not be started (see above)"
+                         : "target " + spec.name + " could not be started: " + session_.problem();
       problem_reported_ = true;
       return;
     }
@@ -184,8 +184,8 @@ Result<std::vector<const CaseDef*>> SelectCases(const std::vector<CaseDef>& cata
   return selected;
 }
 
-core::RunReport Run(const std::vector<CaseDef>& catalog, const std::vector<const CaseDef*>& selected,
-                    const RunOptions& options) {
+core::RunReport Run(const std::vector<CaseDef>& catalog,
+                    const std::vector<const CaseDef*>& selected, const RunOptions& options) {
   auto start = Clock::now();
   StopSource own_stop;
   StopSource& stop = options.stop ? *options.stop : own_stop;

@@ -53,7 +53,7 @@ bool MatchesFilter(const std::string& case_id, const std::string& filter);
 
 // Runs `selected` on every target. Never throws; a target that cannot start
 // gives `error` results and a TargetSummary.problem.
-core::RunReport Run(const std::vector<CaseDef>& catalog, const std::vector<const CaseDef*>& selected,
-                    const RunOptions& options);
+core::RunReport Run(const std::vector<CaseDef>& catalog,
+                    const std::vector<const CaseDef*>& selected, const RunOptions& options);
 
 }  // namespace streamcheck::engine

@@ -29,8 +29,8 @@ std::string Dump(const json& j, std::size_t max = 200) {
 // What the stream amounts to, for messages: "12 events", "no response: ...".
 std::string Seen(const HttpResponse& r) {
   if (r.status == 0) return "no response: " + r.error;
-  std::string s = r.stream.count == 0 ? std::string("no events")
-                                      : std::to_string(r.stream.count) + " events";
+  std::string s =
+      r.stream.count == 0 ? std::string("no events") : std::to_string(r.stream.count) + " events";
   if (!r.complete) s += " before the transfer failed: " + r.error;
   return s;
 }
@@ -56,8 +56,8 @@ CheckResult CheckChunkSchema(const HttpResponse& r) {
 CheckResult CheckDoneTerminator(const HttpResponse& r) {
   const auto& chat = r.stream.chat;
   if (chat.done_count == 0) {
-    return CheckResult::Fail("expected data: [DONE] as the last event, got none (" + Seen(r) +
-                             ")" + (r.stream.empty() ? "" : "; last was " + LastEventRef(r)));
+    return CheckResult::Fail("expected data: [DONE] as the last event, got none (" + Seen(r) + ")" +
+                             (r.stream.empty() ? "" : "; last was " + LastEventRef(r)));
   }
   if (chat.done_count > 1) {
     return CheckResult::Fail("expected data: [DONE] exactly once, got it " +
@@ -130,8 +130,7 @@ CheckResult CheckUsage(const HttpResponse& r, int tokens) {
                              Excerpt(chat.last_data, 200));
   }
   if (!last.contains("choices") || !last["choices"].is_array() || !last["choices"].empty()) {
-    return CheckResult::Fail("expected the usage chunk to have \"choices\": [], got " +
-                             Dump(last));
+    return CheckResult::Fail("expected the usage chunk to have \"choices\": [], got " + Dump(last));
   }
   auto completion = IntField(last["usage"], "completion_tokens");
   if (completion != tokens) {
@@ -217,8 +216,7 @@ CheckResult CheckErrorEvent(const HttpResponse& r) {
   if (r.stream.chat.error_events > 0) return CheckResult::Pass();
   return CheckResult::Fail(
       "expected an in-band data: {\"error\": ...} event, got none with \"error\" (" + Seen(r) +
-      ")" +
-      (r.stream.empty() ? "" : "; last: \"" + Excerpt(r.stream.Last()->event.data) + "\""));
+      ")" + (r.stream.empty() ? "" : "; last: \"" + Excerpt(r.stream.Last()->event.data) + "\""));
 }
 
 CheckResult CheckSameStream(const HttpResponse& a, const HttpResponse& b) {
@@ -240,8 +238,8 @@ CheckResult CheckSameStream(const HttpResponse& a, const HttpResponse& b) {
   std::string where = i < n ? "event #" + std::to_string(i) + " differs: " + Excerpt(sa, 80) +
                                   " vs " + Excerpt(sb, 80)
                             : "they differ after the first " + std::to_string(n) + " events";
-  return CheckResult::Fail("expected the same stream on both paths; " + where + "; got " +
-                           Seen(a) + " \"" + Excerpt(ea.text, 60) + "\" and " + Seen(b) + " \"" +
+  return CheckResult::Fail("expected the same stream on both paths; " + where + "; got " + Seen(a) +
+                           " \"" + Excerpt(ea.text, 60) + "\" and " + Seen(b) + " \"" +
                            Excerpt(eb.text, 60) + "\"");
 }
 

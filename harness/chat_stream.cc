@@ -10,7 +10,9 @@ namespace {
 
 using nlohmann::json;
 
-std::string Cut(const std::string& s, std::size_t max) { return s.substr(0, std::min(max, s.size())); }
+std::string Cut(const std::string& s, std::size_t max) {
+  return s.substr(0, std::min(max, s.size()));
+}
 
 std::string ContentOf(const json& chunk) {
   if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) return "";
@@ -41,8 +43,7 @@ std::string Essence(const std::string& data, const json& j) {
       }
     }
   }
-  return "text=" + json(ContentOf(j)).dump(-1, ' ', false, json::error_handler_t::replace) +
-         finish;
+  return "text=" + json(ContentOf(j)).dump(-1, ' ', false, json::error_handler_t::replace) + finish;
 }
 
 }  // namespace
@@ -58,7 +59,8 @@ std::string DeltaContent(const std::string& event_data) {
 
 void ChatStreamAnalyzer::Violation(const sse::Event& event, const std::string& what) {
   if (summary_.schema_violation.empty()) {
-    summary_.schema_violation = "expected a chat.completion.chunk, " + what + " in " + EventRef(event);
+    summary_.schema_violation =
+        "expected a chat.completion.chunk, " + what + " in " + EventRef(event);
   }
 }
 
@@ -80,7 +82,8 @@ void ChatStreamAnalyzer::Add(const sse::Event& event) {
     if (s.after_done.empty()) s.after_done = EventRef(event);
     return;
   }
-  if (s.first_data.empty() && s.json_events == 0) s.first_data = Cut(event.data, ChatSummary::kMaxKeptData);
+  if (s.first_data.empty() && s.json_events == 0)
+    s.first_data = Cut(event.data, ChatSummary::kMaxKeptData);
   s.last_data = Cut(event.data, ChatSummary::kMaxKeptData);
   if (!j.is_object()) return Violation(event, "got data that is not a JSON object");
   ++s.json_events;
@@ -100,7 +103,9 @@ void ChatStreamAnalyzer::AddChunk(const sse::Event& event, const json& chunk) {
   }
   const json* object = chunk.contains("object") ? &chunk.at("object") : nullptr;
   if (!object || !object->is_string() || object->get<std::string>() != "chat.completion.chunk") {
-    Violation(event, "got \"object\": " + (object ? object->dump(-1, ' ', false, json::error_handler_t::replace) : std::string("none")));
+    Violation(event, "got \"object\": " +
+                         (object ? object->dump(-1, ' ', false, json::error_handler_t::replace)
+                                 : std::string("none")));
   } else if (!chunk.contains("id") || !chunk["id"].is_string()) {
     Violation(event, "got no string \"id\"");
   } else {
@@ -109,11 +114,13 @@ void ChatStreamAnalyzer::AddChunk(const sse::Event& event, const json& chunk) {
       have_id_ = true;
       id_ = id;
     }
-    if (id != id_) Violation(event, "got id \"" + Excerpt(id) + "\" after \"" + Excerpt(id_) + "\"");
+    if (id != id_)
+      Violation(event, "got id \"" + Excerpt(id) + "\" after \"" + Excerpt(id_) + "\"");
     if (!chunk.contains("created") || !chunk["created"].is_number_integer()) {
       Violation(event, "got no integer \"created\"");
     }
-    if (!chunk.contains("model") || !chunk["model"].is_string()) Violation(event, "got no \"model\"");
+    if (!chunk.contains("model") || !chunk["model"].is_string())
+      Violation(event, "got no \"model\"");
     if (!chunk.contains("choices") || !chunk["choices"].is_array()) {
       Violation(event, "got no \"choices\" array");
     }

@@ -42,7 +42,7 @@ class Transfer {
     response_.curl_code = code;
     response_.complete = code == CURLE_OK;
     if (code != CURLE_OK) {
-      response_.error = stopped_   ? "stopped before the transfer ended: the run is stopping"
+      response_.error = stopped_    ? "stopped before the transfer ended: the run is stopping"
                         : overflow_ ? "the event stream broke a limit: " + *recorder_.overflow() +
                                           "; the client stopped reading"
                         : aborted_ ? "aborted by the client as the case asked"
@@ -151,7 +151,6 @@ class Transfer {
   }
 
  private:
-
   size_t OnHeader(std::string_view line) {
     if (line.rfind("HTTP/", 0) == 0) {
       response_.headers.clear();  // a new response (after 1xx): start over
@@ -241,8 +240,8 @@ class Transfer {
   Clock::time_point start_ = Clock::now();
   std::uint64_t uploaded_ = 0;
   bool aborted_ = false;
-  bool stopped_ = false;   // should_stop ended it
-  bool overflow_ = false;  // the event stream broke a parser limit
+  bool stopped_ = false;                    // should_stop ended it
+  bool overflow_ = false;                   // the event stream broke a parser limit
   std::optional<ArrivalPoint> unrecorded_;  // the latest read not kept as a point
 
  public:

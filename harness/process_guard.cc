@@ -89,7 +89,8 @@ void KillTaggedFromGuardian(const char* needle, std::size_t needle_size) {
       if (fd < 0) continue;
       std::size_t size = 0;
       ssize_t got;
-      while (size < sizeof g_environ && (got = read(fd, g_environ + size, sizeof g_environ - size)) > 0) {
+      while (size < sizeof g_environ &&
+             (got = read(fd, g_environ + size, sizeof g_environ - size)) > 0) {
         size += std::size_t(got);
       }
       close(fd);

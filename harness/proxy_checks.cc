@@ -113,7 +113,8 @@ CheckResult CheckEchoQuery(const HttpResponse& echo,
     // The echo came through the server under test: read it defensively.
     std::vector<std::string> got;
     if (seen.contains(key) && seen[key].is_array()) {
-      for (const auto& v : seen[key]) got.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      for (const auto& v : seen[key])
+        got.push_back(v.is_string() ? v.get<std::string>() : v.dump());
     }
     if (got != values) {
       std::string want, have;

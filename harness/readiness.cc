@@ -41,7 +41,8 @@ Status WaitReady(const ReadinessProbe& probe) {
       return Status::Failure("stopped while waiting for GET " + probe.url + " to answer 200");
     }
     const auto remaining = std::chrono::ceil<milliseconds>(deadline - Clock::now());
-    const auto attempt = std::clamp(attempt_cap, milliseconds(50), std::max(remaining, milliseconds(50)));
+    const auto attempt =
+        std::clamp(attempt_cap, milliseconds(50), std::max(remaining, milliseconds(50)));
     HttpRequest request;
     request.url = probe.url;
     request.headers = probe.headers;
@@ -61,7 +62,8 @@ Status WaitReady(const ReadinessProbe& probe) {
                              FormatDuration(probe.timeout) + " (last attempt: " + last_attempt +
                              ")");
     }
-    const auto wait = std::min<milliseconds>(pause, std::chrono::ceil<milliseconds>(deadline - now));
+    const auto wait =
+        std::min<milliseconds>(pause, std::chrono::ceil<milliseconds>(deadline - now));
     if (probe.wait_a_little) {
       probe.wait_a_little(wait);
     } else {

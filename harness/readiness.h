@@ -15,8 +15,8 @@ namespace streamcheck::harness {
 struct ReadinessProbe {
   std::string url;
   std::chrono::milliseconds timeout{30'000};
-  Headers headers;                   // sent with every attempt
-  std::function<bool()> should_stop; // an interrupt: give up at once
+  Headers headers;                    // sent with every attempt
+  std::function<bool()> should_stop;  // an interrupt: give up at once
   // "" while the server's process lives, else why it is gone (spawned targets).
   std::function<std::string()> exited;
   // Waits up to the given time between attempts; returns early when the

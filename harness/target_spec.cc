@@ -1,11 +1,11 @@
 #include "harness/target_spec.h"
 
-#include "common/json_bounded.h"
-
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "common/json_bounded.h"
 
 namespace streamcheck::harness {
 namespace {

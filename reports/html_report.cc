@@ -347,7 +347,8 @@ void Events(std::string& out, const char* heading, const std::vector<std::string
 
 void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
   out += "<section class=\"exchange\"><h4>Exchange " + std::to_string(index + 1) + ": " +
-         Esc(x.request) + (x.label.empty() ? "" : " <span class=\"muted\">(" + Esc(x.label) + ")</span>") +
+         Esc(x.request) +
+         (x.label.empty() ? "" : " <span class=\"muted\">(" + Esc(x.label) + ")</span>") +
          "</h4>\n";
   std::vector<std::pair<std::string, std::string>> facts;
   facts.emplace_back("status", x.status ? std::to_string(x.status) : "no response");
@@ -363,7 +364,8 @@ void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
     out += "<h5>Request headers</h5>";
     KeyValueTable(out, x.request_headers);
   }
-  if (!x.request_body.empty()) out += "<h5>Request body</h5><pre>" + Esc(x.request_body) + "</pre>\n";
+  if (!x.request_body.empty())
+    out += "<h5>Request body</h5><pre>" + Esc(x.request_body) + "</pre>\n";
   if (!x.response_headers.empty()) {
     out += "<h5>Response headers</h5>";
     KeyValueTable(out, x.response_headers);

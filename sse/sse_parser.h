@@ -64,7 +64,7 @@ struct StreamStats {
 };
 
 struct Limits {
-  std::size_t max_line_bytes = 1 << 20;  // one line, comments included
+  std::size_t max_line_bytes = 1 << 20;   // one line, comments included
   std::size_t max_event_bytes = 8 << 20;  // the data of one event
 };
 

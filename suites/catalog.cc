@@ -62,10 +62,10 @@ GatedResponse PerformGated(CaseContext& ctx, const harness::HttpRequest& request
 harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::string& held) {
   const auto& r = gated.response;
   if (gated.first_content_ms < 0) {
-    return harness::CheckResult::Fail(
-        "expected content while the backend held " + held + ", got none: " +
-        std::to_string(r.body_bytes) + " bytes, " + std::to_string(r.stream.count) + " events" +
-        (r.error.empty() ? "" : ", " + r.error));
+    return harness::CheckResult::Fail("expected content while the backend held " + held +
+                                      ", got none: " + std::to_string(r.body_bytes) + " bytes, " +
+                                      std::to_string(r.stream.count) + " events" +
+                                      (r.error.empty() ? "" : ", " + r.error));
   }
   if (!gated.before_gate) {
     return harness::CheckResult::Fail(

@@ -71,7 +71,8 @@ std::string CatalogText(const std::vector<core::CaseInfo>& cases) {
   for (const auto& group : ByArea(cases)) {
     out += (out.empty() ? "" : "\n") + group.front()->area + "\n";
     for (const auto* c : group) {
-      out += "  " + Pad(c->id, 32) + Pad(std::string(core::ToString(c->level)), 8) + c->title + "\n";
+      out +=
+          "  " + Pad(c->id, 32) + Pad(std::string(core::ToString(c->level)), 8) + c->title + "\n";
     }
   }
   return out;

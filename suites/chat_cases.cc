@@ -8,9 +8,9 @@
 namespace streamcheck::suites {
 namespace {
 
+using core::Level;
 using harness::CheckResult;
 using harness::HttpResponse;
-using core::Level;
 
 constexpr char kPrompt[] = "Hello";
 constexpr char kSse[] = "WHATWG HTML, Server-sent events, \"Interpreting an event stream\"";
@@ -141,8 +141,7 @@ std::vector<CaseDef> ChatCases() {
       Case({"chat.status", Level::kMust, "a valid streaming request gets 200 and a whole response",
             "the seed plan's request (`gpt-4`, one user message \"Hello\", `stream: true`): status "
             "200 and a transfer that completes.",
-            "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status",
-            "chat-status"},
+            "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status", "chat-status"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckStatus(r, 200));
@@ -261,14 +260,15 @@ std::vector<CaseDef> ChatCases() {
                 "Connection, line-ending counts, time to headers, first and last event.",
                 "RFC 9112 §6 (message body length), for comparison only", ""},
                Framing),
-      Case({"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
-            "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",
-            "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json"},
-           [](CaseContext& ctx) {
-             auto request = ChatRequest(ctx, kPrompt);
-             request.body = R"({"model": "gpt-4", "messages": [)";
-             ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "truncated JSON body")));
-           }),
+      Case(
+          {"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
+           "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",
+           "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json"},
+          [](CaseContext& ctx) {
+            auto request = ChatRequest(ctx, kPrompt);
+            request.body = R"({"model": "gpt-4", "messages": [)";
+            ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "truncated JSON body")));
+          }),
       Case({"chat.missing-messages", Level::kMust, "a body without messages gets a 4xx",
             "`{\"model\": \"gpt-4\", \"stream\": true}`: 4xx with a JSON body.",
             "RFC 9110 §15.5 (client errors are 4xx, not 5xx); OpenAI answers 400",
@@ -292,7 +292,9 @@ std::vector<CaseDef> ChatCases() {
             "same fault; some event's data is a JSON object with `error`.",
             "the OpenAI Python SDK raises APIError on a data: {\"error\": ...} event",
             "chat-error-event"},
-           [](CaseContext& ctx) { ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx))); }),
+           [](CaseContext& ctx) {
+             ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx)));
+           }),
       Case({"chat.client-abort", Level::kShould,
             "when the client leaves after the first event, the backend request is cancelled in 2 s",
             "200 tokens at 50 ms; the client leaves after the first event; the mock must count "

@@ -4,17 +4,17 @@
 #include <optional>
 
 #include "common/sha256.h"
+#include "harness/checks.h"
 #include "harness/raw_exchange.h"
 #include "mocks/content.h"
-#include "harness/checks.h"
 #include "suites/catalog.h"
 
 namespace streamcheck::suites {
 namespace {
 
+using core::Level;
 using harness::CheckResult;
 using harness::HttpResponse;
-using core::Level;
 
 constexpr char kProxy[] = "RFC 9110 §7.6 (intermediaries forward messages)";
 
@@ -57,7 +57,8 @@ LargeGet FetchLarge(CaseContext& ctx) {
     sampler->Start();
   }
   LargeGet result;
-  result.response = ctx.Perform(request, "backend size_mb=" + std::to_string(ctx.options().size_mb));
+  result.response =
+      ctx.Perform(request, "backend size_mb=" + std::to_string(ctx.options().size_mb));
   if (sampler) result.rss = sampler->Stop();
   ctx.Metric("mib_per_s", result.response.mib_per_s());
   if (result.rss) ctx.Metric("rss_growth_mib", result.rss->growth_mib());
@@ -133,10 +134,9 @@ void SsePassthrough(CaseContext& ctx) {
   auto stats = ctx.backend().stats();
   if (response.sha256 != stats.last_stream_sha256) {
     ctx.Fail("expected the backend's SSE bytes unchanged: the backend sent " +
-                                 std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " +
-                                 stats.last_stream_sha256 + "), the client got " +
-                                 std::to_string(response.body_bytes) + " (SHA-256 " +
-                                 response.sha256 + ")");
+             std::to_string(stats.last_stream_bytes) + " bytes (SHA-256 " +
+             stats.last_stream_sha256 + "), the client got " + std::to_string(response.body_bytes) +
+             " (SHA-256 " + response.sha256 + ")");
   }
   ctx.Expect(CheckBeforeGate(gated, "the stream after its first token"));
 }
@@ -157,9 +157,9 @@ void ResponseFraming(CaseContext& ctx) {
     auto config = ctx.backend().config();
     config.content_length = content_length;
     ctx.backend().SetConfig(config);
-    auto r = Get(ctx, "/directAccess/large-file?size_mb=1",
-                 std::string("1 MiB; the backend sends ") +
-                     (content_length ? "Content-Length" : "chunked"));
+    auto r = Get(
+        ctx, "/directAccess/large-file?size_mb=1",
+        std::string("1 MiB; the backend sends ") + (content_length ? "Content-Length" : "chunked"));
     auto check = harness::CheckResponseFraming(r);
     if (check.ok) check = harness::CheckByteCount(r, mocks::kMiB);
     if (!check.ok) {
@@ -185,8 +185,7 @@ void TruncationVisible(CaseContext& ctx) {
     (v.reset ? config.reset_after_bytes : config.truncate_after_bytes) =
         static_cast<long long>(mocks::kMiB);
     ctx.backend().SetConfig(config);
-    auto r = Get(ctx, "/directAccess/large-file",
-                 std::string("4 MiB; after 1 MiB the ") + v.name);
+    auto r = Get(ctx, "/directAccess/large-file", std::string("4 MiB; after 1 MiB the ") + v.name);
     auto check = harness::CheckTruncationVisible(r);
     if (!check.ok) check.message = std::string(v.name) + ": " + check.message;
     ctx.Expect(check);
@@ -362,12 +361,12 @@ void RequestHeaders(CaseContext& ctx) {
                            {"Proxy-Authorization", "Basic c2VjcmV0"},
                            {"Content-Type", "application/json"}};
   auto echo = Echo(ctx, "POST", R"({"x":1})", "/directAccess/echo", sent);
-  ctx.Expect(harness::CheckEchoHeaders(echo,
-                                       {{"Authorization", "Bearer streamcheck-token"},
-                                        {"X-Custom-Trace", "abc-123"},
-                                        {"Content-Type", "application/json"}},
-                                       {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer", "Upgrade",
-                                        "Proxy-Authorization"}));
+  ctx.Expect(harness::CheckEchoHeaders(
+      echo,
+      {{"Authorization", "Bearer streamcheck-token"},
+       {"X-Custom-Trace", "abc-123"},
+       {"Content-Type", "application/json"}},
+      {"X-Hop-Secret", "Keep-Alive", "TE", "Trailer", "Upgrade", "Proxy-Authorization"}));
 }
 
 }  // namespace
@@ -433,7 +432,8 @@ std::vector<CaseDef> DirectCases() {
              config.stall_after_bytes = static_cast<long long>(mocks::kMiB);
              config.stall_ms = 5'000;
              ctx.backend().SetConfig(config);
-             auto r = Get(ctx, "/directAccess/large-file", "4 MiB, the backend pauses 5 s after 1 MiB");
+             auto r =
+                 Get(ctx, "/directAccess/large-file", "4 MiB, the backend pauses 5 s after 1 MiB");
              ctx.Expect(harness::CheckTransferComplete(r));
              ctx.Expect(harness::CheckByteCount(r, 4 * mocks::kMiB));
              ctx.Expect(harness::CheckSha256(r, ExpectedSha(config.seed, 4 * mocks::kMiB)));
@@ -459,12 +459,16 @@ std::vector<CaseDef> DirectCases() {
             "it), POST and PUT with a 1 KiB body to `/directAccess/echo`: method, body length and "
             "SHA-256 as sent.",
             "RFC 9110 §9.3", "direct-methods"},
-           [](CaseContext& ctx) { CheckMethods(ctx, {"GET", "POST", "PUT"}); }),
+           [](CaseContext& ctx) {
+             CheckMethods(ctx, {"GET", "POST", "PUT"});
+           }),
       Case({"direct.methods-extended", Level::kShould,
             "DELETE and PATCH reach the backend with method, body and body length intact",
             "DELETE and PATCH, as above (the SHOULD half of direct.methods).",
             "RFC 9110 §9.3.5; RFC 5789", "direct-methods-extended"},
-           [](CaseContext& ctx) { CheckMethods(ctx, {"DELETE", "PATCH"}); }),
+           [](CaseContext& ctx) {
+             CheckMethods(ctx, {"DELETE", "PATCH"});
+           }),
       Case({"direct.query-string", Level::kMust, "the query string reaches the backend",
             "`?model=gpt-4&stream=true&q=a%20b` reaches the backend decoded to the same values.",
             "RFC 9110 §4.2 (the query is part of the target)", "direct-query-string"},

@@ -8,8 +8,7 @@ namespace {
 
 using core::Level;
 
-CaseDef Case(const Row& row, std::function<void(CaseContext&)> body,
-             bool judges_liveness = false) {
+CaseDef Case(const Row& row, std::function<void(CaseContext&)> body, bool judges_liveness = false) {
   return MakeCase("server", "", row, std::move(body), judges_liveness);
 }
 
@@ -83,12 +82,12 @@ void Survives(CaseContext& ctx) {
 
 std::vector<CaseDef> ServerCases() {
   return {
-      Case({"server.ready", Level::kMust,
-            "the readiness path answers 200 within the spec's timeout",
-            "GET the spec's ready_path; the harness already waited for it (bounded by "
-            "ready_timeout_s) before the first case.",
-            "DRUM's /ping; Kubernetes readiness probes", "server-ready"},
-           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
+      Case(
+          {"server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
+           "GET the spec's ready_path; the harness already waited for it (bounded by "
+           "ready_timeout_s) before the first case.",
+           "DRUM's /ping; Kubernetes readiness probes", "server-ready"},
+          [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case({"server.bad-requests", Level::kMust,
             "a malformed request line, a 64 KiB header, and Content-Length with "
             "Transfer-Encoding get 4xx (or a closed connection), and the server keeps serving",

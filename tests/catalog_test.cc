@@ -1,6 +1,8 @@
 // The catalog table is the one source of truth: docs/catalog.md is its
 // rendering, `list --json` its data, and every judged case names the defect
 // that shows it failing (tests/conformance_failure_test.cc runs each).
+#include "suites/catalog.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "suites/catalog.h"
 #include "suites/catalog_doc.h"
 #include "tests/test_support.h"
 
@@ -17,7 +18,8 @@ namespace streamcheck::suites {
 namespace {
 
 TEST(CatalogTest, DocsCatalogIsTheTableRendered) {
-  std::string doc = testing_support::ReadFile(std::string(STREAMCHECK_SOURCE_ROOT) + "/docs/catalog.md");
+  std::string doc =
+      testing_support::ReadFile(std::string(STREAMCHECK_SOURCE_ROOT) + "/docs/catalog.md");
   EXPECT_EQ(doc, CatalogMarkdown(CatalogInfo()))
       << "docs/catalog.md is out of date: run `streamcheck list --markdown > docs/catalog.md`";
 }
@@ -56,8 +58,8 @@ TEST(CatalogTest, EveryJudgedCaseHasAFailingDemonstration) {
       continue;
     }
     EXPECT_FALSE(c.defect.empty()) << c.id << " has no defect that shows it failing";
-    EXPECT_TRUE(switches.count(c.defect)) << c.id << ": the defective server has no switch "
-                                          << c.defect;
+    EXPECT_TRUE(switches.count(c.defect))
+        << c.id << ": the defective server has no switch " << c.defect;
   }
 }
 

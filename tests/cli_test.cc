@@ -338,7 +338,8 @@ TEST(CliTest, ARunWhoseCasesAllSkipIsNotGreen) {
 
 TEST(CliTest, RunHelpListsTheExitCodes) {
   Parsed parsed = ParseArgs({"run", "--help"});
-  for (const char* code : {"  0  ", "  1  ", "  2  ", "  3  ", "  4  ", "124  ", "130  ", "143  "}) {
+  for (const char* code :
+       {"  0  ", "  1  ", "  2  ", "  3  ", "  4  ", "124  ", "130  ", "143  "}) {
     EXPECT_THAT(parsed.output, HasSubstr(code));
   }
   EXPECT_THAT(parsed.output, HasSubstr("--jobs"));

@@ -1,11 +1,11 @@
 // The verdict rules: one pure function from what a case recorded to its
 // outcome, and one from a run to its exit status.
-#include "core/verdict.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "core/verdict.h"
 
 namespace streamcheck::core {
 namespace {

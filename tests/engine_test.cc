@@ -95,7 +95,8 @@ TEST_F(EngineTest, JudgesWhatEachBodyRecorded) {
       Def("t.error", Level::kMust, [](CaseContext& ctx) { ctx.Error("the mock is gone"); }),
       Def("t.throws", Level::kMust,
           [](CaseContext&) { throw std::runtime_error("a bug in the case"); }),
-      Def("t.feature", Level::kMust, [](CaseContext& ctx) { ctx.Fail("must not run"); },
+      Def(
+          "t.feature", Level::kMust, [](CaseContext& ctx) { ctx.Fail("must not run"); },
           "direct_access"),
   };
   auto report = engine::Run(catalog, All(catalog), Options({UrlTarget("u", {"chat"})}));
@@ -220,16 +221,17 @@ harness::TargetSpec Reference(const std::string& name) {
 }
 
 TEST_F(EngineTest, RunsTwiceInOneProcessAndWithFourJobs) {
-  auto selected = SelectCases(suites::Catalog(), "server.ready,chat.status,chat.content-parity,"
-                                                 "direct.status-passthrough,server.survives");
+  auto selected = SelectCases(suites::Catalog(),
+                              "server.ready,chat.status,chat.content-parity,"
+                              "direct.status-passthrough,server.survives");
   ASSERT_TRUE(selected.ok());
   auto first = engine::Run(suites::Catalog(), *selected, Options({Reference("cpp")}));
   auto second = engine::Run(suites::Catalog(), *selected, Options({Reference("cpp")}));
   ASSERT_EQ(first.results.size(), selected->size());
   ASSERT_EQ(second.results.size(), selected->size());
   for (std::size_t i = 0; i < first.results.size(); ++i) {
-    EXPECT_EQ(first.results[i].outcome, Outcome::kPass) << first.results[i].case_id << ": "
-                                                        << first.results[i].message;
+    EXPECT_EQ(first.results[i].outcome, Outcome::kPass)
+        << first.results[i].case_id << ": " << first.results[i].message;
     EXPECT_EQ(second.results[i].case_id, first.results[i].case_id);
     EXPECT_EQ(second.results[i].outcome, first.results[i].outcome);
   }

@@ -1,6 +1,4 @@
 #include "harness/http_client.h"
-#include "harness/ports.h"
-#include "tests/test_support.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,9 +11,11 @@
 
 #include "common/sha256.h"
 #include "harness/checks.h"
+#include "harness/ports.h"
 #include "harness/target_process.h"
 #include "mocks/content.h"
 #include "mocks/mock_backend.h"
+#include "tests/test_support.h"
 
 namespace streamcheck::harness {
 namespace {

@@ -15,17 +15,17 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "common/text.h"
 #include "harness/checks.h"
 #include "harness/http_client.h"
 #include "mocks/content.h"
-#include "common/text.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::mocks {
 namespace {
 
-using testing_support::AllEvents;
 using streamcheck::Excerpt;
+using testing_support::AllEvents;
 
 using testing_support::FinishesWithin;
 

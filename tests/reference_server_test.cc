@@ -16,11 +16,11 @@
 #include "common/sha256.h"
 #include "harness/checks.h"
 #include "harness/http_client.h"
+#include "harness/ports.h"
 #include "harness/raw_exchange.h"
 #include "harness/target_process.h"
 #include "mocks/content.h"
 #include "mocks/mock_backend.h"
-#include "harness/ports.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::server {

@@ -91,7 +91,8 @@ RunReport SampleReport() {
       Info("chat.status", "chat", Level::kMust, "a valid streaming request gets 200"),
       Info("chat.done-terminator", "chat", Level::kMust, "data: [DONE] arrives <once> & last"),
       Info("chat.no-cache", "chat", Level::kShould, "Cache-Control: no-cache"),
-      Info("chat.incremental", "chat", Level::kMust, "the first event arrives before the gate opens"),
+      Info("chat.incremental", "chat", Level::kMust,
+           "the first event arrives before the gate opens"),
       Info("chat.usage", "chat", Level::kShould, "usage chunk before [DONE]"),
       Info("chat.framing", "chat", Level::kInfo, "HTTP framing"),
       Info("direct.large-get", "direct", Level::kMust, "100 MiB arrive intact"),
@@ -100,7 +101,8 @@ RunReport SampleReport() {
   };
   report.targets = {
       Target("cpp", "http://127.0.0.1:40123", {"chat", "direct_access"}, true, "/tmp/cpp.log", ""),
-      Target("flask", "http://127.0.0.1:40124", {"chat", "direct_access"}, true, "/tmp/flask.log", ""),
+      Target("flask", "http://127.0.0.1:40124", {"chat", "direct_access"}, true, "/tmp/flask.log",
+             ""),
       Target("fastapi", "http://127.0.0.1:40125", {"chat"}, false, "", ""),
   };
   const std::vector<std::string> targets = {"cpp", "flask", "fastapi"};
@@ -492,7 +494,8 @@ TEST(JunitReportTest, SchemaRejectsAMalformedReport) {
 
 TEST(JunitReportTest, ShowsATargetThatCouldNotStart) {
   RunReport report;
-  report.targets = {Target("flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>")};
+  report.targets = {
+      Target("flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>")};
   const std::string xml = ToJunitXml(report);
   EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
   EXPECT_THAT(xml, HasSubstr("name=\"target.start\""));

@@ -365,8 +365,8 @@ TEST_F(TargetProcessTest, KillAllStartedGroupsKillsRunningTarget) {
 // leader by its parent-death signal, the rest by the guardian.
 TEST_F(TargetProcessTest, TargetsDieWithAHarnessKilledBySigkill) {
   const auto pid_file = dir_ / "target.pid";
-  const LaunchOptions options = Shell("sleep 60 & echo $! > " + (dir_ / "worker.pid").string() +
-                                      "; exec sleep 60");
+  const LaunchOptions options =
+      Shell("sleep 60 & echo $! > " + (dir_ / "worker.pid").string() + "; exec sleep 60");
   EXPECT_EXIT(
       {
         auto target = TargetProcess::Start(options);

@@ -257,8 +257,8 @@ TEST(TargetSpecTest, LoadTargetSpecErrors) {
 // nesting deep enough to overflow a recursive walk, a number out of range.
 TEST(TargetSpecTest, DeepNestingAndHugeNumbersAreErrors) {
   TempDir dir;
-  std::string deep = R"({"name": "x", "command": ["y"], "features": )" +
-                     std::string(200000, '[') + std::string(200000, ']') + "}";
+  std::string deep = R"({"name": "x", "command": ["y"], "features": )" + std::string(200000, '[') +
+                     std::string(200000, ']') + "}";
   auto nested = LoadTargetSpec(dir.Write("deep.json", deep));
   ASSERT_FALSE(nested.ok());
   EXPECT_THAT(nested.error(), AllOf(HasSubstr("deep.json"), HasSubstr("nested deeper than")));

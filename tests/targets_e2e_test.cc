@@ -244,8 +244,9 @@ TEST_F(TargetsEndToEndTest, DeeplyNestedChunkIsAFailureNotACrash) {
       "nested", PythonServer("self.send_response(200); self.send_header('Content-Type', "
                              "'text/event-stream'); self.end_headers(); self.wfile.write(b'data: ' "
                              "+ b'[' * 200000 + b']' * 200000 + b'\\n\\ndata: [DONE]\\n\\n')"));
-  auto outcome = Run({"--target", spec, "--cases", "chat.chunk-schema,chat.content-parity,"
-                                                   "chat.finish-reason"});
+  auto outcome = Run({"--target", spec, "--cases",
+                      "chat.chunk-schema,chat.content-parity,"
+                      "chat.finish-reason"});
   EXPECT_EQ(outcome.exit, "exited with code 1") << outcome.output;
   ASSERT_TRUE(outcome.results.is_object()) << outcome.output;
   for (const auto& r : outcome.results["results"]) EXPECT_EQ(r["outcome"], "fail") << r.dump();
@@ -297,8 +298,10 @@ TEST_F(TargetsEndToEndTest, DaemonisedServerIsStoppedAndReported) {
 TEST_F(TargetsEndToEndTest, KilledHarnessLeavesNoTarget) {
   auto spec = WriteSpec("victim", PythonServer("import time; time.sleep(60)"));
   harness::LaunchOptions launch;
-  launch.argv = {STREAMCHECK_BIN, "run", "--target", spec, "--cases", "server.ready,chat.status",
-                 "--log-dir", (dir_ / "logs").string()};
+  launch.argv = {STREAMCHECK_BIN, "run",
+                 "--target",      spec,
+                 "--cases",       "server.ready,chat.status",
+                 "--log-dir",     (dir_ / "logs").string()};
   launch.log_path = dir_ / "streamcheck.log";
   auto process = harness::TargetProcess::Start(launch);
   ASSERT_TRUE(process.ok()) << process.error();
