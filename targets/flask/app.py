@@ -18,12 +18,15 @@ each behaviour, and the case that shows it):
   upstream headers copied onto it, Transfer-Encoding included.
 - every answer: X_Request_ID (DRUM's spelling); any error: 500
   {"message": "ERROR: ..."}, a 400 HTTPException {"error": ...}.
+- SIGTERM: exit 130 at once, as DRUM's main.py (werkzeug only; gunicorn
+  handles its own signals).
 
 Backend from OPENAI_HOST / OPENAI_PORT, settings from MLOPS_RUNTIME_PARAM_*.
 Debian's python3-flask, python3-requests and python3-httpx only.
 """
 import argparse
 import os
+import signal
 import sys
 import uuid
 from pathlib import Path
@@ -139,6 +142,14 @@ def main():
     # timeout is a socket timeout between reads and writes.
     handler = ({"request_handler": TimeoutWSGIRequestHandler}
                if RuntimeParameters.has("DRUM_CLIENT_REQUEST_TIMEOUT") else {})
+
+    def signal_handler(sig, frame):
+        # DRUM's main.py: no draining, requests in flight are cut.
+        print("\nCtrl+C pressed, aborting drum", flush=True)
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, signal_handler)
+    signal.signal(signal.SIGTERM, signal_handler)
     app.run(host, int(port), threaded=False, processes=processes, **handler)
 
 
