@@ -14,9 +14,18 @@ using nlohmann::json;
 
 const std::set<std::string> kPlaceholderNames = {
     "port", "host", "backend_url", "backend_host", "backend_port", "root", "bin"};
-const std::set<std::string> kKeys = {"name",     "command",           "env",
-                                     "url",      "ready_path",        "ready_timeout_s",
-                                     "features", "backend_timeout_s", "description"};
+const std::set<std::string> kKeys = {"name",
+                                     "command",
+                                     "env",
+                                     "url",
+                                     "ready_path",
+                                     "ready_timeout_s",
+                                     "features",
+                                     "backend_timeout_s",
+                                     "description",
+                                     "request_timeout_s",
+                                     "max_upload_bytes",
+                                     "stop_timeout_s"};
 
 std::string Allowed(const std::set<std::string>& names) {
   std::string out;
@@ -43,19 +52,26 @@ Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholde
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
+    bool doubled = i + 1 < text.size() && text[i + 1] == text[i];
+    if ((text[i] == '{' || text[i] == '}') && doubled) {
+      out += text[i];
+      i += 2;
+      continue;
+    }
     if (text[i] != '{') {
       out += text[i++];
       continue;
     }
     auto close = text.find('}', i);
     if (close == std::string::npos) {
-      return Error{"unclosed placeholder in \"" + text + "\" (placeholders look like {port})"};
+      return Error{"unclosed placeholder in \"" + text +
+                   "\" (placeholders look like {port}; write {{ for a literal brace)"};
     }
     std::string name = text.substr(i + 1, close - i - 1);
     auto it = values.find(name);
     if (it == values.end()) {
-      return Error{"unknown placeholder {" + name + "} in \"" + text +
-                   "\"; allowed: " + Allowed(kPlaceholderNames)};
+      return Error{"unknown placeholder {" + name + "} in \"" + text + "\"; allowed: " +
+                   Allowed(kPlaceholderNames) + " (write {{ and }} for literal braces)"};
     }
     out += it->second;
     i = close + 1;
@@ -136,6 +152,37 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
           "the server waits for backend headers)");
     }
     spec.backend_timeout_s = t.get<double>();
+  }
+  // Optional seconds above 0, at most `max`; `what` says what they measure.
+  auto seconds = [&](const char* key, double max, const char* what, double& out) -> Status {
+    if (!j.contains(key)) return Status::Ok();
+    const auto& t = j[key];
+    if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > max) {
+      return Status::Failure(std::string("\"") + key +
+                             "\" must be a number of seconds above 0, at most " +
+                             std::to_string(int(max)) + " (" + what + ")");
+    }
+    out = t.get<double>();
+    return Status::Ok();
+  };
+  if (auto s = seconds("request_timeout_s", 3600, "the server's whole-request limit",
+                       spec.request_timeout_s);
+      !s) {
+    return fail(s.message());
+  }
+  if (auto s = seconds("stop_timeout_s", 300, "how long the server may take to exit after SIGTERM",
+                       spec.stop_timeout_s);
+      !s) {
+    return fail(s.message());
+  }
+  if (j.contains("max_upload_bytes")) {
+    const auto& m = j["max_upload_bytes"];
+    if (!m.is_number_unsigned() || m.get<std::uint64_t>() == 0) {
+      return fail(
+          "\"max_upload_bytes\" must be a whole number of bytes above 0 (request bodies above "
+          "it get 413)");
+    }
+    spec.max_upload_bytes = m.get<std::uint64_t>();
   }
   if (j.contains("features")) {
     if (!j["features"].is_array()) return fail("\"features\" must be an array");

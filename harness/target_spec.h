@@ -3,6 +3,7 @@
 // Every key is documented in targets/README.md.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,10 @@ struct TargetSpec {
   // How long the server waits for backend response headers before its 504;
   // direct.backend-timeout waits that long plus a margin.
   double backend_timeout_s = 10;
+  // Optional figures about the server; 0 where the spec declares none.
+  double request_timeout_s = 0;        // its whole-request limit (gunicorn's timeout)
+  std::uint64_t max_upload_bytes = 0;  // request bodies above this get 413
+  double stop_timeout_s = 0;           // how long it may take to exit after SIGTERM
   std::vector<std::string> features = {"chat", "direct_access"};
   std::string origin;  // the file it came from, or "built-in"
 
@@ -41,6 +46,8 @@ Result<TargetSpec> ParseTargetSpec(const nlohmann::json& json, const std::string
 Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path);
 
 // Replaces every {name} in `text`; an unknown or unclosed placeholder is an error.
+// `{{` and `}}` stand for a literal brace, so a value can hold JSON, e.g. a DRUM
+// runtime parameter: "{{\"type\": \"numeric\", \"payload\": 10}}".
 Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values);
 
 // The spec with every placeholder in command, env and url expanded. Relative

@@ -2,7 +2,8 @@
 """Comparison server: the FastAPI streaming port of DRUM the migration aims at.
 
 Same routes as targets/flask (DESIGN.md, "The comparison servers in
-targets/"), done the streaming way:
+targets/"), done the streaming way; a careful port, better than the
+migration plan (targets/fastapi-plan):
 
 - chat: StreamingResponse relaying the backend's events from an
   httpx.AsyncClient stream as ``data: <compact json>\\n\\n``, then
@@ -14,19 +15,24 @@ targets/"), done the streaming way:
   memory stays flat whatever the body size, and the upstream transfer is
   closed when the client goes away.
 - errors: 400 for a bad chat body, 502 for an unreachable backend, 504 for one
-  that sends no headers within BACKEND_READ_TIMEOUT_S.
+  that sends no headers within BACKEND_READ_TIMEOUT_S; 431 for request headers
+  above 32 KiB and 400 for Content-Length with Transfer-Encoding, which
+  uvicorn's h11 would let through.
+- / and /ping: the backend's health (its status and text), as DRUM's.
 
 Served by uvicorn. Backend from OPENAI_HOST / OPENAI_PORT. Uses Debian's
 python3-fastapi, python3-uvicorn and python3-httpx only.
 """
 import argparse
-import codecs
 import json
 import logging
 import os
-import re
+import sys
 import urllib.parse
 import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import anyio
 import httpx
@@ -35,6 +41,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
+
+from common.sse import SseDecoder  # noqa: E402
 
 OPENAI_HOST = os.environ.get("OPENAI_HOST", "127.0.0.1")
 OPENAI_PORT = int(os.environ.get("OPENAI_PORT", "8000"))
@@ -58,6 +66,9 @@ REQUEST_DROP = frozenset({"host", "expect"})
 RESPONSE_DROP = frozenset({"date", "server"})
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# nginx refuses more than large_client_header_buffers (default 4 x 8 KiB).
+MAX_HEADER_BYTES = 32 * 1024
+HEALTH_TIMEOUT_S = 5.0  # DRUM's, for the backend's health route
 
 logger = logging.getLogger("targets.fastapi")
 
@@ -65,58 +76,33 @@ app = FastAPI(title="streamcheck FastAPI comparison server",
               docs_url=None, redoc_url=None, openapi_url=None)
 
 
-class SseDecoder:
-    """Incremental event-stream decoder (WHATWG rules) yielding data payloads.
+class RequestGuard:
+    """Refuses what uvicorn's h11 parser lets through when a request arrives
+    in one read: request headers above MAX_HEADER_BYTES (431), and a body
+    framed by both Content-Length and Transfer-Encoding (400; RFC 9112 6.1,
+    the request-smuggling shape). Either answer closes the connection."""
 
-    Handles LF, CRLF and lone CR line ends (also split across reads), a
-    leading BOM, comments and multi-line data.
-    """
+    def __init__(self, app):
+        self.app = app
 
-    _LINE_END = re.compile(r"\r\n|\r|\n")
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            names = {name.lower() for name, _ in headers}
+            refusal = None
+            if b"content-length" in names and b"transfer-encoding" in names:
+                refusal = (400, "both Content-Length and Transfer-Encoding")
+            elif sum(len(n) + len(v) + 4 for n, v in headers) > MAX_HEADER_BYTES:
+                refusal = (431, f"request headers above {MAX_HEADER_BYTES} bytes")
+            if refusal:
+                response = JSONResponse({"message": refusal[1]},
+                                        status_code=refusal[0],
+                                        headers={"Connection": "close"})
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
-    def __init__(self):
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._pending = ""
-        self._data = []
-        self._at_start = True
-        self._skip_lf = False  # the last read ended on CR; an LF may follow
 
-    def feed(self, chunk):
-        """Returns the data of every event completed by ``chunk``."""
-        text = self._decoder.decode(chunk)
-        if not text:
-            return []
-        if self._at_start:
-            self._at_start = False
-            text = text.removeprefix("\ufeff")
-        if self._skip_lf and text.startswith("\n"):
-            text = text[1:]
-        buf = self._pending + text
-        self._skip_lf = buf.endswith("\r")
-        events = []
-        pos = 0
-        for match in self._LINE_END.finditer(buf):
-            event = self._line(buf[pos:match.start()])
-            pos = match.end()
-            if event is not None:
-                events.append(event)
-        self._pending = buf[pos:]
-        return events
-
-    def _line(self, line):
-        if not line:
-            if not self._data:
-                return None
-            event, self._data = "\n".join(self._data), []
-            return event
-        if line.startswith(":"):
-            return None
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        return None
+app.add_middleware(RequestGuard)
 
 
 def _new_client():
@@ -212,7 +198,16 @@ def _error_event(message):
 @app.get("/")
 @app.get("/ping")
 async def ping():
-    return {"message": "OK"}
+    # As DRUM's NIM predictor: the backend's health is the server's, here
+    # without blocking the event loop.
+    try:
+        resp = await client.get(BACKEND_URL.join("v1/health/ready"),
+                                timeout=HEALTH_TIMEOUT_S)
+    except httpx.TimeoutException:
+        return _error(503, "timeout waiting for the backend health route")
+    except httpx.TransportError as e:
+        return _error(503, f"backend is not ready: {type(e).__name__}: {e}")
+    return JSONResponse({"message": resp.text}, status_code=resp.status_code)
 
 
 @app.post("/chat/completions")
