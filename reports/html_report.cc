@@ -29,6 +29,9 @@ h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); 
 h3 { font-size: 15px; margin: 0 0 4px; }
 h4 { font-size: 13px; margin: 14px 0 4px; color: var(--muted); text-transform: uppercase;
   letter-spacing: .04em; }
+h5 { font-size: 12px; margin: 8px 0 2px; color: var(--muted); }
+section.exchange { border-left: 3px solid var(--line); padding-left: 8px; margin: 8px 0; }
+section.exchange h4 code { text-transform: none; letter-spacing: 0; color: #1f2328; }
 code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 6px 8px;
   margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 320px; overflow: auto; }
@@ -332,22 +335,23 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
 
 // --- evidence -----------------------------------------------------------------
 
-void KeyValueTable(std::string& out, const std::vector<std::pair<std::string, std::string>>& rows) {
-  out += "<table class=\"kv\">";
+void KeyValueTable(std::string& out, const std::vector<std::pair<std::string, std::string>>& rows,
+                   const char* css_class = "kv") {
+  out += std::string("<table class=\"") + css_class + "\">";
   for (const auto& [k, v] : rows) out += "<tr><td>" + Esc(k) + "</td><td>" + Esc(v) + "</td></tr>";
   out += "</table>\n";
 }
 
 void Events(std::string& out, const char* heading, const std::vector<std::string>& events) {
   if (events.empty()) return;
-  out += std::string("<h4>") + heading + "</h4><ol class=\"events\">";
+  out += std::string("<h5>") + heading + "</h5><ol class=\"events\">";
   for (const auto& e : events) out += "<li><pre>" + Esc(e) + "</pre></li>";
   out += "</ol>\n";
 }
 
 void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
-  out += "<section class=\"exchange\"><h4>Exchange " + std::to_string(index + 1) + ": " +
-         Esc(x.request) +
+  out += "<section class=\"exchange\"><h4>Exchange " + std::to_string(index + 1) +
+         ": <code class=\"request\">" + Esc(x.request) + "</code>" +
          (x.label.empty() ? "" : " <span class=\"muted\">(" + Esc(x.label) + ")</span>") +
          "</h4>\n";
   std::vector<std::pair<std::string, std::string>> facts;
@@ -359,7 +363,7 @@ void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
   if (x.first_byte_ms >= 0) facts.emplace_back("first byte after", Ms(x.first_byte_ms));
   facts.emplace_back("total", Ms(x.total_ms));
   if (!x.error.empty()) facts.emplace_back("transfer", x.error);
-  KeyValueTable(out, facts);
+  KeyValueTable(out, facts, "kv facts");
   if (!x.request_headers.empty()) {
     out += "<h5>Request headers</h5>";
     KeyValueTable(out, x.request_headers);

@@ -613,11 +613,12 @@ TEST(HtmlReportTest, ShowsEveryTargetAndTheFailures) {
   EXPECT_THAT(html, HasSubstr("<td class=\"cell o-skip\">"));
   EXPECT_THAT(html, HasSubstr("<td class=\"cell o-none\">"));
   // Evidence: request, status, headers, events, note.
-  EXPECT_THAT(html, HasSubstr("Exchange 1: POST /v1/chat/completions"));
+  EXPECT_THAT(html,
+              HasSubstr("Exchange 1: <code class=\"request\">POST /v1/chat/completions</code>"));
   EXPECT_THAT(html, HasSubstr("<pre>{&quot;stream&quot;:true}</pre>"));
   EXPECT_THAT(html, HasSubstr("<td>status</td><td>200</td>"));
   EXPECT_THAT(html, HasSubstr("<td>X_Request_ID</td><td>&lt;/script&gt;&lt;script&gt;alert(1)"));
-  EXPECT_THAT(html, HasSubstr("<h4>First events</h4>"));
+  EXPECT_THAT(html, HasSubstr("<h5>First events</h5>"));
   EXPECT_THAT(html, HasSubstr("connection closed &lt;early&gt;"));
   // The panel that the script fills.
   EXPECT_THAT(html, HasSubstr("<aside id=\"panel\" hidden"));

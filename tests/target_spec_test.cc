@@ -287,6 +287,10 @@ TEST(TargetSpecTest, ExpandPlaceholders) {
   ASSERT_FALSE(unclosed.ok());
   EXPECT_THAT(unclosed.error(), HasSubstr("unclosed"));
   EXPECT_FALSE(ExpandPlaceholders("{}", values).ok());
+  // Doubled braces are literal ones: runtime parameters are JSON values.
+  EXPECT_EQ(*ExpandPlaceholders(R"({{"type": "string", "payload": "{port}"}})", values),
+            R"({"type": "string", "payload": "8080"})");
+  EXPECT_EQ(*ExpandPlaceholders("}}{{", values), "}{");
 }
 
 TEST(TargetSpecTest, ExpandSpecResolvesRelativePathsAgainstRoot) {

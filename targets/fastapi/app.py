@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 """Comparison server: the FastAPI streaming port of DRUM the migration aims at.
 
-Same routes as targets/flask (DESIGN.md, "The comparison servers in
-targets/"), done the streaming way; a careful port, better than the
+Same routes as targets/flask (targets/README.md), done the streaming way; a careful port, better than the
 migration plan (targets/fastapi-plan):
 
 - chat: StreamingResponse relaying the backend's events from an

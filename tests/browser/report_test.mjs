@@ -197,18 +197,27 @@ async function openEvidence(page, caseId, targetIndex) {
     const facts = {};
     const dts = article.querySelectorAll('dl.facts dt');
     for (const dt of dts) facts[dt.textContent] = dt.nextElementSibling.textContent;
-    const headers = section('Response headers');
+    // The first exchange: its request line, facts, headers and events.
+    const exchange = article.querySelector('section.exchange');
+    const sub = (heading) => {
+      if (!exchange) return null;
+      const h5 = [...exchange.querySelectorAll('h5')].find((h) => h.textContent === heading);
+      return h5 ? h5.nextElementSibling : null;
+    };
+    const rows = (table) => (table
+      ? [...table.querySelectorAll('tr')].map((tr) => [...tr.cells].map((c) => c.textContent))
+      : []);
+    const headers = sub('Response headers');
     return {
       heading: article.querySelector('h3').textContent,
       facts,
+      exchangeFacts: Object.fromEntries(rows(exchange?.querySelector('table.facts'))),
       headings: [...article.querySelectorAll('h4')].map((h) => h.textContent),
-      request: section('Request')?.textContent ?? null,
+      request: exchange?.querySelector('code.request')?.textContent ?? null,
       message: article.querySelector('pre.msg')?.textContent ?? null,
-      headers: headers
-        ? [...headers.querySelectorAll('tr')].map((tr) => [...tr.cells].map((c) => c.textContent))
-        : [],
+      headers: rows(headers),
       headerElements: headers ? headers.querySelectorAll('td *').length : 0,
-      lastEvents: [...(section('Last events')?.querySelectorAll('li pre') ?? [])]
+      lastEvents: [...(sub('Last events')?.querySelectorAll('li pre') ?? [])]
         .map((p) => p.textContent),
       chartLines: [...panel.querySelectorAll('svg.timeline polyline')]
         .map((p) => p.querySelector('title').textContent),
@@ -337,12 +346,13 @@ describe('HtmlReportBrowser', () => {
     assert.match(ev.heading, /on cpp-second$/);
     assert.equal(ev.facts.level, r.level);
     assert.equal(ev.facts.outcome, r.outcome);
-    assert.equal(ev.request, r.evidence.request, 'the request is shown');
-    assert.match(ev.request, /^POST \/v1\/chat\/completions /);
-    assert.equal(ev.facts.status, String(r.evidence.status), 'the status is shown');
-    assert.deepEqual(ev.headers, r.evidence.response_headers, 'the response headers are shown');
+    const x = r.evidence.exchanges[0];
+    assert.equal(ev.request, x.request, 'the request is shown');
+    assert.equal(ev.request, 'POST /v1/chat/completions');
+    assert.equal(ev.exchangeFacts.status, String(x.status), 'the status is shown');
+    assert.deepEqual(ev.headers, x.response_headers, 'the response headers are shown');
     assert.ok(ev.headers.some(([k]) => /^content-type$/i.test(k)), 'Content-Type among them');
-    assert.deepEqual(ev.lastEvents, r.evidence.last_events);
+    assert.deepEqual(ev.lastEvents, x.last_events);
     assert.deepEqual(ev.chartLines, targets, "the case's chart, one line per target");
     if (r.message) assert.equal(ev.message, r.message);
     await page.locator('#panel').screenshot({ path: path.join(outDir, 'run-panel.png') });
@@ -445,11 +455,12 @@ describe('HtmlReportBrowser', () => {
     assert.match(ev.heading, /^FAIL chat\.done-terminator on flask$/);
     assert.ok(ev.headings.includes('Failure message'));
     assert.equal(ev.message, message, 'the failure message, markup as text');
-    assert.equal(ev.request, r.evidence.request);
-    assert.equal(ev.facts.status, '200');
-    assert.deepEqual(ev.headers, r.evidence.response_headers);
+    const x = r.evidence.exchanges[0];
+    assert.equal(ev.request, x.request);
+    assert.equal(ev.exchangeFacts.status, '200');
+    assert.deepEqual(ev.headers, x.response_headers);
     assert.equal(ev.headerElements, 0, 'a header value with <b> is not bold markup');
-    assert.deepEqual(ev.lastEvents, r.evidence.last_events);
+    assert.deepEqual(ev.lastEvents, x.last_events);
     const panelText = await page.locator('#panel').innerText();
     assert.ok(panelText.includes('<script>alert(1)</script>'), 'the <script> text is visible');
     await page.locator('#panel').screenshot({ path: path.join(outDir, 'crafted-panel.png') });
@@ -580,8 +591,10 @@ function craftedResults(message) {
   });
   const sseHeaders = [['Content-Type', 'text/event-stream; charset=utf-8'],
                       ['X-Drum-Version', '1.16.0'], ['X_Request_ID', '<b>not-bold</b>']];
-  const chatRequest = 'POST /v1/chat/completions {"messages":[{"content":"Hello","role":"user"}],' +
-                      '"model":"gpt-4","stream":true}';
+  const chatRequest = 'POST /v1/chat/completions';
+  const chatBody = '{"messages":[{"content":"Hello","role":"user"}],"model":"gpt-4","stream":true}';
+  // One exchange of a case's evidence, as the engine records it.
+  const exchange = (fields) => ({ request_body: chatBody, body_bytes: 0, total_ms: 3, ...fields });
   const result = (target, id, level, outcome, extra = {}) => ({
     target, case: id, area: id.split('.')[0], level, outcome, message: '', duration_ms: 12.5,
     metrics: {}, evidence: {}, ...extra,
@@ -598,20 +611,20 @@ function craftedResults(message) {
     ],
     results: [
       result('cpp', 'chat.done-terminator', 'MUST', 'pass', {
-        evidence: { request: chatRequest, status: 200,
+        evidence: { exchanges: [exchange({ request: chatRequest, status: 200,
                     response_headers: [['Content-Type', 'text/event-stream'], ['Cache-Control', 'no-cache']],
-                    last_events: [chunk(' end'), '[DONE]'], timeline: [...chatEvents, [7, 2200, 13]] },
+                    last_events: [chunk(' end'), '[DONE]'] })], timeline: [...chatEvents, [7, 2200, 13]] },
       }),
       result('flask', 'chat.done-terminator', 'MUST', 'fail', {
         message,
-        evidence: { request: chatRequest, status: 200, response_headers: sseHeaders,
-                    last_events: [chunk(' cut'), '</script><script>alert(3)</script><!--'],
+        evidence: { exchanges: [exchange({ request: chatRequest, status: 200, response_headers: sseHeaders,
+                    last_events: [chunk(' cut'), '</script><script>alert(3)</script><!--'] })],
                     timeline: chatEvents, note: 'connection closed by the server <!-- -->' },
       }),
       result('cpp', 'chat.no-cache', 'SHOULD', 'pass'),
       result('flask', 'chat.no-cache', 'SHOULD', 'warn', {
         message: 'expected Cache-Control: no-cache; saw no Cache-Control header',
-        evidence: { status: 200, response_headers: sseHeaders },
+        evidence: { exchanges: [exchange({ request: chatRequest, status: 200, response_headers: sseHeaders })] },
       }),
       result('cpp', 'chat.concurrent', 'MUST', 'pass', { metrics: { streams: 64 } }),
       result('flask', 'chat.concurrent', 'MUST', 'error', {
@@ -619,22 +632,24 @@ function craftedResults(message) {
       }),
       result('cpp', 'direct.large-get', 'MUST', 'pass', {
         metrics: { bytes: size, mib_per_s: 812.4, rss_growth_mib: 1.2 },
-        evidence: { request: 'GET /directAccess/large-file', status: 200,
-                    response_headers: [['Content-Length', String(size)]], timeline: streaming },
+        evidence: { exchanges: [exchange({ request: 'GET /directAccess/large-file', status: 200,
+                    request_body: '', response_headers: [['Content-Length', String(size)]] })],
+                    timeline: streaming },
       }),
       result('flask', 'direct.large-get', 'MUST', 'pass', {
         metrics: { bytes: size, mib_per_s: 3.9, rss_growth_mib: 16.3 },
-        evidence: { request: 'GET /directAccess/large-file', status: 200,
-                    response_headers: [['Content-Length', String(size)]], timeline: buffering },
+        evidence: { exchanges: [exchange({ request: 'GET /directAccess/large-file', status: 200,
+                    request_body: '', response_headers: [['Content-Length', String(size)]] })],
+                    timeline: buffering },
       }),
       result('cpp', 'direct.incremental', 'MUST', 'pass', {
-        evidence: { request: 'GET /directAccess/large-file (gated after 1 MiB)', status: 200,
-                    timeline: streaming },
+        evidence: { exchanges: [exchange({ label: 'gated after 1 MiB', request_body: '',
+                    request: 'GET /directAccess/large-file', status: 200 })], timeline: streaming },
       }),
       result('flask', 'direct.incremental', 'MUST', 'fail', {
         message: 'expected bytes before the gate opened at 1900 ms; the first byte came at 1950 ms',
-        evidence: { request: 'GET /directAccess/large-file (gated after 1 MiB)', status: 200,
-                    timeline: buffering },
+        evidence: { exchanges: [exchange({ label: 'gated after 1 MiB', request_body: '',
+                    request: 'GET /directAccess/large-file', status: 200 })], timeline: buffering },
       }),
       result('cpp', 'direct.methods-extended', 'SHOULD', 'pass'),
       result('flask', 'direct.methods-extended', 'SHOULD', 'skip', {
