@@ -60,7 +60,7 @@ Result<BenchReport> RunProxyBench(const BenchOptions& options) {
   std::string query = "/large-file?size_mb=" + std::to_string(options.size_mb);
   auto bytes = static_cast<std::uint64_t>(options.size_mb * 1024 * 1024);
   BenchReport report;
-  harness::RssSampler sampler((*server)->pid());
+  harness::MemorySampler sampler({{(*server)->pid()}, {}, "the reference server"});
   sampler.Start();
   for (int round = 0; round < options.rounds; ++round) {
     auto direct = MeasureGet((*backend)->url() + query, bytes);
@@ -76,7 +76,7 @@ Result<BenchReport> RunProxyBench(const BenchOptions& options) {
       options.on_round(line);
     }
   }
-  report.server_rss_growth_mib = sampler.Stop().growth_mib();
+  report.server_rss_growth_mib = sampler.Stop().rss_growth_mib();
   report.median_direct = Median(report.direct_mib_s);
   report.median_proxied = Median(report.proxied_mib_s);
   report.ratio = report.median_direct > 0 ? report.median_proxied / report.median_direct : 0;

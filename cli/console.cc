@@ -51,6 +51,7 @@ std::string KeyFigures(const core::CaseResult& r) {
   };
   if (r.area == "direct") add(Figure(r.metrics, "bytes", "%.0f bytes"));
   add(Figure(r.metrics, "mib_per_s", "%.1f MiB/s"));
+  add(Figure(r.metrics, "pss_growth_mib", "PSS +%.1f MiB"));
   add(Figure(r.metrics, "rss_growth_mib", "RSS +%.1f MiB"));
   if (r.area == "chat") add(Figure(r.metrics, "first_event_ms", "first event %.1f ms"));
   add(Figure(r.metrics, "backend_cancelled_after_ms", "backend cancelled after %.0f ms"));

@@ -69,14 +69,24 @@ struct Exchange {
   std::string error;  // why the transfer did not complete, "" when it did
 };
 
+// The server's memory at one moment of a case.
+struct MemoryPoint {
+  double t_ms = 0;  // since sampling began
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t pss_bytes = 0;
+};
+
 // What a case saw, shown behind a report cell.
 struct Evidence {
   std::vector<Exchange> exchanges;  // in the order they were made, at most kMaxExchanges
   std::size_t exchanges_dropped = 0;
   std::vector<TimelinePoint> timeline;  // the case's chart, at most ~200 points
+  std::vector<MemoryPoint> memory;      // the server's memory over the case, at most ~200 points
   std::string note;                     // anything else worth showing
   static constexpr std::size_t kMaxExchanges = 24;
-  bool empty() const { return exchanges.empty() && timeline.empty() && note.empty(); }
+  bool empty() const {
+    return exchanges.empty() && timeline.empty() && memory.empty() && note.empty();
+  }
 };
 
 // One failed expectation: the sentence says what was expected and what was

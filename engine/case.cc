@@ -141,6 +141,12 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
   }
 }
 
+void CaseContext::Memory(const std::vector<harness::MemoryPoint>& curve) {
+  auto& out = result_.evidence.memory;
+  out.clear();
+  for (const auto& p : curve) out.push_back({p.t_ms, p.rss_bytes, p.pss_bytes});
+}
+
 void CaseContext::Expect(const harness::CheckResult& check) {
   if (check.ok) return;
   int exchange =

@@ -38,6 +38,8 @@ class CaseContext {
   // The target's process when the harness started it, else null (url targets).
   harness::TargetProcess* process() { return session_.process(); }
   bool stop_requested() { return session_.stop().stop_requested(); }
+  // What to sample for the memory cases, or why it cannot be measured here.
+  Result<harness::MemoryScope> Memory() { return session_.Memory(); }
 
   // Performs a request as the case's: adds X-Streamcheck-Case, makes it stop
   // when the run stops, and records the exchange as evidence (`label` says
@@ -60,6 +62,8 @@ class CaseContext {
   void Error(std::string message);
   void Metric(const std::string& name, double value) { result_.metrics[name] = value; }
   void Note(const std::string& note) { result_.evidence.note += note; }
+  // The server's memory over the case, for the reports.
+  void Memory(const std::vector<harness::MemoryPoint>& curve);
 
  private:
   void Record(const harness::HttpRequest& request, const harness::HttpResponse& response,

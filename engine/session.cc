@@ -1,5 +1,8 @@
 #include "engine/session.h"
 
+#include <algorithm>
+#include <set>
+
 #include "harness/ports.h"
 #include "harness/readiness.h"
 
@@ -39,6 +42,44 @@ void TargetSession::Stop() {
   if (backend_) backend_->Stop();
 }
 
+Result<harness::MemoryScope> TargetSession::Memory() {
+  // Port forwarders own the socket but not the server's memory: measuring
+  // them would pass any server.
+  static const std::set<std::string> kForwarders = {"docker-proxy", "rootlessport", "slirp4netns",
+                                                    "pasta",        "socat",        "kubectl"};
+  harness::MemoryScope scope;
+  std::string what;
+  if (process_) {
+    scope.roots.push_back(process_->pid());
+    what = "the process tree of pid " + std::to_string(process_->pid());
+  }
+  if (port_ > 0) {
+    auto tree = process_ ? harness::ProcessTree(process_->pid()) : std::vector<pid_t>{};
+    for (pid_t owner : harness::ListeningSocketOwners(port_)) {
+      if (std::find(tree.begin(), tree.end(), owner) != tree.end()) continue;
+      std::string name = harness::ProcessName(owner);
+      if (kForwarders.count(name)) {
+        return Error{"port " + std::to_string(port_) + " belongs to " + name + " (pid " +
+                     std::to_string(owner) +
+                     "), a forwarder, not the server: name the server's cgroup in the spec "
+                     "(\"memory\": {\"cgroup\": PATH}) to measure it"};
+      }
+      scope.roots.push_back(owner);
+      what += std::string(what.empty() ? "" : " and ") + "the owner of port " +
+              std::to_string(port_) + " (pid " + std::to_string(owner) + ", " + name + ")";
+    }
+  }
+  if (scope.roots.empty()) {
+    return Error{
+        "memory is measured only for a server whose processes the harness can see: "
+        "this one was not started by the harness and no process of this user listens "
+        "on port " +
+        std::to_string(port_)};
+  }
+  scope.description = what;
+  return scope;
+}
+
 core::TargetSummary TargetSession::Summary() const {
   core::TargetSummary s;
   s.name = spec_.name;
@@ -74,6 +115,7 @@ Status TargetSession::Start() {
   auto ready_timeout = std::chrono::seconds(spec_.ready_timeout_s);
   if (!spec_.managed()) {
     base_url_ = expanded->url;
+    port_ = harness::PortOf(base_url_);
     harness::ReadinessProbe probe;
     probe.url = harness::JoinUrl(base_url_, spec_.ready_path);
     probe.timeout = ready_timeout;
@@ -83,6 +125,7 @@ Status TargetSession::Start() {
     return Status::Ok();
   }
   base_url_ = "http://127.0.0.1:" + values["port"];
+  port_ = std::stoi(values["port"]);
   log_path_ = options_.log_dir / (spec_.name + ".log");
   harness::LaunchOptions launch;
   launch.argv = expanded->command;

@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "core/model.h"
 #include "engine/stop.h"
+#include "harness/process_memory.h"
 #include "harness/target_process.h"
 #include "harness/target_spec.h"
 #include "mocks/mock_backend.h"
@@ -48,6 +49,13 @@ class TargetSession {
   StopSource& stop() { return stop_; }
   core::TargetSummary Summary() const;
 
+  // The processes that make up the server, for the memory cases: the spawned
+  // command's tree plus the process that owns the listening socket (and its
+  // tree), or the spec's cgroup. An error says why memory cannot be measured
+  // here (a url target whose socket is not ours to see, a container behind
+  // docker-proxy without a cgroup in its spec): the memory cases then skip.
+  Result<harness::MemoryScope> Memory();
+
  private:
   Status Start();
 
@@ -57,6 +65,7 @@ class TargetSession {
   std::unique_ptr<mocks::MockBackend> backend_;
   std::unique_ptr<harness::TargetProcess> process_;
   std::string base_url_;
+  int port_ = 0;  // the port of base_url_
   std::filesystem::path log_path_;
   bool attempted_ = false;
   bool stopped_ = false;

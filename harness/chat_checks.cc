@@ -47,8 +47,94 @@ const std::string& StreamedText(const HttpResponse& r) { return r.stream.chat.te
 CheckResult CheckChunkSchema(const HttpResponse& r) {
   const auto& chat = r.stream.chat;
   if (!chat.schema_violation.empty()) return CheckResult::Fail(chat.schema_violation);
-  if (chat.json_events == 0) {
+  if (chat.chunks == 0) {
     return CheckResult::Fail("expected chat.completion.chunk events, got " + Seen(r));
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckFinishReasonValue(const HttpResponse& r) {
+  const auto& chat = r.stream.chat;
+  if (!chat.bad_finish_reason.empty()) {
+    return CheckResult::Fail(
+        "expected every finish_reason to be one of stop, length, tool_calls, content_filter, "
+        "function_call (what OpenAI's clients type it as), got " +
+        chat.bad_finish_reason);
+  }
+  bool any = false;
+  for (const auto& [index, c] : chat.choices) any = any || c.finishes > 0;
+  if (!any) return CheckResult::Fail("expected a finish_reason, got none (" + Seen(r) + ")");
+  return CheckResult::Pass();
+}
+
+CheckResult CheckUtf8(const HttpResponse& r) {
+  const auto& stats = r.stream.stats;
+  if (r.stream.empty() && r.body_bytes == 0) {
+    return CheckResult::Fail("expected a body to read, got " + Seen(r));
+  }
+  if (stats.invalid_utf8 == 0) return CheckResult::Pass();
+  return CheckResult::Fail(
+      "expected a body of valid UTF-8 (text/event-stream is always UTF-8), got " +
+      std::to_string(stats.invalid_utf8) +
+      " invalid sequence(s); the OpenAI Python SDK decodes lines strictly and raises "
+      "UnicodeDecodeError on them");
+}
+
+CheckResult CheckSdkSafe(const HttpResponse& r) {
+  const auto& stats = r.stream.stats;
+  const auto& chat = r.stream.chat;
+  if (r.stream.empty()) return CheckResult::Fail("expected events, got " + Seen(r));
+  if (stats.sdk_dataless_events > 0) {
+    return CheckResult::Fail(
+        "expected no block that the OpenAI SDKs turn into an event without data; got " +
+        std::to_string(stats.sdk_dataless_events) + ", the first " +
+        stats.first_sdk_dataless.value_or("?") +
+        ": valid SSE (WHATWG dispatches nothing for it), but the Python and Node SDKs dispatch "
+        "it and fail parsing its empty data as JSON");
+  }
+  if (chat.named_events > 0) {
+    return CheckResult::Fail(
+        "expected chunk events without an `event:` field; got " +
+        std::to_string(chat.named_events) + ", the first " + chat.first_named +
+        ": the OpenAI SDKs hand a named event to the caller as {\"data\", \"event\"} instead "
+        "of a chunk");
+  }
+  return CheckResult::Pass();
+}
+
+CheckResult CheckVendorExtensions(const HttpResponse& r) {
+  const auto& chat = r.stream.chat;
+  if (chat.chunks == 0) return CheckResult::Fail("expected chunks, got " + Seen(r));
+  if (chat.vendor_extensions.empty()) return CheckResult::Pass();
+  std::string names;
+  for (const auto& v : chat.vendor_extensions) names += (names.empty() ? "" : "; ") + v;
+  return CheckResult::Fail(
+      "expected OpenAI's chunk format only; the stream carries vendor "
+      "extensions (the OpenAI SDKs read them, other clients may not): " +
+      names);
+}
+
+CheckResult CheckToolCall(const HttpResponse& r, const std::string& name,
+                          const std::string& arguments) {
+  const auto& chat = r.stream.chat;
+  if (chat.tool_calls.empty()) {
+    return CheckResult::Fail("expected a streamed tool call " + name + "(...), got none (" +
+                             Seen(r) + ")");
+  }
+  const auto& call = chat.tool_calls.begin()->second;
+  if (call.name != name) {
+    return CheckResult::Fail("expected tool call \"" + Excerpt(name) + "\", got \"" +
+                             Excerpt(call.name) + "\"");
+  }
+  if (call.arguments != arguments) {
+    return CheckResult::Fail("expected the concatenated arguments to equal the backend's \"" +
+                             Excerpt(arguments) + "\", got \"" + Excerpt(call.arguments) + "\"");
+  }
+  auto choice = chat.choices.find(0);
+  if (choice == chat.choices.end() || choice->second.finish_reason != "tool_calls") {
+    return CheckResult::Fail("expected finish_reason \"tool_calls\" after a tool call, got \"" +
+                             (choice == chat.choices.end() ? "" : choice->second.finish_reason) +
+                             "\"");
   }
   return CheckResult::Pass();
 }
@@ -86,7 +172,7 @@ CheckResult CheckContentParity(const HttpResponse& r, const std::string& expecte
 
 CheckResult CheckRoleFirst(const HttpResponse& r) {
   const auto& chat = r.stream.chat;
-  if (chat.json_events == 0) return CheckResult::Fail("expected a first chunk, got " + Seen(r));
+  if (chat.chunks == 0) return CheckResult::Fail("expected a first chunk, got " + Seen(r));
   json c = ParseJsonOrNull(chat.first_data);
   if (c.is_object() && c.contains("choices") && c["choices"].is_array() && !c["choices"].empty() &&
       c["choices"][0].is_object() && c["choices"][0].contains("delta") &&
@@ -113,9 +199,10 @@ CheckResult CheckFinishReason(const HttpResponse& r) {
       return CheckResult::Fail("expected one non-null finish_reason for " + choice + ", got " +
                                std::to_string(c.finishes));
     }
-    if (c.finish_at != c.last_at) {
-      return CheckResult::Fail("expected the finish_reason of " + choice +
-                               " on its last chunk, but " + c.last_ref + " came after it");
+    if (!c.after_finish.empty()) {
+      return CheckResult::Fail("expected no content for " + choice +
+                               " after its finish_reason, but " + c.after_finish +
+                               " came after it");
     }
   }
   return CheckResult::Pass();
@@ -123,7 +210,7 @@ CheckResult CheckFinishReason(const HttpResponse& r) {
 
 CheckResult CheckUsage(const HttpResponse& r, int tokens) {
   const auto& chat = r.stream.chat;
-  if (chat.json_events == 0) return CheckResult::Fail("expected a usage chunk, got " + Seen(r));
+  if (chat.chunks == 0) return CheckResult::Fail("expected a usage chunk, got " + Seen(r));
   json last = ParseJsonOrNull(chat.last_data);
   if (!last.is_object() || !last.contains("usage") || !last["usage"].is_object()) {
     return CheckResult::Fail("expected a last chunk before [DONE] with \"usage\", got " +

@@ -17,8 +17,21 @@ CheckResult CheckDoneTerminator(const HttpResponse& response);
 CheckResult CheckContentParity(const HttpResponse& response, const std::string& expected);
 // The first chunk's delta carries "role": "assistant".
 CheckResult CheckRoleFirst(const HttpResponse& response);
-// Each choice gets exactly one non-null finish_reason, on its last chunk.
+// Each choice gets exactly one non-null finish_reason, and no content after it.
 CheckResult CheckFinishReason(const HttpResponse& response);
+// Every finish_reason is one of OpenAI's: stop, length, tool_calls,
+// content_filter, function_call.
+CheckResult CheckFinishReasonValue(const HttpResponse& response);
+// The body is valid UTF-8.
+CheckResult CheckUtf8(const HttpResponse& response);
+// No block the OpenAI SDKs misread: data-less blocks they dispatch, named events.
+CheckResult CheckSdkSafe(const HttpResponse& response);
+// OpenAI's chunk format only; fails naming each vendor extension seen.
+CheckResult CheckVendorExtensions(const HttpResponse& response);
+// Choice 0's first tool call has this name and these concatenated arguments,
+// and the choice finished with "tool_calls".
+CheckResult CheckToolCall(const HttpResponse& response, const std::string& name,
+                          const std::string& arguments);
 // A last chunk before [DONE] with choices [] and usage.completion_tokens == tokens.
 CheckResult CheckUsage(const HttpResponse& response, int tokens);
 // A non-streamed chat.completion whose message content equals `expected`.

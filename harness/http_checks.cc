@@ -49,15 +49,19 @@ CheckResult CheckSha256(const HttpResponse& r, const std::string& expected_hex) 
                            r.sha256 + " over " + std::to_string(r.body_bytes) + " bytes");
 }
 
-CheckResult CheckRssGrowth(const RssSummary& rss, double limit_mib) {
-  if (rss.samples == 0) return CheckResult::Fail("expected RSS samples of the target, got none");
-  if (rss.growth_mib() <= limit_mib) return CheckResult::Pass();
-  char buf[256];
+CheckResult CheckMemoryGrowth(const MemorySummary& m, double limit_mib) {
+  if (m.samples == 0) {
+    return CheckResult::Fail(
+        "expected memory samples of the server, got none (its processes were gone)");
+  }
+  if (m.pss_growth_mib() <= limit_mib) return CheckResult::Pass();
+  char buf[320];
   std::snprintf(buf, sizeof buf,
-                "expected RSS growth within %.0f MiB, got %.1f MiB (%.1f -> %.1f MiB peak over %zu "
-                "samples): the server held the body in memory",
-                limit_mib, rss.growth_mib(), double(rss.baseline_bytes) / (1 << 20),
-                double(rss.peak_bytes) / (1 << 20), rss.samples);
+                "expected PSS growth within %.0f MiB, got %.1f MiB (%.1f -> %.1f MiB peak over %zu "
+                "samples of %zu process(es); RSS +%.1f MiB): the server held the body in memory",
+                limit_mib, m.pss_growth_mib(), double(m.baseline.pss_bytes) / (1 << 20),
+                double(m.peak.pss_bytes) / (1 << 20), m.samples, m.peak.processes,
+                m.rss_growth_mib());
   return CheckResult::Fail(buf);
 }
 

@@ -19,7 +19,8 @@ CheckResult CheckMediaType(const HttpResponse& response, const std::string& expe
 // Exactly `expected` body bytes arrived.
 CheckResult CheckByteCount(const HttpResponse& response, std::uint64_t expected);
 CheckResult CheckSha256(const HttpResponse& response, const std::string& expected_hex);
-// Peak RSS growth of the target's process tree stayed within `limit_mib`.
-CheckResult CheckRssGrowth(const RssSummary& rss, double limit_mib);
+// The server's peak PSS growth stayed within `limit_mib` (harness/process_memory.h:
+// PSS, so shared pages of forked workers count once).
+CheckResult CheckMemoryGrowth(const MemorySummary& memory, double limit_mib);
 
 }  // namespace streamcheck::harness

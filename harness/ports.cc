@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -27,6 +28,19 @@ Result<int> PickFreePort() {
   }
   close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
+}
+
+int PortOf(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return 0;
+  std::string authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  auto bracket = authority.rfind(']');  // [::1]:8080
+  auto colon = authority.rfind(':');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    return std::atoi(authority.c_str() + colon + 1);
+  }
+  return url.rfind("https://", 0) == 0 ? 443 : 80;
 }
 
 }  // namespace streamcheck::harness

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -87,6 +89,21 @@ bool ReadRssBytes(pid_t pid, std::uint64_t& bytes) {
   return true;
 }
 
+// Proportional bytes of one process: the Pss line of /proc/<pid>/smaps_rollup
+// (kernel 4.14+). 0 when unreadable (another user's process, an old kernel).
+bool ReadPssBytes(pid_t pid, std::uint64_t& bytes) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/smaps_rollup", static_cast<int>(pid));
+  char buf[4096];
+  std::size_t length = 0;
+  if (!ReadSmallFile(path, buf, sizeof buf, length)) return false;
+  const char* pss = std::strstr(buf, "\nPss:");
+  unsigned long long kib = 0;
+  if (!pss || std::sscanf(pss + 5, " %llu kB", &kib) != 1) return false;
+  bytes = kib * 1024;
+  return true;
+}
+
 }  // namespace
 
 std::vector<pid_t> ProcessTree(pid_t root) {
@@ -132,24 +149,120 @@ Result<std::uint64_t> TreeRssBytes(pid_t root) {
   return total;
 }
 
-RssSampler::RssSampler(pid_t root, std::chrono::milliseconds interval)
-    : root_(root), interval_(interval) {}
+std::vector<pid_t> ListeningSocketOwners(int port) {
+  // Inodes of sockets in state 0A (LISTEN) on the port, IPv4 and IPv6.
+  std::unordered_set<unsigned long> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues, timer, retransmit, uid, timeout;
+      unsigned long inode = 0;
+      if (!(fields >> slot >> local >> remote >> state >> queues >> timer >> retransmit >> uid >>
+            timeout >> inode)) {
+        continue;
+      }
+      auto colon = local.rfind(':');
+      if (colon == std::string::npos || state != "0A") continue;
+      if (std::strtol(local.c_str() + colon + 1, nullptr, 16) == port && inode != 0) {
+        inodes.insert(inode);
+      }
+    }
+  }
+  std::vector<pid_t> owners;
+  if (inodes.empty()) return owners;
+  ForEachProcess([&](const StatFields& stat) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/fd", static_cast<int>(stat.pid));
+    DIR* dir = opendir(path);
+    if (!dir) return;
+    while (const dirent* entry = readdir(dir)) {
+      char target[128];
+      const std::string link = std::string(path) + "/" + entry->d_name;
+      ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+      if (n <= 0) continue;
+      target[n] = '\0';
+      unsigned long inode = 0;
+      if (std::sscanf(target, "socket:[%lu]", &inode) == 1 && inodes.count(inode)) {
+        owners.push_back(stat.pid);
+        break;
+      }
+    }
+    closedir(dir);
+  });
+  return owners;
+}
 
-RssSampler::~RssSampler() { Stop(); }
+Result<std::vector<pid_t>> CgroupProcesses(const std::filesystem::path& cgroup) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(cgroup, ec)) {
+    return Error{"cgroup " + cgroup.string() + " does not exist"};
+  }
+  std::vector<pid_t> pids;
+  auto read_procs = [&](const std::filesystem::path& folder) {
+    std::ifstream in(folder / "cgroup.procs");
+    long pid;
+    while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
+  };
+  read_procs(cgroup);
+  for (auto it = std::filesystem::recursive_directory_iterator(cgroup, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) read_procs(it->path());
+  }
+  return pids;
+}
 
-void RssSampler::Start() {
+std::string ProcessName(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name;
+}
+
+Result<MemoryUse> MeasureMemory(const MemoryScope& scope) {
+  std::unordered_set<pid_t> pids;
+  for (pid_t root : scope.roots) {
+    for (pid_t pid : ProcessTree(root)) pids.insert(pid);
+  }
+  if (!scope.cgroup.empty()) {
+    auto members = CgroupProcesses(scope.cgroup);
+    if (!members) return Error{members.error()};
+    pids.insert(members->begin(), members->end());
+  }
+  MemoryUse use;
+  for (pid_t pid : pids) {
+    std::uint64_t rss = 0, pss = 0;
+    if (!ReadRssBytes(pid, rss)) continue;  // gone
+    ReadPssBytes(pid, pss);
+    use.rss_bytes += rss;
+    use.pss_bytes += pss;
+    ++use.processes;
+  }
+  if (use.processes == 0) return Error{"no process of " + scope.description + " exists"};
+  return use;
+}
+
+MemorySampler::MemorySampler(MemoryScope scope, std::chrono::milliseconds interval)
+    : scope_(std::move(scope)), interval_(interval) {}
+
+MemorySampler::~MemorySampler() { Stop(); }
+
+void MemorySampler::Start() {
   Stop();
   {
     std::lock_guard lock(mutex_);
-    summary_ = RssSummary{};
+    summary_ = MemorySummary{};
     stop_requested_ = false;
   }
+  start_ = std::chrono::steady_clock::now();
   Sample();  // the baseline, before Start() returns
   running_ = true;
-  thread_ = std::thread(&RssSampler::Run, this);
+  thread_ = std::thread(&MemorySampler::Run, this);
 }
 
-RssSummary RssSampler::Stop() {
+MemorySummary MemorySampler::Stop() {
   if (running_.exchange(false)) {
     {
       std::lock_guard lock(mutex_);
@@ -162,12 +275,12 @@ RssSummary RssSampler::Stop() {
   return Current();
 }
 
-RssSummary RssSampler::Current() {
+MemorySummary MemorySampler::Current() {
   std::lock_guard lock(mutex_);
   return summary_;
 }
 
-void RssSampler::Run() {
+void MemorySampler::Run() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, interval_, [this] { return stop_requested_; })) {
     lock.unlock();
@@ -176,14 +289,29 @@ void RssSampler::Run() {
   }
 }
 
-void RssSampler::Sample() {
-  const Result<std::uint64_t> rss = TreeRssBytes(root_);
-  if (!rss.ok()) return;  // the tree is gone; its last samples stand
+void MemorySampler::Sample() {
+  const Result<MemoryUse> use = MeasureMemory(scope_);
+  if (!use.ok()) return;  // the scope is gone; its last samples stand
+  const double t_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   std::lock_guard lock(mutex_);
-  if (summary_.samples == 0) summary_.baseline_bytes = *rss;
-  summary_.peak_bytes = std::max(summary_.peak_bytes, *rss);
-  summary_.last_bytes = *rss;
-  ++summary_.samples;
+  auto& s = summary_;
+  if (s.samples == 0) s.baseline = s.peak = *use;
+  if (use->pss_bytes > s.peak.pss_bytes) s.peak = *use;
+  s.peak_rss_bytes = std::max(s.peak_rss_bytes, use->rss_bytes);
+  s.last = *use;
+  ++s.samples;
+  // Keep at most kCurvePoints: when full, drop every other point and sample
+  // the curve half as often from then on.
+  if (s.samples % curve_stride_ == 0 || s.samples == 1) {
+    s.curve.push_back({t_ms, use->rss_bytes, use->pss_bytes});
+    if (s.curve.size() >= MemorySummary::kCurvePoints) {
+      std::vector<MemoryPoint> half;
+      for (std::size_t i = 0; i < s.curve.size(); i += 2) half.push_back(s.curve[i]);
+      s.curve = std::move(half);
+      curve_stride_ *= 2;
+    }
+  }
 }
 
 }  // namespace streamcheck::harness

@@ -53,6 +53,13 @@ ojson EvidenceJson(const Evidence& e) {
     for (const auto& p : e.timeline) points.push_back(ojson::array({p.t_ms, p.bytes, p.events}));
     j["timeline"] = std::move(points);
   }
+  if (!e.memory.empty()) {
+    ojson points = ojson::array();
+    for (const auto& p : e.memory) {
+      points.push_back(ojson::array({p.t_ms, p.rss_bytes, p.pss_bytes}));
+    }
+    j["memory"] = std::move(points);
+  }
   if (!e.note.empty()) j["note"] = e.note;
   return j;
 }
@@ -296,6 +303,18 @@ void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::str
         return f.Fail("timeline", kShape);
       }
       e->timeline.push_back(
+          {p[0].get<double>(), p[1].get<std::uint64_t>(), p[2].get<std::uint64_t>()});
+    }
+  }
+  if (const json* memory = f.Get("memory")) {
+    constexpr const char* kShape = "expected [[t_ms, rss_bytes, pss_bytes], ...]";
+    if (!memory->is_array()) return f.Fail("memory", kShape);
+    for (const auto& p : *memory) {
+      if (!p.is_array() || p.size() != 3 || !p[0].is_number() || !IsCount(p[1]) || !IsCount(p[2]) ||
+          p[1].get<double>() < 0 || p[2].get<double>() < 0) {
+        return f.Fail("memory", kShape);
+      }
+      e->memory.push_back(
           {p[0].get<double>(), p[1].get<std::uint64_t>(), p[2].get<std::uint64_t>()});
     }
   }

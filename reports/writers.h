@@ -42,6 +42,7 @@ namespace streamcheck::reports {
 //                  "first_events"?, "last_events"?, "body_bytes", "events"?,
 //                  "headers_ms"?, "first_byte_ms"?, "total_ms", "error"?}, ...],
 //   "exchanges_dropped": int, "timeline": [[t_ms, bytes, events], ...],
+//   "memory": [[t_ms, rss_bytes, pss_bytes], ...] (the server's, memory cases),
 //   "note": string. Headers are [[name, value], ...] (order and repeats kept).
 
 // The run as JSON. Strings are copied as they are: dump the result with

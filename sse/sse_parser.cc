@@ -203,12 +203,23 @@ void Parser::ProcessLine(std::string_view line, std::size_t line_begin, std::siz
   if (line.empty()) {
     if (data_.empty()) {
       ++stats_.empty_dispatches;
+      if (block_has_event_ || block_has_retry_ || !last_event_id_.empty()) {
+        if (stats_.sdk_dataless_events++ == 0) {
+          stats_.first_sdk_dataless =
+              std::string(block_has_event_   ? "an `event` field"
+                          : block_has_retry_ ? "a `retry` field"
+                                             : "a blank line after an `id` was set") +
+              " with no data, ending at byte " + std::to_string(line_end);
+        }
+      }
       event_type_.clear();
     } else {
       Dispatch(line_end);
     }
     event_has_fields_ = false;
     block_has_lines_ = false;
+    block_has_event_ = false;
+    block_has_retry_ = false;
     return;
   }
   if (!block_has_lines_) {
@@ -248,11 +259,13 @@ void Parser::ProcessLine(std::string_view line, std::size_t line_begin, std::siz
   }
   if (name == "event") {
     target = &event_type_;
+    block_has_event_ = true;
   } else if (name == "id") {
     // U+0000 is the byte 0x00 and nothing else in UTF-8.
     if (value.find('\0') == std::string_view::npos) target = &last_event_id_;
   } else if (name == "retry") {
     if (IsAsciiDigits(value)) {
+      block_has_retry_ = true;
       stats_.retry_ms = ParseSaturating(value);
       return;
     }
@@ -273,6 +286,7 @@ void Parser::Dispatch(std::size_t end_offset) {
   }
   event_.last_event_id.assign(last_event_id_);
   event_.index = next_index_++;
+  event_.named = block_has_event_;
   event_.begin_offset = event_begin_;
   event_.end_offset = end_offset;
   ++stats_.events;

@@ -42,6 +42,7 @@ struct Event {
   std::size_t index = 0;         // 0-based among dispatched events
   std::size_t begin_offset = 0;  // stream byte offset where the event's first line began
   std::size_t end_offset = 0;    // stream byte offset just past the blank line that dispatched it
+  bool named = false;            // its block had an `event` field (even "event: message")
 };
 
 // What the parser saw, for checks and reports. Offsets and sizes count raw
@@ -55,7 +56,14 @@ struct StreamStats {
   std::uint64_t comment_lines = 0;
   std::uint64_t events = 0;            // dispatched
   std::uint64_t empty_dispatches = 0;  // blank lines with an empty data buffer
-  std::uint64_t invalid_utf8 = 0;      // sequences replaced by U+FFFD
+  // Blank lines that the OpenAI SDKs' decoders (Python and Node) turn into an
+  // event with empty data, which they then fail to parse as JSON: a block with
+  // an `event` or `retry` field but no data, or any blank line once an `id`
+  // was set (they keep the last id, as WHATWG says, and dispatch on it).
+  // WHATWG dispatches nothing for these.
+  std::uint64_t sdk_dataless_events = 0;
+  std::optional<std::string> first_sdk_dataless;  // what it was and where
+  std::uint64_t invalid_utf8 = 0;                 // sequences replaced by U+FFFD
   bool bom_stripped = false;
   std::optional<std::uint64_t> retry_ms;          // last valid `retry` value
   std::optional<std::string> first_content_line;  // first non-comment, non-blank line
@@ -115,6 +123,8 @@ class Parser {
   std::string event_type_;         // event type buffer
   std::string last_event_id_;      // last event ID buffer
   bool event_has_fields_ = false;  // any field line since the last blank line
+  bool block_has_event_ = false;   // an `event` field since the last blank line
+  bool block_has_retry_ = false;   // a `retry` field since the last blank line
   bool block_has_lines_ = false;   // any line since the last blank line
   std::size_t event_begin_ = 0;    // offset of the block's first line
   std::size_t next_index_ = 0;

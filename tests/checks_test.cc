@@ -250,15 +250,18 @@ TEST(ChecksTest, ChunkSchemaFailsOnChoiceWithoutDelta) {
   no_delta["choices"][0].erase("delta");
   no_delta["choices"][0]["message"] = {{"content", "x"}};
   EXPECT_THAT(CheckChunkSchema(WithFrame(2, Event(no_delta))),
-              FailsWith(AllOf(HasSubstr("a choice without \"index\" and object \"delta\""),
-                              HasSubstr("event #2"))));
+              FailsWith(AllOf(HasSubstr("a choice without \"delta\""), HasSubstr("event #2"))));
   json no_index = Chunk("c1", {{"content", "x"}});
   no_index["choices"][0].erase("index");
   EXPECT_THAT(CheckChunkSchema(WithFrame(2, Event(no_index))),
-              FailsWith(HasSubstr("without \"index\"")));
+              FailsWith(HasSubstr("without an integer \"index\" (none)")));
+  json string_index = Chunk("c1", {{"content", "x"}});
+  string_index["choices"][0]["index"] = "0";
+  EXPECT_THAT(CheckChunkSchema(WithFrame(2, Event(string_index))),
+              FailsWith(HasSubstr("without an integer \"index\" (\"0\")")));
   json string_delta = Chunk("c1", "x");
   EXPECT_THAT(CheckChunkSchema(WithFrame(2, Event(string_delta))),
-              FailsWith(HasSubstr("object \"delta\"")));
+              FailsWith(HasSubstr("a \"delta\" that is not an object")));
 }
 
 // Regression: nlohmann's json::value(key, default) throws type_error.302 when
@@ -377,8 +380,8 @@ TEST(ChecksTest, FinishReason) {
   auto frames = GoodFrames();
   std::swap(frames[3], frames[4]);
   EXPECT_THAT(CheckFinishReason(Sse(Join(frames))),
-              FailsWith(AllOf(HasSubstr("on its last chunk"), HasSubstr("event #4"),
-                              HasSubstr("came after it"))));
+              FailsWith(AllOf(HasSubstr("no content for choice 0 after its finish_reason"),
+                              HasSubstr("event #4"), HasSubstr("came after it"))));
   EXPECT_THAT(CheckFinishReason(Sse("data: [DONE]\n\n")), FailsWith(HasSubstr("expected choices")));
 }
 
@@ -586,22 +589,27 @@ TEST(ChecksTest, Sha256) {
                               HasSubstr("over 3 bytes"))));
 }
 
-TEST(ChecksTest, RssGrowth) {
-  RssSummary rss;
-  rss.baseline_bytes = 100ull << 20;
-  rss.peak_bytes = 130ull << 20;
-  rss.last_bytes = 120ull << 20;
-  rss.samples = 50;
-  EXPECT_THAT(CheckRssGrowth(rss, 64), Passes());
-  rss.peak_bytes = (100ull << 20) + (64ull << 20);
-  EXPECT_THAT(CheckRssGrowth(rss, 64), Passes()) << "exactly the limit is within it";
-  rss.peak_bytes = 210ull << 20;
-  EXPECT_THAT(
-      CheckRssGrowth(rss, 64),
-      FailsWith(AllOf(HasSubstr("expected RSS growth within 64 MiB"), HasSubstr("got 110.0 MiB"),
-                      HasSubstr("100.0 -> 210.0 MiB"), HasSubstr("50 samples"))));
-  RssSummary none;
-  EXPECT_THAT(CheckRssGrowth(none, 64), FailsWith(HasSubstr("got none")));
+TEST(ChecksTest, MemoryGrowthIsJudgedOnPss) {
+  MemorySummary m;
+  m.baseline = {100ull << 20, 100ull << 20, 1};
+  m.peak = {130ull << 20, 130ull << 20, 1};
+  m.peak_rss_bytes = 130ull << 20;
+  m.samples = 50;
+  EXPECT_THAT(CheckMemoryGrowth(m, 64), Passes());
+  m.peak.pss_bytes = (100ull << 20) + (64ull << 20);
+  EXPECT_THAT(CheckMemoryGrowth(m, 64), Passes()) << "exactly the limit is within it";
+  m.peak = {210ull << 20, 210ull << 20, 3};
+  m.peak_rss_bytes = 260ull << 20;
+  EXPECT_THAT(CheckMemoryGrowth(m, 64),
+              FailsWith(AllOf(HasSubstr("expected PSS growth within 64 MiB"),
+                              HasSubstr("got 110.0 MiB"), HasSubstr("100.0 -> 210.0 MiB"),
+                              HasSubstr("50 samples of 3 process(es)"), HasSubstr("RSS +160.0"))));
+  // Forked workers sharing pages: RSS counts them per worker, PSS once.
+  m.peak = {400ull << 20, 120ull << 20, 4};
+  m.peak_rss_bytes = 400ull << 20;
+  EXPECT_THAT(CheckMemoryGrowth(m, 64), Passes());
+  MemorySummary none;
+  EXPECT_THAT(CheckMemoryGrowth(none, 64), FailsWith(HasSubstr("got none")));
 }
 
 TEST(ChecksTest, ResponseFraming) {

@@ -33,6 +33,8 @@ using ::testing::HasSubstr;
 
 constexpr std::uint64_t kMiB = 1 << 20;
 
+MemoryScope Tree(pid_t root) { return {{root}, {}, "pid " + std::to_string(root)}; }
+
 // Waits until the target's log holds "<label> <pid>" and returns the pid (0 on timeout).
 pid_t WaitForPidInLog(const TargetProcess& target, const std::string& label) {
   pid_t pid = 0;
@@ -159,9 +161,9 @@ TEST_F(ProcessMemoryTest, TreeRssBytesGrowsWhenChildAllocates) {
   ASSERT_GT(python, 0);
   ASSERT_THAT(ProcessTree(target->pid()), Contains(python));
 
-  RssSampler sampler(target->pid(), milliseconds(10));
+  MemorySampler sampler(Tree(target->pid()), milliseconds(10));
   sampler.Start();
-  const std::uint64_t baseline = sampler.Current().baseline_bytes;
+  const std::uint64_t baseline = sampler.Current().baseline.rss_bytes;
   ASSERT_GT(baseline, 0u);
 
   const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -177,64 +179,130 @@ TEST_F(ProcessMemoryTest, TreeRssBytesGrowsWhenChildAllocates) {
   })) << "baseline "
       << baseline << ", last " << grown;
 
-  const RssSummary summary = sampler.Stop();
-  EXPECT_EQ(summary.baseline_bytes, baseline);
-  EXPECT_GE(summary.peak_bytes, baseline + 150 * kMiB);
-  EXPECT_GE(summary.last_bytes, baseline + 150 * kMiB);
-  EXPECT_GE(summary.growth_mib(), 150.0);
+  const MemorySummary summary = sampler.Stop();
+  EXPECT_EQ(summary.baseline.rss_bytes, baseline);
+  EXPECT_GE(summary.peak_rss_bytes, baseline + 150 * kMiB);
+  EXPECT_GE(summary.last.rss_bytes, baseline + 150 * kMiB);
+  EXPECT_GE(summary.rss_growth_mib(), 150.0);
+  EXPECT_GE(summary.pss_growth_mib(), 150.0) << "the pages are the child's alone";
   EXPECT_GE(summary.samples, 2u);
+  EXPECT_FALSE(summary.curve.empty());
+  EXPECT_LE(summary.curve.size(), MemorySummary::kCurvePoints);
 }
 
-TEST_F(ProcessMemoryTest, RssSamplerTracksPeakAndSamples) {
+// Forked workers share their parent's pages: RSS counts them once per
+// process, PSS once in all. The memory cases judge PSS.
+TEST_F(ProcessMemoryTest, PssCountsSharedPagesOnce) {
+  const std::string script =
+      "import os, sys, time\n"
+      "data = b'x' * (100 << 20)\n"
+      "for _ in range(3):\n"
+      "    if os.fork() == 0:\n"
+      "        time.sleep(600)\n"
+      "print('forked', os.getpid(), flush=True)\n"
+      "time.sleep(600)\n";
+  auto target = StartShell("exec /usr/bin/python3 -c \"$0\"", {script});
+  ASSERT_TRUE(target);
+  ASSERT_GT(WaitForPidInLog(*target, "forked"), 0);
+  ASSERT_TRUE(PollUntil([&] { return ProcessTree(target->pid()).size() == 4; }));
+  auto use = MeasureMemory(Tree(target->pid()));
+  ASSERT_TRUE(use.ok()) << use.error();
+  EXPECT_EQ(use->processes, 4u);
+  EXPECT_GE(use->rss_bytes, 350 * kMiB) << "RSS counts the shared 100 MiB four times";
+  EXPECT_LT(use->pss_bytes, 200 * kMiB) << "PSS counts it once";
+  EXPECT_GE(use->pss_bytes, 90 * kMiB);
+}
+
+TEST_F(ProcessMemoryTest, ListeningSocketOwnersFindsTheServer) {
+  for (const char* bind : {"127.0.0.1", "::1"}) {
+    const std::string script =
+        "import socket, os, time\n"
+        "s = socket.socket(socket.AF_INET6 if ':' in '" +
+        std::string(bind) +
+        "' else socket.AF_INET)\n"
+        "s.bind(('" +
+        bind +
+        "', 0)); s.listen()\n"
+        "print('listening', s.getsockname()[1], flush=True)\n"
+        "time.sleep(600)\n";
+    auto target = StartShell("exec /usr/bin/python3 -c \"$0\"", {script});
+    ASSERT_TRUE(target);
+    const pid_t port = WaitForPidInLog(*target, "listening");  // the port, read the same way
+    ASSERT_GT(port, 0);
+    EXPECT_THAT(ListeningSocketOwners(port), Contains(target->pid())) << bind;
+    EXPECT_EQ(ProcessName(target->pid()), "python3");
+  }
+  EXPECT_TRUE(ListeningSocketOwners(1).empty());
+}
+
+// A cgroup v2 folder is its cgroup.procs and those of the folders below it
+// (a container's cgroup holds its processes in child cgroups too).
+TEST_F(ProcessMemoryTest, CgroupProcessesReadsTheFolderAndItsChildren) {
+  const auto cgroup = dir_ / "container";
+  std::filesystem::create_directories(cgroup / "init.scope");
+  std::ofstream(cgroup / "cgroup.procs") << "101\n102\n";
+  std::ofstream(cgroup / "init.scope" / "cgroup.procs") << "103\n";
+  auto members = CgroupProcesses(cgroup);
+  ASSERT_TRUE(members.ok()) << members.error();
+  std::sort(members->begin(), members->end());
+  EXPECT_EQ(*members, (std::vector<pid_t>{101, 102, 103}));
+  auto missing = CgroupProcesses(dir_ / "no-such-cgroup");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(), HasSubstr("does not exist"));
+}
+
+TEST_F(ProcessMemoryTest, MemorySamplerTracksPeakAndSamples) {
   auto target = StartShell("exec sleep 60");
   ASSERT_TRUE(target);
-  RssSampler sampler(target->pid(), milliseconds(5));
+  MemorySampler sampler(Tree(target->pid()), milliseconds(5));
   sampler.Start();
   EXPECT_EQ(sampler.Current().samples, 1u);  // the baseline, taken in Start()
   EXPECT_TRUE(PollUntil([&] { return sampler.Current().samples >= 5; }));
-  const RssSummary summary = sampler.Stop();
+  const MemorySummary summary = sampler.Stop();
   EXPECT_GE(summary.samples, 5u);
-  EXPECT_GT(summary.baseline_bytes, 0u);
-  EXPECT_GE(summary.peak_bytes, summary.baseline_bytes);
-  EXPECT_GE(summary.peak_bytes, summary.last_bytes);
+  EXPECT_GT(summary.baseline.rss_bytes, 0u);
+  EXPECT_GT(summary.baseline.pss_bytes, 0u);
+  EXPECT_GE(summary.peak.pss_bytes, summary.baseline.pss_bytes);
+  EXPECT_GE(summary.peak_rss_bytes, summary.last.rss_bytes);
   // Stop() is idempotent and the summary stays.
   EXPECT_EQ(sampler.Stop().samples, summary.samples);
 }
 
-TEST_F(ProcessMemoryTest, RssSamplerStopDoesNotWaitForTheInterval) {
+TEST_F(ProcessMemoryTest, MemorySamplerStopDoesNotWaitForTheInterval) {
   auto target = StartShell("exec sleep 60");
   ASSERT_TRUE(target);
-  RssSampler sampler(target->pid(), std::chrono::hours(1));
+  MemorySampler sampler(Tree(target->pid()), std::chrono::hours(1));
   sampler.Start();
   const auto before = std::chrono::steady_clock::now();
-  const RssSummary summary = sampler.Stop();
+  const MemorySummary summary = sampler.Stop();
   // An hour-long interval: only a wake-up on Stop() returns within the bound.
   EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(30));
   EXPECT_EQ(summary.samples, 2u);  // baseline and the final sample
 }
 
-TEST_F(ProcessMemoryTest, RssSamplerKeepsSamplesAfterTargetExits) {
+TEST_F(ProcessMemoryTest, MemorySamplerKeepsSamplesAfterTargetExits) {
   auto target = StartShell("exec sleep 60");
   ASSERT_TRUE(target);
-  RssSampler sampler(target->pid(), milliseconds(5));
+  MemorySampler sampler(Tree(target->pid()), milliseconds(5));
   sampler.Start();
-  const RssSummary before = sampler.Current();
+  const MemorySummary before = sampler.Current();
   ASSERT_EQ(before.samples, 1u);
-  ASSERT_GT(before.baseline_bytes, 0u);
+  ASSERT_GT(before.baseline.rss_bytes, 0u);
   (void)target->Stop();  // kills and reaps: the pid is gone from /proc
-  const RssSummary summary = sampler.Stop();
+  const MemorySummary summary = sampler.Stop();
   EXPECT_GE(summary.samples, 1u);
-  EXPECT_EQ(summary.baseline_bytes, before.baseline_bytes);
-  EXPECT_GE(summary.peak_bytes, summary.baseline_bytes);
+  EXPECT_EQ(summary.baseline.rss_bytes, before.baseline.rss_bytes);
+  EXPECT_GE(summary.peak.pss_bytes, summary.baseline.pss_bytes);
 }
 
-TEST_F(ProcessMemoryTest, RssSamplerOfMissingProcessHasNoSamples) {
-  RssSampler sampler(NonexistentPid(), milliseconds(5));
+TEST_F(ProcessMemoryTest, MemorySamplerOfMissingProcessHasNoSamples) {
+  MemorySampler sampler(Tree(NonexistentPid()), milliseconds(5));
   sampler.Start();
-  const RssSummary summary = sampler.Stop();
+  const MemorySummary summary = sampler.Stop();
   EXPECT_EQ(summary.samples, 0u);
-  EXPECT_EQ(summary.peak_bytes, 0u);
-  EXPECT_EQ(summary.growth_mib(), 0.0);
+  EXPECT_EQ(summary.peak.pss_bytes, 0u);
+  EXPECT_EQ(summary.pss_growth_mib(), 0.0);
+  EXPECT_FALSE(MeasureMemory(Tree(NonexistentPid())).ok());
 }
 
 }  // namespace
