@@ -52,6 +52,9 @@ class Transfer {
     response_.stopped = stopped_;
     response_.aborted_by_client = aborted_;
     curl_easy_getinfo(easy_.get(), CURLINFO_RESPONSE_CODE, &response_.status);
+    curl_off_t wire = 0;
+    curl_easy_getinfo(easy_.get(), CURLINFO_SIZE_DOWNLOAD_T, &wire);
+    response_.wire_bytes = static_cast<std::uint64_t>(wire);
     long version = 0;
     curl_easy_getinfo(easy_.get(), CURLINFO_HTTP_VERSION, &version);
     response_.http_version = version == CURL_HTTP_VERSION_1_0   ? "1.0"
@@ -81,8 +84,24 @@ class Transfer {
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, request_.read_piece_bytes);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-                     request_.http10 ? CURL_HTTP_VERSION_1_0 : CURL_HTTP_VERSION_1_1);
+    const bool tls = request_.url.rfind("https://", 0) == 0;
+    long version = CURL_HTTP_VERSION_1_1;
+    if (request_.http_version == "1.0") version = CURL_HTTP_VERSION_1_0;
+    if (request_.http_version == "2") {
+      version = tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    }
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version);
+    if (!request_.accept_encoding.empty()) {
+      curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, request_.accept_encoding.c_str());
+    }
+    if (!request_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, request_.ca_file.c_str());
+    if (request_.insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    // The server under test is addressed as given: a proxy from the
+    // environment is never the way to it.
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, long(request_.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, long(request_.total_timeout.count()));
     if (request_.idle_timeout.count() > 0) {

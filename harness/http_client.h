@@ -51,7 +51,17 @@ struct HttpRequest {
   bool parse_sse = false;
   bool hash_body = true;  // SHA-256 of the body (off only where CPU per byte is measured)
   std::size_t keep_body_bytes = 64 * 1024;  // keep at most this much of the body (0: none)
-  bool http10 = false;
+
+  // "1.1" (default), "1.0", or "2": over https by ALPN, over http with prior
+  // knowledge (h2c), through libcurl's nghttp2.
+  std::string http_version = "1.1";
+  // Sent as Accept-Encoding, and the body decoded before it is counted,
+  // hashed and parsed (python-requests sends "gzip, deflate"); "" sends none.
+  // HttpResponse::wire_bytes keeps the bytes as they came.
+  std::string accept_encoding;
+  // https: a CA certificate file to trust (PEM), or no verification at all.
+  std::string ca_file;
+  bool insecure = false;
 
   // Polled while the transfer runs (at least every 100 ms); true ends it at
   // once with error "stopped: <stop_reason()>". For interrupts and run deadlines.
@@ -71,10 +81,11 @@ struct HttpResponse {
   Headers headers;           // every response header, names as received
   std::optional<std::string> Header(std::string_view name) const;  // case-insensitive
 
-  std::uint64_t body_bytes = 0;
-  std::string sha256;           // of the whole body received
-  std::string body;             // the first keep_body_bytes bytes
-  bool body_truncated = false;  // body holds less than body_bytes
+  std::uint64_t body_bytes = 0;  // after content decoding
+  std::uint64_t wire_bytes = 0;  // as received, before content decoding
+  std::string sha256;            // of the whole (decoded) body received
+  std::string body;              // the first keep_body_bytes bytes
+  bool body_truncated = false;   // body holds less than body_bytes
 
   double t_headers_ms = -1;  // -1: never
   double t_first_byte_ms = -1;

@@ -1,9 +1,11 @@
 #include "harness/target_spec.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "common/json_bounded.h"
 
@@ -25,7 +27,66 @@ const std::set<std::string> kKeys = {"name",
                                      "description",
                                      "request_timeout_s",
                                      "max_upload_bytes",
-                                     "stop_timeout_s"};
+                                     "stop_timeout_s",
+                                     "mock",
+                                     "backend",
+                                     "headers",
+                                     "model",
+                                     "chat_path",
+                                     "direct_prefix",
+                                     "ca_file",
+                                     "insecure",
+                                     "http_version",
+                                     "accept_encoding",
+                                     "memory"};
+
+// "host:port" with a port from 1 to 65535 ("[::1]:8000" for IPv6).
+bool IsHostPort(const std::string& s) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  for (std::size_t i = colon + 1; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  long port = std::strtol(s.c_str() + colon + 1, nullptr, 10);
+  return port >= 1 && port <= 65535 && colon + 1 < s.size() && s.size() - colon <= 6;
+}
+
+bool IsHttpUrl(const std::string& s) {
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+// A header name as RFC 9110 §5.6.2 allows (a token); values must not hold
+// CR, LF or NUL.
+bool IsToken(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c <= 32 || c >= 127 ||
+        std::string_view("\"(),/:;<=>?@[\\]{}").find(char(c)) != std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Replaces every ${NAME} in `value` with the environment's NAME.
+Result<std::string> ExpandEnvironment(const std::string& value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size();) {
+    if (value.compare(i, 2, "${") != 0) {
+      out += value[i++];
+      continue;
+    }
+    auto close = value.find('}', i);
+    if (close == std::string::npos) return Error{"an unclosed ${ in a header value"};
+    std::string name = value.substr(i + 2, close - i - 2);
+    const char* env = std::getenv(name.c_str());
+    if (!env)
+      return Error{"the environment variable " + name + " (used as ${" + name + "}) is not set"};
+    out += env;
+    i = close + 1;
+  }
+  return out;
+}
 
 std::string Allowed(const std::set<std::string>& names) {
   std::string out;
@@ -46,6 +107,12 @@ Status CheckPlaceholders(const std::string& text) {
 
 bool TargetSpec::HasFeature(const std::string& feature) const {
   return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
+std::string TargetSpec::DirectPath(const std::string& rest) const {
+  std::string tail = rest;
+  while (!tail.empty() && tail.front() == '/') tail.erase(0, 1);
+  return direct_prefix + tail;
 }
 
 Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values) {
@@ -116,11 +183,101 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     }
   }
   if (has_url) {
-    if (!j["url"].is_string() || j["url"].get<std::string>().rfind("http://", 0) != 0) {
-      return fail("\"url\" must be a string starting with http://");
+    if (!j["url"].is_string() || !IsHttpUrl(j["url"].get<std::string>())) {
+      return fail("\"url\" must be a string starting with http:// or https://");
     }
     spec.url = j["url"];
     if (auto s = CheckPlaceholders(spec.url); !s) return fail("\"url\": " + s.message());
+  }
+  if (j.contains("mock")) {
+    const auto& m = j["mock"];
+    const bool listen = m.is_object() && m.contains("listen");
+    const bool url = m.is_object() && m.contains("url");
+    if (!m.is_object() || m.size() != 1 || listen == url) {
+      return fail(
+          "\"mock\" must be {\"listen\": \"HOST:PORT\"} (the harness starts its mock "
+          "there) or {\"url\": \"http://HOST:PORT\"} (a running streamcheck mock)");
+    }
+    if (listen) {
+      if (!m["listen"].is_string() || !IsHostPort(m["listen"].get<std::string>())) {
+        return fail("\"mock\": \"listen\" must be \"HOST:PORT\", e.g. \"127.0.0.1:8000\"");
+      }
+      spec.mock_listen = m["listen"];
+    } else {
+      if (!m["url"].is_string() || m["url"].get<std::string>().rfind("http://", 0) != 0) {
+        return fail("\"mock\": \"url\" must start with http://, e.g. \"http://127.0.0.1:8000\"");
+      }
+      spec.mock_url = m["url"];
+    }
+  }
+  if (j.contains("backend")) {
+    if (j["backend"] != "external") {
+      return fail(
+          "\"backend\" can only be \"external\" (the server keeps its real backend; only "
+          "cases that need no mock run)");
+    }
+    if (j.contains("mock")) return fail("give \"mock\" or \"backend\": \"external\", not both");
+    spec.external_backend = true;
+  }
+  if (has_url && spec.mock_listen.empty() && spec.mock_url.empty() && !spec.external_backend) {
+    return fail(
+        "a \"url\" target needs to say which backend its server calls: \"mock\": "
+        "{\"listen\": \"127.0.0.1:8000\"} (the address its backend is configured to; the "
+        "harness starts its mock there), \"mock\": {\"url\": \"http://127.0.0.1:8000\"} (a "
+        "running `streamcheck mock`), or \"backend\": \"external\" (its real backend)");
+  }
+  if (j.contains("headers")) {
+    const auto& h = j["headers"];
+    if (!h.is_object()) return fail("\"headers\" must be an object of strings");
+    for (const auto& [name, value] : h.items()) {
+      if (!IsToken(name)) return fail("\"headers\": \"" + name + "\" is not a header name");
+      if (!value.is_string() ||
+          value.get<std::string>().find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+        return fail("\"headers\": the value of " + name +
+                    " must be a string without CR, LF or NUL (${VAR} takes it from the "
+                    "environment)");
+      }
+      spec.headers.emplace_back(name, value.get<std::string>());
+    }
+  }
+  auto string_key = [&](const char* key, std::string& out, auto valid, const char* what) -> Status {
+    if (!j.contains(key)) return Status::Ok();
+    if (!j[key].is_string() || !valid(j[key].get<std::string>())) {
+      return Status::Failure(std::string("\"") + key + "\" must be " + what);
+    }
+    out = j[key].get<std::string>();
+    return Status::Ok();
+  };
+  auto non_empty = [](const std::string& v) { return !v.empty(); };
+  auto absolute_path = [](const std::string& v) { return v.rfind('/', 0) == 0; };
+  for (auto s :
+       {string_key("model", spec.model, non_empty, "a non-empty string"),
+        string_key("chat_path", spec.chat_path, absolute_path,
+                   "a path starting with / (default /v1/chat/completions)"),
+        string_key("direct_prefix", spec.direct_prefix, absolute_path,
+                   "a path starting with / (default /directAccess/)"),
+        string_key("ca_file", spec.ca_file, non_empty, "the path of a PEM file"),
+        string_key(
+            "http_version", spec.http_version,
+            [](const std::string& v) { return v == "1.1" || v == "2"; }, "\"1.1\" or \"2\""),
+        string_key("accept_encoding", spec.accept_encoding, non_empty,
+                   "an Accept-Encoding value, e.g. \"gzip, deflate\" or \"identity\"")}) {
+    if (!s) return fail(s.message());
+  }
+  if (!spec.direct_prefix.empty() && spec.direct_prefix.back() != '/') spec.direct_prefix += '/';
+  if (j.contains("insecure")) {
+    if (!j["insecure"].is_boolean()) return fail("\"insecure\" must be true or false");
+    spec.insecure = j["insecure"];
+  }
+  if (j.contains("memory")) {
+    const auto& m = j["memory"];
+    if (!m.is_object() || m.size() != 1 || !m.contains("cgroup") || !m["cgroup"].is_string() ||
+        m["cgroup"].get<std::string>().rfind('/', 0) != 0) {
+      return fail(
+          "\"memory\" must be {\"cgroup\": \"/sys/fs/cgroup/...\"} (the cgroup v2 folder "
+          "that holds the server)");
+    }
+    spec.memory_cgroup = m["cgroup"];
   }
   if (j.contains("env")) {
     if (!j["env"].is_object()) return fail("\"env\" must be an object of strings");
@@ -190,7 +347,8 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     for (const auto& f : j["features"]) {
       if (!f.is_string() ||
           std::find(kFeatures.begin(), kFeatures.end(), f.get<std::string>()) == kFeatures.end()) {
-        return fail("\"features\": unknown feature " + f.dump() + "; allowed: chat, direct_access");
+        return fail("\"features\": unknown feature " + f.dump() +
+                    "; allowed: chat, direct_access, tools");
       }
       spec.features.push_back(f);
     }
@@ -237,6 +395,11 @@ Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values
     auto expanded = ExpandPlaceholders(spec.url, values);
     if (!expanded) return Error{spec.origin + ": " + expanded.error()};
     out.url = *expanded;
+  }
+  for (auto& [name, value] : out.headers) {
+    auto expanded = ExpandEnvironment(value);
+    if (!expanded) return Error{spec.origin + ": \"headers\": " + name + ": " + expanded.error()};
+    value = *expanded;
   }
   return out;
 }

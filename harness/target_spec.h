@@ -31,15 +31,43 @@ struct TargetSpec {
   std::vector<std::string> features = {"chat", "direct_access"};
   std::string origin;  // the file it came from, or "built-in"
 
+  // The backend the server calls. By default (command targets) the harness
+  // starts its own mock on a free port and hands it over as {backend_url};
+  // `mock_listen` starts it on a fixed address the server is configured to;
+  // `mock_url` drives an already running `streamcheck mock`; `external_backend`
+  // leaves the server's real backend alone (only cases that need no mock run).
+  std::string mock_listen;  // "127.0.0.1:8000"
+  std::string mock_url;     // "http://127.0.0.1:8000"
+  bool external_backend = false;
+
+  // How every request is made.
+  std::vector<std::pair<std::string, std::string>> headers;  // ${VAR} expanded by ExpandSpec
+  std::string model = "gpt-4";
+  std::string chat_path = "/v1/chat/completions";
+  std::string direct_prefix = "/directAccess/";
+  std::string ca_file;                            // https: a CA certificate file to trust
+  bool insecure = false;                          // https: no certificate verification
+  std::string http_version = "1.1";               // or "2"
+  std::string accept_encoding = "gzip, deflate";  // as python-requests; "identity" forbids coding
+
+  // Memory of a server the harness cannot see as processes (a container):
+  // the cgroup v2 folder that holds it.
+  std::string memory_cgroup;
+
   bool managed() const { return !command.empty(); }
   bool HasFeature(const std::string& feature) const;
+  // The harness's mock is the backend (not an external one).
+  bool mocked() const { return !external_backend; }
+  // The cases' paths under this spec: "/directAccess/x" -> direct_prefix + "x",
+  // "/v1/chat/completions" -> chat_path.
+  std::string DirectPath(const std::string& rest) const;
 };
 
 // Values for the placeholders `{port}`, `{host}`, `{backend_url}`,
 // `{backend_host}`, `{backend_port}`, `{root}`, `{bin}`.
 using Placeholders = std::map<std::string, std::string>;
 
-inline const std::vector<std::string> kFeatures = {"chat", "direct_access"};
+inline const std::vector<std::string> kFeatures = {"chat", "direct_access", "tools"};
 
 // Validates a parsed spec; errors name `origin`, the key and what is allowed.
 Result<TargetSpec> ParseTargetSpec(const nlohmann::json& json, const std::string& origin);
@@ -50,9 +78,11 @@ Result<TargetSpec> LoadTargetSpec(const std::filesystem::path& path);
 // runtime parameter: "{{\"type\": \"numeric\", \"payload\": 10}}".
 Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholders& values);
 
-// The spec with every placeholder in command, env and url expanded. Relative
-// paths in command (arguments naming an existing file under `root`, like
-// "targets/flask/app.py") resolve against `root`.
+// The spec with every placeholder in command, env and url expanded, and
+// every ${VAR} in header values taken from the environment (a variable that
+// is not set is an error naming it). Relative paths in command (arguments
+// naming an existing file under `root`, like "targets/flask/app.py") resolve
+// against `root`.
 Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,
                               const std::filesystem::path& root);
 

@@ -328,8 +328,9 @@ TEST(CliTest, ARunWhoseCasesAllSkipIsNotGreen) {
   ASSERT_TRUE(mock.ok()) << mock.error();
   TempDir tmp;
   const fs::path spec = tmp.path() / "chat-only.json";
-  std::ofstream(spec) << R"({"name": "chat-only", "url": ")" << (*mock)->url()
-                      << R"(", "ready_path": "/v1/health/ready", "features": ["chat"]})";
+  std::ofstream(spec)
+      << R"({"name": "chat-only", "url": ")" << (*mock)->url()
+      << R"(", "backend": "external", "ready_path": "/v1/health/ready", "features": ["chat"]})";
   CliRun r = Cli({"run", "--target", spec.string(), "--cases", "direct.large-get,direct.methods",
                   "--log-dir", (tmp.path() / "logs").string()});
   EXPECT_EQ(r.code, 4) << r.out << r.err;

@@ -357,7 +357,7 @@ TEST_F(HttpClientTest, SseStatsAndEventTimestamps) {
 
 TEST_F(HttpClientTest, Http10Request) {
   HttpRequest req = Get("/large-file?size_mb=0.1");
-  req.http10 = true;
+  req.http_version = "1.0";
   auto r = Perform(req);
   ASSERT_TRUE(r.complete) << r.error;
   EXPECT_EQ(r.body_bytes, std::uint64_t(0.1 * kMiB));

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace streamcheck::harness {
@@ -63,7 +64,7 @@ class TempDir {
 };
 
 std::string SpecText(const std::string& name) {
-  return json{{"name", name}, {"url", "http://127.0.0.1:9"}}.dump();
+  return json{{"name", name}, {"url", "http://127.0.0.1:9"}, {"backend", "external"}}.dump();
 }
 
 TEST(TargetSpecTest, ParsesAValidSpec) {
@@ -86,7 +87,10 @@ TEST(TargetSpecTest, ParsesAValidSpec) {
 }
 
 TEST(TargetSpecTest, DefaultsAndUrlTargets) {
-  auto parsed = ParseTargetSpec({{"name", "remote"}, {"url", "http://10.0.0.1:8080"}}, "cli");
+  auto parsed = ParseTargetSpec({{"name", "remote"},
+                                 {"url", "http://10.0.0.1:8080"},
+                                 {"mock", {{"listen", "127.0.0.1:8000"}}}},
+                                "cli");
   ASSERT_TRUE(parsed.ok()) << parsed.error();
   EXPECT_FALSE(parsed->managed());
   EXPECT_EQ(parsed->url, "http://10.0.0.1:8080");
@@ -149,7 +153,93 @@ TEST(TargetSpecTest, UnknownPlaceholderIsNamedWithTheAllowedOnes) {
   json url = ValidSpec();
   url.erase("command");
   url["url"] = "http://{hots}:1";
+  url["backend"] = "external";
   EXPECT_THAT(ParseError(url), AllOf(HasSubstr("\"url\""), HasSubstr("{hots}")));
+}
+
+// A url target says which backend its server calls; each kind is checked.
+TEST(TargetSpecTest, BackendKinds) {
+  json url = {{"name", "u"}, {"url", "http://127.0.0.1:8080"}};
+  EXPECT_THAT(ParseError(url),
+              AllOf(HasSubstr("needs to say which backend"), HasSubstr("\"mock\": {\"listen\""),
+                    HasSubstr("\"backend\": \"external\"")));
+  url["mock"] = {{"listen", "127.0.0.1:8000"}};
+  auto listen = ParseTargetSpec(url, "x");
+  ASSERT_TRUE(listen.ok()) << listen.error();
+  EXPECT_EQ(listen->mock_listen, "127.0.0.1:8000");
+  EXPECT_TRUE(listen->mocked());
+  url["mock"] = {{"url", "http://127.0.0.1:8000"}};
+  auto remote = ParseTargetSpec(url, "x");
+  ASSERT_TRUE(remote.ok()) << remote.error();
+  EXPECT_EQ(remote->mock_url, "http://127.0.0.1:8000");
+  url.erase("mock");
+  url["backend"] = "external";
+  auto external = ParseTargetSpec(url, "x");
+  ASSERT_TRUE(external.ok()) << external.error();
+  EXPECT_FALSE(external->mocked());
+  for (json bad : {json{{"listen", "8000"}}, json{{"listen", "h:99999"}}, json{{"url", "x"}},
+                   json{{"listen", "h:1"}, {"url", "http://h:1"}}, json("127.0.0.1:8000")}) {
+    json spec = {{"name", "u"}, {"url", "http://127.0.0.1:8080"}, {"mock", bad}};
+    EXPECT_THAT(ParseError(spec), HasSubstr("\"mock\"")) << bad.dump();
+  }
+  json both = {
+      {"name", "u"}, {"url", "http://h:1"}, {"backend", "external"}, {"mock", {{"listen", "h:2"}}}};
+  EXPECT_THAT(ParseError(both), HasSubstr("not both"));
+  json other = {{"name", "u"}, {"url", "http://h:1"}, {"backend", "real"}};
+  EXPECT_THAT(ParseError(other), HasSubstr("\"backend\" can only be \"external\""));
+}
+
+TEST(TargetSpecTest, RequestKeys) {
+  json spec = ValidSpec();
+  spec["headers"] = {{"Authorization", "Bearer ${STREAMCHECK_TEST_TOKEN}"}, {"X-Team", "llm"}};
+  spec["model"] = "meta/llama3";
+  spec["chat_path"] = "/deployments/abc/chat/completions";
+  spec["direct_prefix"] = "/deployments/abc/directAccess";
+  spec["ca_file"] = "/etc/ssl/ca.pem";
+  spec["insecure"] = true;
+  spec["http_version"] = "2";
+  spec["accept_encoding"] = "identity";
+  spec["memory"] = {{"cgroup", "/sys/fs/cgroup/system.slice/docker-1.scope"}};
+  spec["features"] = {"chat", "tools"};
+  auto parsed = ParseTargetSpec(spec, "x");
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->model, "meta/llama3");
+  EXPECT_EQ(parsed->chat_path, "/deployments/abc/chat/completions");
+  EXPECT_EQ(parsed->direct_prefix, "/deployments/abc/directAccess/") << "a slash is added";
+  EXPECT_EQ(parsed->DirectPath("/large-file"), "/deployments/abc/directAccess/large-file");
+  EXPECT_EQ(parsed->http_version, "2");
+  EXPECT_TRUE(parsed->insecure);
+  EXPECT_EQ(parsed->accept_encoding, "identity");
+  EXPECT_EQ(parsed->memory_cgroup, "/sys/fs/cgroup/system.slice/docker-1.scope");
+  EXPECT_TRUE(parsed->HasFeature("tools"));
+
+  // ${VAR} comes from the environment when the spec is expanded.
+  setenv("STREAMCHECK_TEST_TOKEN", "s3cret", 1);
+  const Placeholders values = {{"port", "1"},         {"host", "h"},         {"backend_url", "u"},
+                               {"backend_host", "h"}, {"backend_port", "2"}, {"root", "/"},
+                               {"bin", "/b"}};
+  auto expanded = ExpandSpec(*parsed, values, "/");
+  ASSERT_TRUE(expanded.ok()) << expanded.error();
+  EXPECT_EQ(expanded->headers[0].second, "Bearer s3cret");
+  unsetenv("STREAMCHECK_TEST_TOKEN");
+  auto missing = ExpandSpec(*parsed, values, "/");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(), AllOf(HasSubstr("Authorization"),
+                                     HasSubstr("STREAMCHECK_TEST_TOKEN"), HasSubstr("not set")));
+
+  for (auto [key, value, says] : std::vector<std::tuple<const char*, json, const char*>>{
+           {"headers", json{{"Bad Name", "x"}}, "not a header name"},
+           {"headers", json{{"X", "a\r\nInjected: 1"}}, "without CR, LF or NUL"},
+           {"headers", json::array(), "object of strings"},
+           {"chat_path", "chat", "starting with /"},
+           {"http_version", "3", "\"1.1\" or \"2\""},
+           {"insecure", "yes", "true or false"},
+           {"memory", json{{"cgroup", "relative"}}, "cgroup v2 folder"},
+           {"model", "", "non-empty"}}) {
+    json bad = ValidSpec();
+    bad[key] = value;
+    EXPECT_THAT(ParseError(bad), HasSubstr(says)) << key;
+  }
 }
 
 TEST(TargetSpecTest, UnclosedPlaceholder) {
@@ -209,8 +299,9 @@ TEST(TargetSpecTest, OtherFieldErrors) {
 
   json url = ValidSpec();
   url.erase("command");
-  url["url"] = "https://example.com";
-  EXPECT_THAT(ParseError(url), HasSubstr("\"url\" must be a string starting with http://"));
+  url["url"] = "ftp://example.com";
+  EXPECT_THAT(ParseError(url),
+              HasSubstr("\"url\" must be a string starting with http:// or https://"));
 
   json env = ValidSpec();
   env["env"] = {{"PORT", 8080}};
