@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <set>
 
 #include "common/json_bounded.h"
 #include "common/sha256.h"
@@ -292,13 +293,16 @@ class MockBackend::Impl : public detail::Handler {
     const std::string& m = r.method;
     const std::string& p = r.path;
     if (p == "/v1/health/ready" && (m == "GET" || m == "HEAD")) {
-      return JsonResponse(200, {{"object", "health.response"}, {"message", "Service is ready."}});
+      return Encoded(
+          r,
+          JsonHead(200, Dump({{"object", "health.response"}, {"message", "Service is ready."}})));
     }
     if (p == "/v1/models" && (m == "GET" || m == "HEAD")) {
-      return JsonResponse(
-          200,
-          {{"object", "list"},
-           {"data", {{{"id", "mock-model"}, {"object", "model"}, {"owned_by", "streamcheck"}}}}});
+      return Encoded(r, JsonHead(200, Dump({{"object", "list"},
+                                            {"data",
+                                             {{{"id", "mock-model"},
+                                               {"object", "model"},
+                                               {"owned_by", "streamcheck"}}}}})));
     }
     if (p == "/v1/chat/completions" && m == "POST") return Chat(r);
     if (p == "/large-file" && (m == "GET" || m == "HEAD")) return LargeFile(r);
@@ -329,7 +333,9 @@ class MockBackend::Impl : public detail::Handler {
     bool byte_stream = false;
     enum class End { kNone, kCompleted, kCancelled, kCut } end = End::kNone;
     std::vector<SendPoint> timeline;
-    double timeline_step_ms = 1;  // doubles each time the timeline is thinned
+    SendPoint latest;
+    std::uint64_t writes = 0;
+    std::uint64_t timeline_stride = 1;
   };
 
   // The gate as one stream sees it.
@@ -502,28 +508,32 @@ class MockBackend::Impl : public detail::Handler {
     PublishTimelineLocked(t);
   }
 
-  // The send timeline: a point per write until kMaxTimelinePoints, then every
-  // other point is dropped and points come half as often.
+  // The send timeline: a point every `timeline_stride` writes; when
+  // kMaxTimelinePoints are kept, every other one goes and the stride doubles.
+  // The latest write is kept aside, so the published timeline ends exactly.
   void RecordWritten(Transfer& t, std::uint64_t n) {
     t.written += n;
     if (!t.byte_stream) return;
-    double at = MsSince(t.start);
+    t.latest = {MsSince(t.start), t.written};
+    if (++t.writes % t.timeline_stride != 0) return;
     auto& points = t.timeline;
-    if (!points.empty() && at - points.back().t_ms < t.timeline_step_ms) {
-      points.back() = {at, t.written};  // the latest within a step wins: the last is exact
-      return;
-    }
     if (points.size() >= kMaxTimelinePoints) {
       std::vector<SendPoint> thinned;
       for (std::size_t i = 0; i < points.size(); i += 2) thinned.push_back(points[i]);
       points = std::move(thinned);
-      t.timeline_step_ms *= 2;
+      t.timeline_stride *= 2;
     }
-    points.push_back({at, t.written});
+    points.push_back(t.latest);
   }
 
   void PublishTimelineLocked(const Transfer& t) {
-    if (t.byte_stream) stats_.last_byte_stream_timeline = t.timeline;
+    if (!t.byte_stream) return;
+    auto timeline = t.timeline;
+    if (t.latest.bytes > 0 && (timeline.empty() || !(timeline.back() == t.latest))) {
+      if (timeline.size() >= kMaxTimelinePoints) timeline.pop_back();
+      timeline.push_back(t.latest);
+    }
+    stats_.last_byte_stream_timeline = std::move(timeline);
   }
 
   // --- routes ---
@@ -849,7 +859,9 @@ std::unique_ptr<Response> MockBackend::Impl::Control(const Request& r) {
     };
     return std::make_unique<WaitResponse>(reached, Clock::now() + Ms(*timeout));
   }
-  if (m != "POST") return wrong_method("POST");
+  static const std::set<std::string> kPostRoutes = {
+      "/_mock/stats/reset", "/_mock/gate/open", "/_mock/suspend", "/_mock/reset", "/_mock/resume"};
+  if (kPostRoutes.count(p) && m != "POST") return wrong_method("POST");
   if (p == "/_mock/stats/reset") return ResetStats(), ok();
   if (p == "/_mock/gate/open") return OpenGate("harness"), ok();
   if (p == "/_mock/suspend") return SuspendHttp(), ok();

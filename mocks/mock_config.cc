@@ -130,8 +130,10 @@ Status CheckValue(const ConfigKey& key, const json& v) {
       ok = v.is_number_unsigned() || (v.is_number_integer() && v.get<long long>() >= 0);
       break;
     case KeyType::kInteger:
-      if (v.is_number_unsigned()) {
-        ok = v.get<std::uint64_t>() <= static_cast<std::uint64_t>(key.max);
+      if (v.is_number_unsigned()) {  // min may be -1: an unsigned value is never below it
+        std::uint64_t u = v.get<std::uint64_t>();
+        ok = u <= static_cast<std::uint64_t>(key.max) &&
+             (key.min < 0 || u >= static_cast<std::uint64_t>(key.min));
       } else if (v.is_number_integer()) {
         ok = v.get<long long>() >= key.min && v.get<long long>() <= key.max;
       }
