@@ -10,9 +10,12 @@
 //
 // The client is event-driven too (Boost.Asio, responses parsed by Beast), one
 // thread, so it measures the mock rather than its own threads.
+// clang-format off
+// Before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including <utility>.
+#include <utility>
+// clang-format on
 #include <sys/resource.h>
 
-// Before Asio: Boost 1.74's awaitable.hpp uses std::exchange without including it.
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -25,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "mocks/content.h"
