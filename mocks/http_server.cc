@@ -101,6 +101,14 @@ struct HttpServer::State {
   std::atomic<bool> stopping{false};
   std::mutex mutex;  // guards connections
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;
+  // Responses waiting for each kind of event: Wake() looks at the connections
+  // only when some wait, so ten thousand cancellations cost no scan each.
+  std::atomic<int> gate_waiters{0};
+  std::atomic<int> event_waiters{0};
+  void CountWaiters(unsigned events, int delta) {
+    if (events & kWakeGate) gate_waiters += delta;
+    if (events & kWakeEvents) event_waiters += delta;
+  }
 
   // Declared after what connections use in their destructors: destroying the
   // io_context destroys the connections its queued handlers still hold.
@@ -138,6 +146,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
         wait_(socket_.get_executor()) {}
 
   ~Connection() {
+    SetWakeOn(kWakeNone);
     std::lock_guard lock(s_.mutex);
     s_.connections.erase(this);
   }
@@ -178,6 +187,12 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class Phase { kHead, kBody, kRespond, kClosed };
   enum class LastKind { kNone, kControl, kOther };
+
+  void SetWakeOn(unsigned events) {
+    unsigned before = wake_on_.exchange(events);
+    s_.CountWaiters(before, -1);
+    s_.CountWaiters(events, +1);
+  }
 
   std::string_view Buffered() const {
     auto data = in_.data();
@@ -367,7 +382,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     close_delimited_ = false;
     request_.body.clear();
     request_.body.shrink_to_fit();
-    wake_on_ = response_->WakeOn();
+    SetWakeOn(response_->WakeOn());
     ReadSome();  // notices a client that leaves mid-response
     Pump();
   }
@@ -482,7 +497,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   void Finish() {
     response_.reset();
     gzip_.reset();
-    wake_on_ = kWakeNone;
+    SetWakeOn(kWakeNone);
     if (!keep_alive_ || close_delimited_ || peer_gone_) return CloseNow(false);
     BeginHead();
   }
@@ -491,7 +506,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
     waiting_ = false;
-    wake_on_ = kWakeNone;
+    SetWakeOn(kWakeNone);
     beast::error_code ec;
     wait_.cancel();
     idle_.cancel();
@@ -641,6 +656,9 @@ Status HttpServer::Reopen() {
 }
 
 void HttpServer::Wake(unsigned events) {
+  bool any = ((events & kWakeGate) && state_->gate_waiters > 0) ||
+             ((events & kWakeEvents) && state_->event_waiters > 0);
+  if (!any) return;
   for (auto& c : state_->Live()) {
     if (c->wake_on() & events) c->PostWake();
   }
