@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -117,6 +118,15 @@ int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// Ten thousand streams need ten thousand descriptors: take what the hard limit allows.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
   StopSignals signals;
   mocks::MockConfig config;
@@ -132,18 +142,14 @@ int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
       buffer << in.rdbuf();
       text = buffer.str();
     }
-    auto json = ParseJsonBounded(text);
-    if (!json) {
-      err << "streamcheck mock: --config: " << json.error() << "\n";
-      return kExitUsage;
-    }
-    auto parsed = mocks::ConfigFromJson(*json);
+    auto parsed = mocks::ConfigFromText(text);
     if (!parsed) {
       err << "streamcheck mock: --config: " << parsed.error() << "\n";
       return kExitUsage;
     }
     config = *parsed;
   }
+  RaiseOpenFileLimit();
   auto mock = mocks::MockBackend::Start(config, args.host, args.port);
   if (!mock) {
     err << "streamcheck mock: " << mock.error() << "\n";
@@ -157,7 +163,7 @@ int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
       << " (PUT /_mock/config to change, GET /_mock/stats to read; Ctrl-C stops)\n"
       << std::flush;
   signals.Wait();
-  (*mock)->Stop();
+  (*mock)->Stop();  // bounded: every wait wakes, every transfer is cut
   return 0;
 }
 
@@ -319,6 +325,7 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   AddListenOptions(*mock, inv.mock.host, inv.mock.port, inv.mock.port_file);
   mock->add_option("--config", inv.mock.config,
                    "Initial configuration: a JSON object (keys as PUT /_mock/config) or @FILE");
+  mock->footer(mocks::ConfigHelp());
 
   auto* probe = app.add_subcommand("probe",
                                    "Send one request and show its events live, with "

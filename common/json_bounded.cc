@@ -32,7 +32,8 @@ std::size_t JsonDepth(std::string_view text, std::size_t limit) {
 
 Result<nlohmann::json> ParseJsonBounded(std::string_view text, std::size_t max_depth) {
   if (JsonDepth(text, max_depth) > max_depth) {
-    return Error{"JSON nested deeper than " + std::to_string(max_depth) + " levels"};
+    return Error{"JSON nested " + std::to_string(JsonNestingDepth(text)) + " levels deep; at most " +
+                 std::to_string(max_depth)};
   }
   try {
     return nlohmann::json::parse(text.begin(), text.end());

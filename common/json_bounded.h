@@ -13,11 +13,16 @@
 
 namespace streamcheck {
 
+// Deep enough for any body an LLM server or client sends (tool schemas included).
 inline constexpr std::size_t kMaxJsonDepth = 64;
+inline constexpr std::size_t kDefaultJsonDepth = kMaxJsonDepth;
 
 // The deepest nesting of arrays and objects in `text` (brackets inside strings
 // do not count). Stops counting past `limit` + 1.
 std::size_t JsonDepth(std::string_view text, std::size_t limit = kMaxJsonDepth);
+// The same, counted to the end: 0 for a scalar. Not a validator: unbalanced
+// text gives a number all the same, and the parser refuses it afterwards.
+inline std::size_t JsonNestingDepth(std::string_view text) { return JsonDepth(text, ~std::size_t{0} - 1); }
 
 // Parses `text`; fails with a message for invalid JSON, for nesting deeper
 // than `max_depth`, and for numbers out of range (nlohmann reads 1e400 as a

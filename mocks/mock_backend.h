@@ -1,105 +1,62 @@
 // The mock NIM backend: an OpenAI-compatible server with deterministic content
-// (mocks/content.h), configurable per case, with a gate that proves streaming
-// versus buffering, fault injection, and counters of what it saw.
+// (mocks/content.h), configurable per case (mocks/mock_config.h, one table of
+// keys), with a gate that proves streaming versus buffering, fault injection,
+// and counters of what it saw (mocks/mock_stats.h). Event-driven
+// (mocks/http_server.h): ten thousand concurrent token streams on two threads.
 //
 // Routes:
 //   GET  /v1/health/ready, GET /v1/models
-//   POST /v1/chat/completions          stream and non-stream, tokens from the seed
-//   GET  /large-file[?size_mb=N]       size_mb MiB of deterministic bytes
-//   ANY  /echo[/...]                   JSON: method, path, query, headers, body length + SHA-256
-//                                      (bodies hashed as they arrive, never held)
-//   ANY  /status/<code>                that status with a JSON body
-//   PUT  /_mock/config                 replace the configuration (JSON, keys of MockConfig)
-//   GET  /_mock/config, GET /_mock/stats, POST /_mock/stats/reset, POST /_mock/gate/open
+//   POST /v1/chat/completions   stream and non-stream, tokens from the seed; `n`
+//                               choices (1..16); with `tools`, a tool call
+//                               (content.h ExpectedToolCall) and finish_reason
+//                               "tool_calls"; stream_options.include_usage
+//   GET  /large-file[?size_mb=N]  size_mb MiB of deterministic bytes
+//   ANY  /echo[/...]            JSON: method, path, target, query, headers,
+//                               body_length + body_sha256 (hashed as it arrives)
+//   ANY  /status/<code>         that status with a JSON body
+//   anything else               404, counted like every request
+// Every response body is gzipped when compress is "gzip" and the request's
+// Accept-Encoding allows it; nothing is compressed otherwise.
+//
+// Control API (not counted in the statistics):
+//   GET  /_mock/info            {"service": "streamcheck-mock", "api": 1}
+//   GET  /_mock/config          the configuration; PUT replaces it (400 naming
+//                               the key and its range when refused)
+//   GET  /_mock/config/keys     the table of keys: name, type, range, default, meaning
+//   GET  /_mock/stats           MockStats as JSON; POST /_mock/stats/reset
+//   POST /_mock/reset           default config, fresh stats, resumed
+//   POST /_mock/gate/open
+//   GET  /_mock/wait?for=gate|cancelled&timeout_ms=N   long poll, N <= 60000:
+//                               {"reached": true|false}
+//   POST /_mock/suspend, POST /_mock/resume   (see MockControl::Suspend)
+//
+// Raw request heads (MockStats::request_heads) are the bytes read from the
+// socket up to the blank line, kept before anything parses them.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 
 #include "common/result.h"
+#include "mocks/mock_config.h"
+#include "mocks/mock_control.h"
+#include "mocks/mock_stats.h"
 
 namespace streamcheck::mocks {
 
-// SSE framings the mock can produce, to exercise parsers and checks.
-enum class SseVariant {
-  kStandard,          // "data: {...}\n\n"
-  kCrlf,              // CRLF line ends
-  kCr,                // lone CR line ends
-  kBom,               // a UTF-8 BOM first
-  kComments,          // ": keep-alive" comment lines between events
-  kMultiTokenChunks,  // several events per write
-  kBytePerWrite,      // every byte its own write
-  kNoDone,            // no "data: [DONE]"
-};
-
-struct MockConfig {
-  std::uint64_t seed = 42;
-
-  // Byte streams (/large-file).
-  double size_mb = 1;
-  std::size_t chunk_size = 64 * 1024;
-  double rate_mib_s = 0;        // 0: as fast as the client reads
-  bool content_length = false;  // send Content-Length instead of chunked framing
-
-  // Chat completions.
-  int token_count = 16;
-  int token_delay_ms = 0;
-  SseVariant sse_variant = SseVariant::kStandard;
-
-  // The gate: stop after this many tokens / bytes until OpenGate() or the
-  // timeout. -1: no gate.
-  long long gate_after_tokens = -1;
-  long long gate_after_bytes = -1;
-  int gate_timeout_ms = 10'000;
-
-  // Faults. -1: off.
-  long long fail_after_tokens = -1;         // cut the connection, no [DONE]
-  long long error_event_after_tokens = -1;  // in-band error event, then end without [DONE]
-  long long truncate_after_bytes = -1;      // close mid-body, no end of the chunked body
-  long long reset_after_bytes = -1;         // reset the connection (RST) mid-body
-  long long stall_after_bytes = -1;         // pause `stall_ms` once, then go on
-  int stall_ms = 0;
-  int headers_delay_ms = 0;  // a silent backend: wait this long before answering
-};
-
-Result<MockConfig> ConfigFromJson(const nlohmann::json& json);  // unknown keys are errors
-nlohmann::json ToJson(const MockConfig& config);
-
-// A transfer the client abandoned.
-struct Cancellation {
-  std::string path;
-  double after_ms = 0;           // since the transfer started
-  std::uint64_t bytes_sent = 0;  // before it noticed
-};
-
-struct MockStats {
-  std::uint64_t requests = 0;
-  std::uint64_t chat_requests = 0;
-  std::uint64_t body_bytes_sent = 0;
-  std::uint64_t transfers_started = 0;    // streamed responses begun
-  std::uint64_t transfers_completed = 0;  // ended cleanly
-  std::uint64_t transfers_cancelled = 0;  // the client went away
-  std::optional<Cancellation> last_cancellation;
-  bool gate_reached = false;
-  std::string gate_opened_by;      // "", "harness" or "timeout"
-  std::string last_stream_sha256;  // of the last chat stream sent whole
-  std::uint64_t last_stream_bytes = 0;
-  nlohmann::json last_request =
-      nlohmann::json::object();  // method, path, query, headers, body_length
-};
-nlohmann::json ToJson(const MockStats& stats);
+// The longest GET /_mock/wait the mock holds; MockClient waits longer in rounds.
+inline constexpr int kMaxLongPollMs = 60'000;
 
 class MockBackend {
  public:
-  // Binds host:port (0: any free port) and serves on its own threads. Ready
-  // when it returns: connections are accepted from then on.
+  // Binds host:port (0: any free port) and serves on `threads` threads. Ready
+  // when it returns: connections are accepted from then on. A config out of
+  // range is refused.
   static Result<std::unique_ptr<MockBackend>> Start(MockConfig config = {},
                                                     const std::string& host = "127.0.0.1",
-                                                    int port = 0);
+                                                    int port = 0, int threads = 2);
   ~MockBackend();
   MockBackend(const MockBackend&) = delete;
   MockBackend& operator=(const MockBackend&) = delete;
@@ -108,28 +65,29 @@ class MockBackend {
   std::string host() const;
   std::string url() const;  // "http://127.0.0.1:PORT"
 
-  // Replaces the configuration and re-arms the gate.
+  // This mock as a MockControl, for code that serves both kinds of mock.
+  MockControl& control();
+
+  // The methods below predate MockControl and keep their signatures for the
+  // callers written against them; each means what its MockControl namesake
+  // means. SetConfig aborts the process on a config out of range (a bug in
+  // the harness, which built it): control().SetConfig returns the error.
   void SetConfig(const MockConfig& config);
   MockConfig config() const;
   // The seed plan's `set_stream_response(size_mb=100)`.
   void SetStreamResponse(double size_mb);
-
-  // Opens the gate for every stream waiting at it, and those to come.
   void OpenGate();
-  // Waits until a stream reaches the gate; false after `timeout`.
   bool WaitGateReached(std::chrono::milliseconds timeout);
-  // Waits until a transfer is counted cancelled; false after `timeout`.
   bool WaitCancelled(std::chrono::milliseconds timeout);
-
   MockStats stats() const;
   void ResetStats();
-
-  // Stops serving: releases the gate, ends streams, joins the threads.
-  void Stop();
-  // Stops listening (connections are refused: an unreachable backend) until
-  // Resume(), which listens again on the same port.
+  // Closes the listener (connections refused) and cuts open transfers.
   void Suspend();
   Status Resume();
+
+  // Stops serving: cuts every transfer, wakes every wait, joins the threads;
+  // returns within about a second whatever the handlers were doing.
+  void Stop();
 
   class Impl;
 

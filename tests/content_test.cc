@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -164,6 +166,64 @@ TEST(ContentTest, PromptOfIsEmptyForBadInput) {
   EXPECT_EQ(PromptOf(R"({"messages":["hi"]})"), "");
   // The last message decides, even when an earlier one has content.
   EXPECT_EQ(PromptOf(R"({"messages":[{"content":"a"},{"role":"user"}]})"), "");
+}
+
+TEST(ContentTest, TokenGeneratorIsCompletionTokensOneAtATime) {
+  TokenGenerator generator(42, "lazy");
+  auto tokens = CompletionTokens(42, "lazy", 50);
+  for (const auto& t : tokens) EXPECT_EQ(generator.Next(), t);
+}
+
+TEST(ContentTest, ChoicesHaveTheirOwnTextsAndChoiceZeroIsTheSingleText) {
+  EXPECT_EQ(CompletionText(42, "p", 16, 0), CompletionText(42, "p", 16));
+  std::set<std::string> texts;
+  for (int c = 0; c < 16; ++c) texts.insert(CompletionText(42, "p", 16, c));
+  EXPECT_EQ(texts.size(), 16u);
+  EXPECT_EQ(CompletionText(42, "p", 16, 3), CompletionText(42, "p", 16, 3));
+  EXPECT_EQ(CompletionTokens(42, "p", 4, 2)[0].front() == ' ', false) << "first token unspaced";
+}
+
+TEST(ContentTest, ExpectedToolCallIsDeterministicValidJsonInPieces) {
+  const std::vector<std::string> names = {"get_weather", "search_docs", "run_sql"};
+  auto call = ExpectedToolCall(42, "tool me", names, 5);
+  EXPECT_EQ(call.id.rfind("call_", 0), 0u);
+  EXPECT_EQ(call.id.size(), 5u + 24u);
+  EXPECT_NE(std::find(names.begin(), names.end(), call.name), names.end());
+  auto args = nlohmann::json::parse(call.arguments, nullptr, false);
+  ASSERT_TRUE(args.is_object()) << call.arguments;
+  EXPECT_EQ(args["query"], CompletionText(42, "tool me", 5));
+  EXPECT_EQ(ExpectedToolCall(42, "tool me", names, 5).id, call.id);
+  EXPECT_NE(ExpectedToolCall(42, "tool me", names, 5, 1).id, call.id) << "per choice";
+  std::string joined;
+  auto tokens = CompletionTokens(42, "tool me", 5);
+  for (int i = 0; i < 5; ++i) joined += ToolArgumentsPiece(tokens[i], i, 5, true);
+  EXPECT_EQ(joined, call.arguments);
+  EXPECT_EQ(ExpectedToolCall(42, "x", names, 0).arguments, R"({"query":""})");
+  EXPECT_EQ(ExpectedToolCall(42, "x", {"only"}, 3).name, "only");
+  auto cut = ExpectedToolCall(42, "tool me", names, 3, 0, /*complete=*/false);
+  EXPECT_EQ(cut.arguments, R"({"query":")" + CompletionText(42, "tool me", 3));
+  // Different prompts pick among the names.
+  std::set<std::string> picked;
+  for (int i = 0; i < 32; ++i) picked.insert(ExpectedToolCall(1, std::to_string(i), names, 1).name);
+  EXPECT_EQ(picked.size(), names.size());
+}
+
+TEST(ContentTest, StampsAreAddedAndRemovedAndRead) {
+  EXPECT_EQ(StampToken("stream", 123), "@123 stream");
+  EXPECT_EQ(StampToken(" token", 456), " @456 token");
+  std::string text = StampToken("a", 1) + StampToken(" b", 22) + StampToken(" c", 333);
+  EXPECT_EQ(StripStamps(text), "a b c");
+  EXPECT_EQ(TokenStamps(text), (std::vector<std::uint64_t>{1, 22, 333}));
+  EXPECT_EQ(StripStamps("no @stamps here @ or @12x"), "no @stamps here @ or @12x");
+  EXPECT_TRUE(TokenStamps("@99999999999999999999999 x").empty()) << "past 64 bits";
+  std::uint64_t a = MonotonicNowNs(), b = MonotonicNowNs();
+  EXPECT_LE(a, b);
+}
+
+TEST(ContentTest, PromptOfIsDepthBounded) {
+  std::string deep = R"({"messages":[{"content":"x","deep":)" + std::string(100'000, '[') +
+                     std::string(100'000, ']') + "}]}";
+  EXPECT_EQ(PromptOf(deep), "");
 }
 
 }  // namespace

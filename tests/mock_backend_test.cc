@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <future>
+#include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -18,22 +20,28 @@
 #include "common/text.h"
 #include "harness/checks.h"
 #include "harness/http_client.h"
+#include "harness/process_memory.h"
 #include "mocks/content.h"
+#include "mocks/gzip_stream.h"
+#include "tests/mock_test_support.h"
 #include "tests/test_support.h"
 
 namespace streamcheck::mocks {
 namespace {
 
 using streamcheck::Excerpt;
+using testing_support::AfterHead;
 using testing_support::AllEvents;
-
+using testing_support::Dechunk;
 using testing_support::FinishesWithin;
+using testing_support::RawConnection;
 
 using harness::HttpRequest;
 using harness::HttpResponse;
 using harness::JoinUrl;
 using harness::Perform;
 using nlohmann::json;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -770,6 +778,569 @@ TEST(MockBackendTest, SetStreamResponseChangesTheSize) {
   auto r = Perform(Get(mock->url(), "/large-file"));
   EXPECT_EQ(r.body_bytes, kMiB / 8);
   EXPECT_EQ(r.sha256, BodySha256Hex(42, kMiB / 8));
+}
+
+// --- what the coming catalog cases need --------------------------------------
+
+HttpRequest Post(const std::string& base, const std::string& path, const std::string& body = "") {
+  HttpRequest r = Get(base, path);
+  r.method = "POST";
+  r.body = body;
+  return r;
+}
+
+TEST(MockBackendTest, CountsRequestsPerCaseHeaderAnd404s) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  HttpRequest tagged = Get(mock->url(), "/v1/models");
+  tagged.headers = {{"X-Streamcheck-Case", "chat.status"}};
+  (void)Perform(tagged);
+  (void)Perform(tagged);
+  (void)Perform(Get(mock->url(), "/v1/models"));
+  EXPECT_EQ(Perform(Get(mock->url(), "/no/such/route")).status, 404);
+  (void)Perform(Get(mock->url(), "/_mock/stats"));  // control requests are not counted
+  auto stats = mock->stats();
+  EXPECT_EQ(stats.requests, 4u) << "a 404 is a request the backend saw";
+  std::map<std::string, std::uint64_t> expected = {{"", 2}, {"chat.status", 2}};
+  EXPECT_EQ(stats.requests_by_case, expected);
+  EXPECT_EQ(stats.last_request["path"], "/no/such/route");
+}
+
+TEST(MockBackendTest, KeepsTheLastRequestHeadsByteForByte) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  // Odd spacing, case and bytes a parser would normalise: the record must not.
+  const std::string head =
+      "GET /echo?x=%41 HTTP/1.1\r\nHost: mock\r\nx-MiXeD:   spaced value  \r\n"
+      "X-Bytes: \xc3\xa9\xff\x80\r\nX-Streamcheck-Case: direct.headers\r\n\r\n";
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(raw->Send(head));
+  ASSERT_TRUE(
+      raw->ReadUntil([](const std::string& r) { return r.find("}") != std::string::npos; }));
+  auto stats = mock->stats();
+  ASSERT_EQ(stats.request_heads.size(), 1u);
+  EXPECT_EQ(stats.request_heads[0], head);
+  EXPECT_EQ(stats.requests_by_case["direct.headers"], 1u);
+  // Through JSON too, exactly.
+  auto back = StatsFromJson(json::parse(ToJson(stats).dump()));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->request_heads[0], head);
+
+  // A ring of the last kMaxRecordedHeads.
+  for (int i = 0; i < 20; ++i)
+    (void)Perform(Get(mock->url(), "/status/" + std::to_string(200 + i)));
+  stats = mock->stats();
+  ASSERT_EQ(stats.request_heads.size(), kMaxRecordedHeads);
+  EXPECT_THAT(stats.request_heads.front(), StartsWith("GET /status/204 "));
+  EXPECT_THAT(stats.request_heads.back(), StartsWith("GET /status/219 "));
+}
+
+TEST(MockBackendTest, MalformedAndOversizedHeadsAreRefusedAndStillRecorded) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  const std::string bad = "GET /v1/models HTTP/1.1\r\nX-Ctl: a\x01b\r\nBad Header Line\r\n\r\n";
+  ASSERT_TRUE(raw->Send(bad));
+  EXPECT_TRUE(raw->ReadToClose());
+  EXPECT_THAT(raw->received, StartsWith("HTTP/1.1 400 "));
+  auto big = RawConnection::Open(mock->port());
+  ASSERT_TRUE(big);
+  ASSERT_TRUE(big->Send("GET / HTTP/1.1\r\nX-Big: " + std::string(kMaxHeadBytes, 'a')));
+  EXPECT_TRUE(big->ReadToClose());
+  EXPECT_THAT(big->received, StartsWith("HTTP/1.1 431 "));
+  auto stats = mock->stats();
+  EXPECT_EQ(stats.requests, 2u);
+  ASSERT_EQ(stats.request_heads.size(), 2u);
+  EXPECT_EQ(stats.request_heads[0], bad);
+  EXPECT_EQ(stats.request_heads[1].size(), kMaxHeadBytes);
+}
+
+TEST(MockBackendTest, PipelinedRequestsAndExpectContinue) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  const std::string one = "GET /status/404 HTTP/1.1\r\nHost: m\r\n\r\n";
+  ASSERT_TRUE(raw->Send(one + one));
+  auto count = [](const std::string& r) {
+    std::size_t n = 0;
+    for (auto at = r.find("HTTP/1.1 404"); at != std::string::npos;
+         at = r.find("HTTP/1.1 404", at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_TRUE(raw->ReadUntil([&](const std::string& r) { return count(r) == 2; })) << raw->received;
+
+  auto put = RawConnection::Open(mock->port());
+  ASSERT_TRUE(put);
+  ASSERT_TRUE(put->Send(
+      "PUT /echo HTTP/1.1\r\nHost: m\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(put->ReadUntil(
+      [](const std::string& r) { return r.find("100 Continue\r\n\r\n") != std::string::npos; }));
+  ASSERT_TRUE(put->Send("hello"));
+  ASSERT_TRUE(put->ReadUntil([](const std::string& r) {
+    return r.find("body_sha256") != std::string::npos && r.back() == '}';
+  }));
+  EXPECT_THAT(put->received, HasSubstr(Sha256::Of("hello")));
+}
+
+TEST(MockBackendTest, NothingIsCompressedByDefault) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  for (HttpRequest r : {Get(mock->url(), "/v1/models"), Get(mock->url(), "/large-file?size_mb=0.1"),
+                        Chat(mock->url(), "plain"), Chat(mock->url(), "plain", false)}) {
+    SCOPED_TRACE(r.url);
+    r.headers.emplace_back("Accept-Encoding", "gzip, deflate, br");
+    auto got = Perform(r);
+    ASSERT_TRUE(got.complete) << got.error;
+    EXPECT_FALSE(got.Header("Content-Encoding"));
+    EXPECT_FALSE(got.Header("Vary"));
+  }
+  EXPECT_EQ(mock->stats().responses_gzipped, 0u);
+}
+
+TEST(MockBackendTest, GzipWhenConfiguredAndTheClientAllowsIt) {
+  MockConfig config;
+  config.compress = Compression::kGzip;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  HttpRequest models = Get(mock->url(), "/v1/models");
+  auto identity = Perform(models);
+  EXPECT_FALSE(identity.Header("Content-Encoding")) << "no Accept-Encoding: no gzip";
+  EXPECT_EQ(identity.Header("Vary").value_or(""), "Accept-Encoding");
+  models.headers = {{"Accept-Encoding", "gzip"}};
+  auto gz = Perform(models);
+  EXPECT_EQ(gz.Header("Content-Encoding").value_or(""), "gzip");
+  EXPECT_EQ(gz.Header("Vary").value_or(""), "Accept-Encoding");
+  bool finished = false;
+  EXPECT_EQ(Gunzip(gz.body, &finished), identity.body);
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(gz.Header("Content-Length").value_or(""), std::to_string(gz.body_bytes));
+
+  HttpRequest file = Get(mock->url(), "/large-file?size_mb=1");
+  file.headers = {{"Accept-Encoding", "gzip"}};
+  file.keep_body_bytes = 4 * kMiB;
+  auto bytes = Perform(file);
+  ASSERT_TRUE(bytes.complete) << bytes.error;
+  EXPECT_EQ(bytes.Header("Content-Encoding").value_or(""), "gzip");
+  EXPECT_EQ(Sha256::Of(Gunzip(bytes.body)), BodySha256Hex(42, kMiB));
+
+  HttpRequest chat = Chat(mock->url(), "zipped");
+  chat.parse_sse = false;
+  chat.headers.emplace_back("Accept-Encoding", "gzip");
+  auto stream = Perform(chat);
+  ASSERT_TRUE(stream.complete) << stream.error;
+  std::string sse = Gunzip(stream.body, &finished);
+  EXPECT_TRUE(finished);
+  EXPECT_THAT(sse, HasSubstr("data: [DONE]"));
+  EXPECT_EQ(Sha256::Of(sse), mock->stats().last_stream_sha256) << "the digest is of the content";
+  EXPECT_EQ(mock->stats().responses_gzipped, 3u);
+}
+
+TEST(MockBackendTest, AGzippedStreamStillStreamsPastTheGate) {
+  MockConfig config;
+  config.compress = Compression::kGzip;
+  config.gate_after_tokens = 1;
+  config.gate_timeout_ms = 60'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  std::string body = ChatBody("gzip gate", true);
+  ASSERT_TRUE(
+      raw->Send("POST /v1/chat/completions HTTP/1.1\r\nHost: m\r\nAccept-Encoding: gzip\r\n"
+                "Content-Type: application/json\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body));
+  const std::string first = CompletionTokens(42, "gzip gate", 1)[0];
+  auto decoded = [&](const std::string& r) { return Gunzip(Dechunk(AfterHead(r))); };
+  ASSERT_TRUE(raw->ReadUntil([&](const std::string& r) {
+    return decoded(r).find("\"content\":\"" + first + "\"") != std::string::npos;
+  })) << "the first token did not decode before the gate opened: "
+      << raw->received;
+  EXPECT_TRUE(mock->WaitGateReached(kBound));
+  EXPECT_EQ(mock->stats().gate_opened_by, "") << "it arrived while the gate held";
+  EXPECT_THAT(raw->received, HasSubstr("Content-Encoding: gzip"));
+  mock->OpenGate();
+  bool complete = false;
+  ASSERT_TRUE(raw->ReadUntil([&](const std::string& r) {
+    Dechunk(AfterHead(r), &complete);
+    return complete;
+  }));
+  bool finished = false;
+  std::string sse = Gunzip(Dechunk(AfterHead(raw->received)), &finished);
+  EXPECT_TRUE(finished);
+  EXPECT_THAT(sse, HasSubstr("data: [DONE]"));
+}
+
+std::vector<json> Chunks(const HttpResponse& r) {
+  std::vector<json> chunks;
+  for (const auto& e : AllEvents(r)) {
+    if (e.event.data != "[DONE]") chunks.push_back(json::parse(e.event.data, nullptr, false));
+  }
+  return chunks;
+}
+
+json Tools() {
+  return json::array({{{"type", "function"}, {"function", {{"name", "get_weather"}}}},
+                      {{"type", "function"}, {"function", {{"name", "search_docs"}}}}});
+}
+
+TEST(MockBackendTest, ToolCallsStreamNamedFirstThenArgumentsInPieces) {
+  MockConfig config;
+  config.token_count = 6;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto r = Perform(Chat(mock->url(), "weather?", true, {{"tools", Tools()}}));
+  ASSERT_TRUE(r.complete) << r.error;
+  auto expected = ExpectedToolCall(42, "weather?", {"get_weather", "search_docs"}, 6);
+  auto chunks = Chunks(r);
+  ASSERT_GE(chunks.size(), 3u);
+  const json& first = chunks[0]["choices"][0]["delta"];
+  EXPECT_EQ(first["role"], "assistant");
+  EXPECT_TRUE(first["content"].is_null());
+  ASSERT_TRUE(first["tool_calls"].is_array()) << first.dump();
+  EXPECT_EQ(first["tool_calls"][0]["index"], 0);
+  EXPECT_EQ(first["tool_calls"][0]["id"], expected.id);
+  EXPECT_EQ(first["tool_calls"][0]["type"], "function");
+  EXPECT_EQ(first["tool_calls"][0]["function"]["name"], expected.name);
+  std::string arguments;
+  int pieces = 0;
+  for (std::size_t i = 1; i + 1 < chunks.size(); ++i) {
+    const json& call = chunks[i]["choices"][0]["delta"]["tool_calls"][0];
+    EXPECT_EQ(call["index"], 0);
+    EXPECT_FALSE(call.contains("id")) << "the id and name come once, first";
+    arguments += call["function"]["arguments"].get<std::string>();
+    ++pieces;
+  }
+  EXPECT_EQ(pieces, 6);
+  EXPECT_EQ(arguments, expected.arguments);
+  EXPECT_TRUE(json::parse(arguments).is_object()) << arguments;
+  EXPECT_EQ(chunks.back()["choices"][0]["finish_reason"], "tool_calls");
+  EXPECT_EQ(AllEvents(r).back().event.data, "[DONE]");
+
+  auto whole = Perform(Chat(mock->url(), "weather?", false, {{"tools", Tools()}}));
+  auto j = json::parse(whole.body);
+  const json& message = j["choices"][0]["message"];
+  EXPECT_TRUE(message["content"].is_null());
+  EXPECT_EQ(message["tool_calls"][0]["id"], expected.id);
+  EXPECT_EQ(message["tool_calls"][0]["function"]["name"], expected.name);
+  EXPECT_EQ(message["tool_calls"][0]["function"]["arguments"], expected.arguments);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "tool_calls");
+}
+
+TEST(MockBackendTest, ToolChoiceForcesNoneOrOneFunctionAndBadToolsAre400) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto forced = Perform(
+      Chat(mock->url(), "q", false,
+           {{"tools", Tools()},
+            {"tool_choice", {{"type", "function"}, {"function", {{"name", "search_docs"}}}}}}));
+  EXPECT_EQ(json::parse(forced.body)["choices"][0]["message"]["tool_calls"][0]["function"]["name"],
+            "search_docs");
+  auto none = Perform(Chat(mock->url(), "q", false, {{"tools", Tools()}, {"tool_choice", "none"}}));
+  EXPECT_EQ(json::parse(none.body)["choices"][0]["message"]["content"],
+            CompletionText(42, "q", 16));
+  EXPECT_EQ(Perform(Chat(mock->url(), "q", true, {{"tools", "get_weather"}})).status, 400);
+  EXPECT_EQ(Perform(Chat(mock->url(), "q", true, {{"tools", {{{"type", "function"}}}}})).status,
+            400);
+  EXPECT_EQ(
+      Perform(Chat(mock->url(), "q", true,
+                   {{"tools", Tools()},
+                    {"tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}}}}))
+          .status,
+      400);
+}
+
+TEST(MockBackendTest, SeveralChoicesStreamInterleavedEachWithItsFinish) {
+  MockConfig config;
+  config.token_count = 5;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto r = Perform(Chat(mock->url(), "three ways", true, {{"n", 3}}));
+  ASSERT_TRUE(r.complete) << r.error;
+  std::vector<std::string> texts(3);
+  std::vector<int> finishes(3, 0);
+  std::vector<int> order;
+  for (const auto& chunk : Chunks(r)) {
+    const json& choice = chunk["choices"][0];
+    int index = choice["index"];
+    ASSERT_TRUE(index >= 0 && index < 3) << chunk.dump();
+    order.push_back(index);
+    if (choice["delta"].contains("content"))
+      texts[index] += choice["delta"]["content"].get<std::string>();
+    if (!choice["finish_reason"].is_null()) {
+      EXPECT_EQ(choice["finish_reason"], "stop");
+      ++finishes[index];
+    }
+  }
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(texts[c], CompletionText(42, "three ways", 5, c)) << "choice " << c;
+    EXPECT_EQ(finishes[c], 1) << "choice " << c;
+  }
+  EXPECT_NE(texts[0], texts[1]);
+  EXPECT_EQ(texts[0], CompletionText(42, "three ways", 5)) << "choice 0 is the n = 1 text";
+  ASSERT_GE(order.size(), 6u);
+  EXPECT_EQ(std::vector<int>(order.begin(), order.begin() + 6),
+            (std::vector<int>{0, 1, 2, 0, 1, 2}))
+      << "interleaved";
+
+  auto whole = Perform(Chat(mock->url(), "three ways", false, {{"n", 3}}));
+  auto j = json::parse(whole.body);
+  ASSERT_EQ(j["choices"].size(), 3u);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(j["choices"][c]["index"], c);
+    EXPECT_EQ(j["choices"][c]["message"]["content"], CompletionText(42, "three ways", 5, c));
+  }
+  EXPECT_EQ(j["usage"]["completion_tokens"], 15);
+  for (int n : {0, 17}) EXPECT_EQ(Perform(Chat(mock->url(), "x", true, {{"n", n}})).status, 400);
+}
+
+TEST(MockBackendTest, StampTokensCarryTheirSendTime) {
+  MockConfig config;
+  config.stamp_tokens = true;
+  config.token_count = 8;
+  config.token_delay_ms = 2;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  std::uint64_t before = MonotonicNowNs();
+  auto r = Perform(Chat(mock->url(), "stamped"));
+  std::uint64_t after = MonotonicNowNs();
+  ASSERT_TRUE(r.complete) << r.error;
+  std::string text = harness::StreamedText(r);
+  EXPECT_EQ(StripStamps(text), CompletionText(42, "stamped", 8));
+  auto stamps = TokenStamps(text);
+  ASSERT_EQ(stamps.size(), 8u) << text;
+  for (std::size_t i = 0; i < stamps.size(); ++i) {
+    EXPECT_GE(stamps[i], before);
+    EXPECT_LE(stamps[i], after);
+    if (i > 0) {
+      EXPECT_GE(stamps[i], stamps[i - 1]);
+    }
+  }
+}
+
+TEST(MockBackendTest, ByteStreamsKeepASendTimelineOfAtMost200Points) {
+  MockConfig config;
+  config.chunk_size = 4096;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto r = Perform(Get(mock->url(), "/large-file?size_mb=16"));  // 4096 writes
+  ASSERT_TRUE(r.complete) << r.error;
+  auto timeline = mock->stats().last_byte_stream_timeline;
+  ASSERT_FALSE(timeline.empty());
+  EXPECT_LE(timeline.size(), kMaxTimelinePoints);
+  EXPECT_GT(timeline.size(), 10u);
+  EXPECT_EQ(timeline.back().bytes, 16 * kMiB) << "the last point is exact";
+  for (std::size_t i = 1; i < timeline.size(); ++i) {
+    EXPECT_GE(timeline[i].t_ms, timeline[i - 1].t_ms);
+    EXPECT_GT(timeline[i].bytes, timeline[i - 1].bytes);
+  }
+}
+
+TEST(MockBackendTest, BadConfigAndParametersAre400NamingWhatIsWrong) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto r = Perform(PutConfig(mock->url(), R"({"gate_timeout_ms": 1e10})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, AllOf(HasSubstr("gate_timeout_ms"), HasSubstr("1..3600000")));
+  r = Perform(PutConfig(mock->url(), R"({"chunk_size": 0})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("chunk_size"));
+  r = Perform(PutConfig(mock->url(), std::string(200'000, '[') + std::string(200'000, ']')));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("levels deep"));
+  HttpRequest deep = Chat(mock->url(), "deep");
+  deep.body = std::string(200'000, '[') + std::string(200'000, ']');
+  EXPECT_EQ(Perform(deep).status, 400);
+  for (const char* size : {"nan", "inf", "1e400", "-1", "0x10"}) {
+    SCOPED_TRACE(size);
+    auto got = Perform(Get(mock->url(), std::string("/large-file?size_mb=") + size));
+    EXPECT_EQ(got.status, 400);
+    EXPECT_THAT(got.body, HasSubstr("size_mb must be a number in 0.."));
+  }
+  EXPECT_EQ(mock->config(), MockConfig{}) << "refused configs change nothing";
+  MockConfig bad;
+  bad.rate_mib_s = 1e-9;
+  auto refused = mock->control().SetConfig(bad);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), HasSubstr("rate_mib_s"));
+  EXPECT_FALSE(MockBackend::Start(bad).ok());
+}
+
+std::uint64_t OwnRssBytes() {
+  auto rss = harness::TreeRssBytes(getpid());
+  return rss.ok() ? *rss : 0;
+}
+
+TEST(MockBackendTest, AStreamOfTenMillionTokensCostsConstantMemory) {
+  MockConfig config;
+  config.token_count = 10'000'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  std::uint64_t before = OwnRssBytes();
+  HttpRequest r = Chat(mock->url(), "long");
+  r.parse_sse = false;
+  r.keep_body_bytes = 0;
+  r.abort_after_bytes = 8 * kMiB;
+  auto got = Perform(r);
+  EXPECT_TRUE(got.aborted_by_client);
+  ASSERT_TRUE(mock->WaitCancelled(kBound));
+  std::uint64_t after = OwnRssBytes();
+  // Building every frame first cost ~3.5 GiB at this count; streaming costs nothing.
+  EXPECT_LT(after, before + 64 * kMiB) << "RSS grew from " << before << " to " << after;
+}
+
+TEST(MockBackendTest, AClientThatLeavesWhileHeldIsCancelledWithoutAnotherWrite) {
+  MockConfig config;
+  config.gate_after_tokens = 1;
+  config.gate_timeout_ms = 600'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  std::string body = ChatBody("held", true);
+  ASSERT_TRUE(raw->Send("POST /v1/chat/completions HTTP/1.1\r\nHost: m\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body));
+  ASSERT_TRUE(mock->WaitGateReached(kBound));
+  raw.reset();  // the client leaves; the gate stays shut
+  ASSERT_TRUE(mock->WaitCancelled(kBound)) << "the mock noticed only on its next write";
+  auto stats = mock->stats();
+  EXPECT_EQ(stats.gate_opened_by, "");
+  EXPECT_EQ(stats.transfers_completed, 0u);
+  EXPECT_EQ(stats.last_cancellation->path, "/v1/chat/completions");
+}
+
+TEST(MockBackendTest, TransfersFromBeforeAResetDoNotCountAfterIt) {
+  MockConfig config;
+  config.gate_after_bytes = 1024;
+  config.gate_timeout_ms = 600'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(raw->Send("GET /large-file?size_mb=0.1 HTTP/1.1\r\nHost: m\r\n\r\n"));
+  ASSERT_TRUE(mock->WaitGateReached(kBound));
+  ASSERT_TRUE(mock->control().Reset().ok());  // lets the held stream go: it finishes now
+  bool complete = false;
+  ASSERT_TRUE(raw->ReadUntil([&](const std::string& r) {
+    Dechunk(AfterHead(r), &complete);
+    return complete;
+  }));
+  auto stats = mock->stats();
+  EXPECT_EQ(stats.transfers_completed, 0u) << "counted in the stats of the case before";
+  EXPECT_EQ(stats.body_bytes_sent, 0u);
+  EXPECT_FALSE(stats.gate_reached);
+  EXPECT_EQ(stats.gate_opened_by, "") << "the old stream's gate is not the new one";
+  EXPECT_EQ(mock->config(), MockConfig{});
+}
+
+TEST(MockBackendTest, StopIsBoundedWhateverTheHandlersAreDoing) {
+  MockConfig config;
+  config.gate_after_tokens = 1;
+  config.gate_timeout_ms = 3'600'000;
+  config.stall_after_bytes = 1000;
+  config.stall_ms = 3'600'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  auto open = [&](const std::string& request) {
+    clients.push_back(RawConnection::Open(mock->port()));
+    ASSERT_TRUE(clients.back());
+    ASSERT_TRUE(clients.back()->Send(request));
+  };
+  std::string body = ChatBody("held", true);
+  open("POST /v1/chat/completions HTTP/1.1\r\nHost: m\r\nContent-Length: " +
+       std::to_string(body.size()) + "\r\n\r\n" + body);          // at the gate
+  open("GET /large-file?size_mb=1 HTTP/1.1\r\nHost: m\r\n\r\n");  // stalled for an hour
+  open("GET /_mock/wait?for=cancelled&timeout_ms=60000 HTTP/1.1\r\nHost: m\r\n\r\n");  // long poll
+  ASSERT_TRUE(testing_support::PollUntil([&] { return mock->stats().requests >= 2; }));
+  ASSERT_TRUE(mock->WaitGateReached(kBound));
+  MockConfig slow = config;
+  slow.rate_mib_s = 0.001;  // a KiB a second
+  slow.headers_delay_ms = 3'600'000;
+  mock->SetConfig(slow);
+  open("GET /echo HTTP/1.1\r\nHost: m\r\n\r\n");  // headers an hour away
+  ASSERT_TRUE(testing_support::PollUntil([&] { return mock->stats().requests >= 3; }));
+  auto started = std::chrono::steady_clock::now();
+  bool stopped = FinishesWithin([&mock] { mock->Stop(); }, std::chrono::seconds(5));
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(stopped) << "Stop() did not return within 5 s";
+  std::cout << "Stop() took " << ms << " ms\n";
+  for (auto& c : clients) EXPECT_TRUE(c->ReadToClose(kBound)) << "a connection outlived Stop()";
+}
+
+TEST(MockBackendTest, ControlApiOverHttp) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  const std::string base = mock->url();
+  auto info = json::parse(Perform(Get(base, "/_mock/info")).body);
+  EXPECT_EQ(info["service"], "streamcheck-mock");
+  EXPECT_EQ(info["api"], 1);
+  auto keys = json::parse(Perform(Get(base, "/_mock/config/keys")).body);
+  EXPECT_EQ(keys["keys"].size(), std::size(kConfigKeys));
+  EXPECT_EQ(keys["keys"][0]["name"], "seed");
+
+  EXPECT_EQ(Perform(PutConfig(base, R"({"token_count": 3})")).status, 200);
+  (void)Perform(Get(base, "/v1/models"));
+  EXPECT_EQ(Perform(Post(base, "/_mock/reset")).status, 200);
+  EXPECT_EQ(mock->config(), MockConfig{});
+  EXPECT_EQ(mock->stats().requests, 0u);
+
+  auto wait = Perform(Get(base, "/_mock/wait?for=gate&timeout_ms=0"));
+  EXPECT_EQ(wait.status, 200);
+  EXPECT_EQ(json::parse(wait.body)["reached"], false);
+  for (const char* bad :
+       {"/_mock/wait?for=gate", "/_mock/wait?for=rain&timeout_ms=1",
+        "/_mock/wait?for=gate&timeout_ms=60001", "/_mock/wait?for=gate&timeout_ms=-1"}) {
+    EXPECT_EQ(Perform(Get(base, bad)).status, 400) << bad;
+  }
+  EXPECT_EQ(Perform(Get(base, "/_mock/nothing")).status, 404);
+  EXPECT_EQ(Perform(Get(base, "/_mock/reset")).status, 405);
+}
+
+TEST(MockBackendTest, LongPollWaitsAnswerWhenTheEventHappens) {
+  MockConfig config;
+  config.gate_after_bytes = 1000;
+  config.gate_timeout_ms = 600'000;
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto poll = RawConnection::Open(mock->port());
+  ASSERT_TRUE(poll);
+  ASSERT_TRUE(poll->Send("GET /_mock/wait?for=gate&timeout_ms=60000 HTTP/1.1\r\nHost: m\r\n\r\n"));
+  auto stream = RawConnection::Open(mock->port());
+  ASSERT_TRUE(stream);
+  ASSERT_TRUE(stream->Send("GET /large-file HTTP/1.1\r\nHost: m\r\n\r\n"));
+  ASSERT_TRUE(poll->ReadUntil([](const std::string& r) {
+    return r.find("{\"reached\":true}") != std::string::npos;
+  })) << poll->received;
+  mock->OpenGate();
+}
+
+TEST(MockBackendTest, SuspendOverHttpResetsAllButTheControlApi) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  const std::string base = mock->url();
+  auto idle = RawConnection::Open(mock->port());  // a pooled connection of the server under test
+  ASSERT_TRUE(idle);
+  ASSERT_TRUE(idle->Send("GET /v1/models HTTP/1.1\r\nHost: m\r\n\r\n"));
+  ASSERT_TRUE(idle->ReadUntil(
+      [](const std::string& r) { return r.find("mock-model") != std::string::npos; }));
+  ASSERT_EQ(Perform(Post(base, "/_mock/suspend")).status, 200);
+  EXPECT_TRUE(idle->ReadToClose(kBound)) << "an open connection survived the suspend";
+  auto refused = RawConnection::Open(mock->port());
+  ASSERT_TRUE(refused) << "connections are accepted: the control API shares the port";
+  ASSERT_TRUE(refused->Send("GET /v1/models HTTP/1.1\r\nHost: m\r\n\r\n"));
+  EXPECT_TRUE(refused->ReadToClose(kBound));
+  EXPECT_EQ(refused->error, ECONNRESET) << "expected a reset, got: " << refused->received;
+  EXPECT_EQ(refused->received, "");
+  auto stats = Perform(Get(base, "/_mock/stats"));
+  EXPECT_EQ(stats.status, 200) << "the control API stays up";
+  EXPECT_EQ(json::parse(stats.body)["suspended_resets"], 1);
+  ASSERT_EQ(Perform(Post(base, "/_mock/resume")).status, 200);
+  EXPECT_EQ(Perform(Get(base, "/v1/models")).status, 200);
 }
 
 }  // namespace

@@ -352,7 +352,7 @@ TEST(TargetSpecTest, DeepNestingAndHugeNumbersAreErrors) {
                      std::string(200000, ']') + "}";
   auto nested = LoadTargetSpec(dir.Write("deep.json", deep));
   ASSERT_FALSE(nested.ok());
-  EXPECT_THAT(nested.error(), AllOf(HasSubstr("deep.json"), HasSubstr("nested deeper than")));
+  EXPECT_THAT(nested.error(), AllOf(HasSubstr("deep.json"), HasSubstr("levels deep")));
 
   auto huge = LoadTargetSpec(
       dir.Write("huge.json", R"({"name": "x", "command": ["y"], "ready_timeout_s": 1e400})"));
