@@ -24,6 +24,13 @@ streamcheck_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
 find_package(CLI11 QUIET)
 streamcheck_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
+# Beast's HTTP parser and Asio's event loop, header-only in Debian 12's 1.74.
+find_package(Boost 1.74 QUIET)
+streamcheck_require(Boost_FOUND "Boost.Beast and Boost.Asio (1.74 or newer)" "libboost-dev")
+
+find_package(ZLIB QUIET)
+streamcheck_require(ZLIB_FOUND "zlib" "zlib1g-dev")
+
 find_package(PkgConfig QUIET)
 streamcheck_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
 pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib>=0.11)
