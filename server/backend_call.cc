@@ -55,7 +55,7 @@ std::string Describe(BackendFailure failure, const BackendTimeouts& timeouts) {
 
 BackendCall::BackendCall(asio::any_io_executor executor, BackendTimeouts timeouts,
                          std::size_t read_buffer_bytes)
-    : resolver_(executor), socket_(executor), timer_(executor), timeouts_(timeouts) {
+    : resolver_(executor), socket_(executor), deadline_(executor), timeouts_(timeouts) {
   // Beast reads into the buffer's free capacity (at least 512 bytes): without
   // room reserved, a body would arrive 512 bytes per system call.
   buffer_.reserve(read_buffer_bytes);
@@ -64,11 +64,7 @@ BackendCall::BackendCall(asio::any_io_executor executor, BackendTimeouts timeout
 BackendCall::~BackendCall() = default;
 
 void BackendCall::Arm(std::chrono::milliseconds after) {
-  unsigned generation = ++timer_generation_;
-  timer_.expires_after(after);
-  // A handler already queued when this object dies must not touch it.
-  timer_.async_wait([this, generation, alive = std::weak_ptr<int>(alive_)](const error_code& ec) {
-    if (ec || alive.expired() || generation != timer_generation_) return;
+  deadline_.Arm(after, [this] {
     timed_out_ = true;
     error_code ignored;
     resolver_.cancel();
@@ -76,10 +72,7 @@ void BackendCall::Arm(std::chrono::milliseconds after) {
   });
 }
 
-void BackendCall::Disarm() {
-  ++timer_generation_;
-  timer_.cancel();
-}
+void BackendCall::Disarm() { deadline_.Disarm(); }
 
 BackendFailure BackendCall::Classify(const error_code& ec) const {
   if (timed_out_) return BackendFailure::kTimeout;
@@ -173,22 +166,32 @@ void BackendCall::ArmIdleTimer() { Arm(timeouts_.idle); }
 
 void BackendCall::ReadBody(char* out, std::size_t capacity, BodyDone done) {
   if (parser_->is_done()) return done(BackendFailure::kNone, 0, true);
-  auto& body = parser_->get().body();
-  body.data = out;
-  body.size = capacity;
-  body.more = true;
   Arm(timeouts_.idle);
+  ReadMore(out, capacity, 0, std::move(done));
+}
+
+void BackendCall::ReadMore(char* out, std::size_t capacity, std::size_t got, BodyDone done) {
+  auto& body = parser_->get().body();
+  body.data = out + got;
+  body.size = capacity - got;
+  body.more = true;
   http::async_read_some(
       socket_, buffer_, *parser_,
-      [this, out, capacity, done = std::move(done)](error_code ec, std::size_t) mutable {
+      [this, out, capacity, got, done = std::move(done)](error_code ec, std::size_t) mutable {
         if (ec == http::error::need_buffer) ec = {};
-        std::size_t n = capacity - parser_->get().body().size;
+        std::size_t n = got + (capacity - got - parser_->get().body().size);
         if (ec) {
           Disarm();
           return done(Classify(ec), n, false);
         }
         bool finished = parser_->is_done();
-        if (n == 0 && !finished) return ReadBody(out, capacity, std::move(done));  // framing only
+        // Fill the piece while the socket holds more: fewer, larger writes to
+        // the client. Never wait for bytes that have not arrived (bytes left
+        // in buffer_ may be a partial chunk line: they wait for the next call).
+        bool more_at_hand = socket_.available(ec) > 0;
+        if (!finished && n < capacity && (n == 0 || more_at_hand)) {
+          return ReadMore(out, capacity, n, std::move(done));
+        }
         Disarm();
         done(BackendFailure::kNone, n, finished);
       });

@@ -6,27 +6,18 @@
 // Failures are reported in the server's own words, never a library's.
 #pragma once
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 
 #include "common/result.h"
+#include "server/beast.h"
+#include "server/deadline.h"
 
 namespace streamcheck::server {
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using error_code = boost::system::error_code;
 
 // Where the backend is: from "http://host[:port][/base]".
 struct BackendAddress {
@@ -105,17 +96,16 @@ class BackendCall {
   void Arm(std::chrono::milliseconds after);
   void Disarm();
   BackendFailure Classify(const error_code& ec) const;
+  void ReadMore(char* out, std::size_t capacity, std::size_t got, BodyDone done);
 
   tcp::resolver resolver_;
   tcp::socket socket_;
-  asio::steady_timer timer_;
-  unsigned timer_generation_ = 0;
+  Deadline deadline_;
   bool timed_out_ = false;
   BackendTimeouts timeouts_;
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   bool head_request_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace streamcheck::server

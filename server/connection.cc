@@ -84,7 +84,7 @@ void RejectConnection(tcp::socket socket) {
 }
 
 Connection::Connection(tcp::socket socket, ServerCore& core)
-    : socket_(std::move(socket)), core_(core), timer_(socket_.get_executor()) {}
+    : socket_(std::move(socket)), core_(core), deadline_(socket_.get_executor()) {}
 
 Connection::~Connection() {
   if (counted_) {
@@ -103,21 +103,10 @@ void Connection::Start() {
 
 void Connection::Arm(std::chrono::milliseconds after, TimerFor what) {
   if (FaultOn(Fault::kServerSlowClients) && what == TimerFor::kHeader) return;
-  unsigned generation = ++timer_generation_;
-  timer_for_ = what;
-  timer_.expires_after(after);
-  timer_.async_wait(
-      [this, generation, what, alive = std::weak_ptr<int>(alive_)](const error_code& ec) {
-        if (ec || alive.expired() || generation != timer_generation_) return;
-        OnTimeout(what);
-      });
+  deadline_.Arm(after, [this, what] { OnTimeout(what); });
 }
 
-void Connection::Disarm() {
-  ++timer_generation_;
-  timer_for_ = TimerFor::kNone;
-  timer_.cancel();
-}
+void Connection::Disarm() { deadline_.Disarm(); }
 
 void Connection::OnTimeout(TimerFor what) {
   if (what == TimerFor::kHeader) {
@@ -164,30 +153,33 @@ void Connection::ReadHeader() {
   // Body limits are ours (CheckHead, ReadBody). Not boost::none: Beast 1.74
   // compares a Content-Length with it as "greater than none", always true.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  if (FaultOn(Fault::kServerBadRequests)) {
-    // The fault: Content-Length next to Transfer-Encoding is ignored, as a
-    // lax parser would. Beast refuses the pair, so the head is read first and
-    // the Content-Length line renamed before Beast sees it.
-    asio::async_read_until(socket_, buffer_, "\r\n\r\n",
-                           [self = shared_from_this()](const error_code& ec, std::size_t) {
-                             if (ec) return self->Close();
-                             std::string bytes = beast::buffers_to_string(self->buffer_.data());
-                             std::string lower = ToLower(bytes.substr(0, bytes.find("\r\n\r\n")));
-                             auto at = lower.find("\r\ncontent-length:");
-                             if (at != std::string::npos &&
-                                 lower.find("\r\ntransfer-encoding:") != std::string::npos) {
-                               bytes.replace(at + 2, 14, "X-Ignored-Len");
-                               self->buffer_.consume(self->buffer_.size());
-                               auto space = self->buffer_.prepare(bytes.size());
-                               asio::buffer_copy(space, asio::buffer(bytes));
-                               self->buffer_.commit(bytes.size());
-                             }
-                             http::async_read_header(self->socket_, self->buffer_, *self->parser_,
-                                                     [self](const error_code& hec, std::size_t) {
-                                                       self->OnHeader(hec);
-                                                     });
-                           });
+  if (FaultOn(Fault::kServerBadRequests)) return ReadHeadLaxly();
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->OnHeader(ec); });
+}
+
+// server-bad-requests: Content-Length next to Transfer-Encoding is ignored, as
+// a lax parser would. Beast refuses the pair, so the head is read up to its
+// blank line first and the Content-Length line renamed before Beast sees it.
+void Connection::ReadHeadLaxly() {
+  std::string bytes = beast::buffers_to_string(buffer_.data());
+  auto end = bytes.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    socket_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeadLaxly();
+                            });
     return;
+  }
+  std::string lower = ToLower(bytes.substr(0, end));
+  auto at = lower.find("\r\ncontent-length:");
+  if (at != std::string::npos && lower.find("\r\ntransfer-encoding:") != std::string::npos) {
+    bytes.replace(at + 2, 14, "X-Ignored-Len");
+    buffer_.consume(buffer_.size());
+    buffer_.commit(asio::buffer_copy(buffer_.prepare(bytes.size()), asio::buffer(bytes)));
   }
   http::async_read_header(
       socket_, buffer_, *parser_,

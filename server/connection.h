@@ -8,11 +8,7 @@
 // Everything runs on the connection's own event loop, one thread: no locks.
 #pragma once
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
 #include <atomic>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -20,9 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <utility>
 
 #include "server/backend_call.h"
+#include "server/beast.h"
+#include "server/deadline.h"
 #include "server/reference_server.h"
 
 namespace streamcheck::server {
@@ -109,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void AwaitRequest();
   void ReadHeader();
   void OnHeader(const error_code& ec);
+  void ReadHeadLaxly();
   bool CheckHead();  // false: an error response is on its way
   void Route();
   void Ping();
@@ -125,11 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerCore& core_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::buffer_body>> parser_;
-  asio::steady_timer timer_;
-  unsigned timer_generation_ = 0;
-  TimerFor timer_for_ = TimerFor::kNone;
+  Deadline deadline_;
   bool header_timed_out_ = false;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
   bool first_request_ = true;
   bool keep_alive_ = true;

@@ -7,15 +7,13 @@
 // the process's). A source that ends early is reported, never papered over.
 #pragma once
 
-// Boost 1.74's asio/awaitable.hpp uses std::exchange without including it.
-#include <boost/asio.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <utility>
 
 #include "common/result.h"
+#include "server/beast.h"
 
 namespace streamcheck::server {
 
@@ -30,8 +28,7 @@ class SplicePump : public std::enable_shared_from_this<SplicePump> {
 
   // A pipe for the relay; fails when the kernel refuses one (out of fds),
   // and the caller then takes the bounded-buffer path.
-  static Result<std::shared_ptr<SplicePump>> Create(boost::asio::ip::tcp::socket& from,
-                                                    boost::asio::ip::tcp::socket& to,
+  static Result<std::shared_ptr<SplicePump>> Create(tcp::socket& from, tcp::socket& to,
                                                     std::uint64_t length,
                                                     std::chrono::milliseconds idle_timeout);
   ~SplicePump();
@@ -39,17 +36,16 @@ class SplicePump : public std::enable_shared_from_this<SplicePump> {
   // `done` is called once; the sockets must outlive it.
   void Start(Done done);
 
-  SplicePump(boost::asio::ip::tcp::socket& from, boost::asio::ip::tcp::socket& to,
-             std::uint64_t length, std::chrono::milliseconds idle_timeout, int pipe_read,
-             int pipe_write);
+  SplicePump(tcp::socket& from, tcp::socket& to, std::uint64_t length,
+             std::chrono::milliseconds idle_timeout, int pipe_read, int pipe_write);
 
  private:
   void Step();
   void ArmIdle();
   void Finish(Outcome outcome);
 
-  boost::asio::ip::tcp::socket& from_;
-  boost::asio::ip::tcp::socket& to_;
+  tcp::socket& from_;
+  tcp::socket& to_;
   std::uint64_t left_;  // still to take from the source
   std::uint64_t moved_ = 0;
   std::size_t in_pipe_ = 0;
@@ -58,7 +54,7 @@ class SplicePump : public std::enable_shared_from_this<SplicePump> {
   bool waiting_write_ = false;
   bool finished_ = false;
   std::chrono::milliseconds idle_timeout_;
-  boost::asio::steady_timer timer_;
+  asio::steady_timer timer_;
   int pipe_read_;
   int pipe_write_;
   Done done_;
