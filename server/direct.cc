@@ -124,6 +124,11 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
         out.set(http::field::transfer_encoding, "chunked");
       }
     }
+    if (!conn_->has_body() && (method == "POST" || method == "PUT" || method == "PATCH")) {
+      // RFC 9110 §8.6: a method that gives content a meaning says its length,
+      // so the backend does not wait for a body (RFC 9112 §6.3 (7) holds here).
+      out.set(http::field::content_length, "0");
+    }
     request_head_ = out;
     if (upload_ == Upload::kDiscard || upload_ == Upload::kWhole) return ReadBodyFirst();
     Connect();
