@@ -15,7 +15,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kBodyPiece = 64 * 1024;
+// A streamed upload moves in 64 KiB pieces; a body read whole (chat) in 8 KiB
+// ones, so that an open chat stream keeps little besides its own buffers.
+constexpr std::size_t kUploadPiece = 64 * 1024;
+constexpr std::size_t kWholeBodyPiece = 8 * 1024;
 // After the last answer on a connection that is closing: how long (and how
 // much) to read and discard, so that a close with unread bytes does not reset
 // the connection before the client has read that answer (RFC 9112 §9.6).
@@ -264,6 +267,7 @@ bool Connection::CheckHead() {
   if (body_length_ == 0) body_length_.reset();
   body_done_ = !has_body();
   body_received_ = 0;
+  body_buffer_.reset();
   no_length_waited_ = false;
   auto expect = req[http::field::expect];
   expect_continue_ = !http10_ && has_body() && EqualsIgnoreCase(expect, "100-continue");
@@ -326,7 +330,11 @@ void Connection::Ping() {
 // ---- the request body ----
 
 void Connection::ReadBody(BodyPiece on_piece) {
-  if (body_done_) return on_piece(BodyRead::kDone, {});
+  if (body_done_) {
+    // Nobody holds a piece now: an open stream keeps neither buffer.
+    ReleaseBodyBuffers();
+    return on_piece(BodyRead::kDone, {});
+  }
   if (expect_continue_) {
     // RFC 9110 §10.1.1: the client waits for this before sending the body.
     expect_continue_ = false;
@@ -340,23 +348,25 @@ void Connection::ReadBody(BodyPiece on_piece) {
     return;
   }
   if (!body_buffer_) {
-    body_buffer_ = std::make_unique<char[]>(kBodyPiece);
+    body_piece_ = whole_done_ ? kWholeBodyPiece : kUploadPiece;
+    body_buffer_ = std::make_unique<char[]>(body_piece_);
     // Room for Beast to read the body in large pieces (it reads at most the
     // free capacity); idle connections keep their small buffer.
-    buffer_.reserve(kBodyPiece);
+    buffer_.reserve(body_piece_);
   }
+  const std::size_t piece = body_piece_;
   auto& body = parser_->get().body();
   body.data = body_buffer_.get();
-  body.size = kBodyPiece;
+  body.size = piece;
   body.more = true;
   Arm(core_.options.client_idle_timeout, TimerFor::kClient);
   http::async_read_some(
       socket_, buffer_, *parser_,
-      [self = shared_from_this(), on_piece = std::move(on_piece)](error_code ec,
-                                                                  std::size_t) mutable {
+      [self = shared_from_this(), piece, on_piece = std::move(on_piece)](error_code ec,
+                                                                         std::size_t) mutable {
         self->Disarm();
         if (ec == http::error::need_buffer) ec = {};
-        std::size_t n = kBodyPiece - self->parser_->get().body().size;
+        std::size_t n = piece - self->parser_->get().body().size;
         if (ec) {
           self->body_done_ = true;
           self->keep_alive_ = false;
@@ -374,9 +384,17 @@ void Connection::ReadBody(BodyPiece on_piece) {
         }
         if (self->parser_->is_done()) self->body_done_ = true;
         if (n > 0) return on_piece(BodyRead::kPiece, std::string_view(self->body_buffer_.get(), n));
-        if (self->body_done_) return on_piece(BodyRead::kDone, {});
+        if (self->body_done_) {
+          self->ReleaseBodyBuffers();
+          return on_piece(BodyRead::kDone, {});
+        }
         self->ReadBody(std::move(on_piece));  // chunk framing only; read on
       });
+}
+
+void Connection::ReleaseBodyBuffers() {
+  body_buffer_.reset();
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();
 }
 
 void Connection::ReadWholeBody(std::size_t limit, std::function<void(BodyRead, std::string)> done) {

@@ -115,6 +115,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnTimeout(TimerFor what);
   void Write(std::string bytes, Done done);
   void ContinueWholeBody();
+  void ReleaseBodyBuffers();
   void ClientGone();
   void CloseGracefully();  // half-close, then drain a while: the client reads our last answer
   void Close();
@@ -135,6 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t body_received_ = 0;
   bool expect_continue_ = false;
   std::unique_ptr<char[]> body_buffer_;
+  std::size_t body_piece_ = 0;
   bool no_length_waited_ = false;  // server-no-length-body
   std::string whole_body_;         // ReadWholeBody
   std::size_t whole_limit_ = 0;
