@@ -355,25 +355,37 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
 
   // ---- the bounded-buffer path ----
 
+  // Two pieces: the next one is read from the backend while the last one is
+  // written to the client, never more. A piece is read only into a buffer the
+  // client has taken, so a slow client still slows the backend.
   void Relay() {
-    backend_->ReadBody(piece_.get(), kPiece,
-                       [self = shared_from_this()](BackendFailure f, std::size_t n, bool done) {
-                         self->OnPiece(f, n, done);
-                       });
+    if (!spare_) spare_ = std::make_unique<char[]>(kPiece);
+    Read(piece_.get());
   }
 
-  void OnPiece(BackendFailure f, std::size_t n, bool done) {
-    if (conn_->closed()) return;
-    if (n > 0) {
-      std::string_view bytes = Transform(std::string_view(piece_.get(), n), done);
-      if (!bytes.empty()) {
-        return conn_->SendBody(asio::buffer(bytes.data(), bytes.size()),
-                               [self = shared_from_this(), f, done](bool ok) {
-                                 if (ok) self->AfterPiece(f, done);
-                               });
-      }
-    }
-    AfterPiece(f, done);
+  void Read(char* into) {
+    backend_->ReadBody(
+        into, kPiece,
+        [self = shared_from_this(), into](BackendFailure f, std::size_t n, bool done) {
+          self->read_ = ReadPiece{into, n, f, done};
+          self->Pump();
+        });
+  }
+
+  void Pump() {
+    if (conn_->closed() || sending_ || !read_) return;
+    ReadPiece p = *read_;
+    read_.reset();
+    bool more = p.failure == BackendFailure::kNone && !p.done;
+    if (more) Read(p.data == piece_.get() ? spare_.get() : piece_.get());
+    std::string_view bytes = p.n > 0 ? Transform(p.data, p.n, p.done) : std::string_view();
+    if (bytes.empty()) return AfterPiece(p.failure, p.done);
+    sending_ = true;
+    conn_->SendBody(asio::buffer(bytes.data(), bytes.size()),
+                    [self = shared_from_this(), p](bool ok) {
+                      self->sending_ = false;
+                      if (ok) self->AfterPiece(p.failure, p.done);
+                    });
   }
 
   void AfterPiece(BackendFailure f, bool done) {
@@ -385,7 +397,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
       return conn_->Abort();
     }
     if (done) return EndBody();
-    Relay();
+    Pump();  // the next piece may be in already
   }
 
   void EndBody() {
@@ -403,12 +415,13 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   }
 
   // What the faults make of a piece of body (the piece itself without one).
-  std::string_view Transform(std::string_view bytes, bool last) {
+  std::string_view Transform(char* data, std::size_t n, bool last) {
+    std::string_view bytes(data, n);
     constexpr std::uint64_t kFlipAt = 1000;
     std::uint64_t offset = offset_;
     offset_ += bytes.size();
     if (FaultOn(Fault::kDirectIntegrity) && offset <= kFlipAt && kFlipAt < offset_) {
-      piece_[kFlipAt - offset] ^= 0x01;
+      data[kFlipAt - offset] ^= 0x01;
     }
     if (FaultOn(Fault::kDirectLargeGet)) {
       // Sends the previous piece, holds this one: the last one is never sent.
@@ -539,6 +552,15 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   std::string type_;
   std::uint64_t length_ = 0;
   std::unique_ptr<char[]> piece_;
+  std::unique_ptr<char[]> spare_;  // the second piece of the buffered path
+  struct ReadPiece {
+    char* data;
+    std::size_t n;
+    BackendFailure failure;
+    bool done;
+  };
+  std::optional<ReadPiece> read_;  // read from the backend, not yet written
+  bool sending_ = false;
   std::string writing_;
   std::uint64_t offset_ = 0;
   std::string held_;                       // direct-large-get

@@ -106,7 +106,8 @@ FramingVerdict CheckRequestFraming(const std::vector<std::string_view>& transfer
     for (auto v : transfer_encodings) {
       for (auto& c : ListElements(v)) codings.push_back(std::move(c));
     }
-    // RFC 9112 §6.3 (4): chunked not last means the length cannot be known.
+    // RFC 9112 §6.3 (4): chunked not last means the length cannot be known:
+    // 400 and close.
     if (codings.empty() || codings.back() != "chunked") {
       return {400, "Transfer-Encoding does not end in chunked"};
     }
@@ -117,8 +118,9 @@ FramingVerdict CheckRequestFraming(const std::vector<std::string_view>& transfer
     // RFC 9112 §6.1: a transfer coding the server does not understand: 501.
     if (codings.size() > 1) return {501, "transfer coding \"" + codings.front() + "\""};
   }
-  // RFC 9112 §6.3 (5) lets a recipient refuse any Content-Length that is not
-  // one plain decimal number; Beast merges equal duplicates, we do not.
+  // RFC 9110 §8.6: duplicate or listed equal values MAY be merged or the
+  // message rejected as invalid; Beast merges, this server rejects. RFC 9112
+  // §6.3 (5): an invalid Content-Length in a request is a 400, then close.
   if (content_lengths.size() > 1) return {400, "more than one Content-Length"};
   if (content_lengths.size() == 1) {
     auto v = content_lengths.front();
