@@ -162,8 +162,6 @@ void BackendCall::ReadHead(bool head_request, bool arm_timer, Done done) {
 
 void BackendCall::ArmHeadersTimer() { Arm(timeouts_.headers); }
 
-void BackendCall::ArmIdleTimer() { Arm(timeouts_.idle); }
-
 void BackendCall::ReadBody(char* out, std::size_t capacity, BodyDone done) {
   if (parser_->is_done()) return done(BackendFailure::kNone, 0, true);
   Arm(timeouts_.idle);

@@ -82,10 +82,6 @@ class BackendCall {
   // For the zero-copy path: the socket, and bytes already read past the head.
   tcp::socket& socket() { return socket_; }
   beast::flat_buffer& read_buffer() { return buffer_; }
-  // Starts (or restarts) the idle timer for a caller that reads the socket
-  // itself; TimedOut() tells whether it fired.
-  void ArmIdleTimer();
-  bool TimedOut() const { return timed_out_; }
   const BackendTimeouts& timeouts() const { return timeouts_; }
 
   // Drops the connection at once: the backend sees the request cancelled (or

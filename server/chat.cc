@@ -184,6 +184,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
     backend_->Connect(conn_->core().backend, [self = shared_from_this()](BackendFailure f) {
       if (f != BackendFailure::kNone) return self->OpenFailed(f);
       self->backend_->Write(asio::buffer(self->request_bytes_), [self](BackendFailure wf) {
+        std::string().swap(self->request_bytes_);  // sent: an open stream keeps no copy
         if (wf != BackendFailure::kNone) return self->OpenFailed(wf);
         self->backend_->ReadHead(false, true, [self](BackendFailure hf) { self->OnHead(hf); });
       });

@@ -194,6 +194,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     backend_->Connect(address_, [self = shared_from_this()](BackendFailure f) {
       if (f != BackendFailure::kNone) return self->OpenFailed(f);
       self->backend_->Write(asio::buffer(self->request_bytes_), [self](BackendFailure wf) {
+        std::string().swap(self->request_bytes_);
         if (wf != BackendFailure::kNone) return self->OpenFailed(wf);
         bool uploading = self->upload_ == Upload::kLength || self->upload_ == Upload::kChunked;
         // The backend may answer before the body is all sent (an early 413):
