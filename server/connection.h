@@ -117,6 +117,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ContinueWholeBody();
   void ReleaseBodyBuffers();
   void ClientGone();
+  void ProbeAfterWrite();
   void CloseGracefully();  // half-close, then drain a while: the client reads our last answer
   void Close();
 
@@ -148,6 +149,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::function<void()> on_client_gone_;
   unsigned watch_generation_ = 0;
   bool client_half_closed_ = false;
+  std::optional<asio::steady_timer> probe_;  // only after a FIN
   bool closed_ = false;
   bool counted_ = true;
 };
