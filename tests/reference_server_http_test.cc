@@ -634,6 +634,16 @@ TEST(ReferenceServerHttp, PipelinedRequestsAreAnsweredInOrder) {
                                      "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(mixed.statuses, (std::vector<int>{200, 200, 200})) << mixed.bytes;
     EXPECT_LT(mixed.bytes.find("n=2"), mixed.bytes.rfind("HTTP/1.1 200")) << mixed.bytes;
+    // Bodies in the pipeline are read to their framed end, no further.
+    auto bodies = Exchange(
+        server->port(),
+        "POST /directAccess/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + kPing +
+            "POST /directAccess/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+            "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+            kPingClose);
+    EXPECT_EQ(bodies.statuses, std::vector<int>(4, 200)) << bodies.bytes;
+    EXPECT_THAT(bodies.bytes, HasSubstr("\"body_length\":5"));
+    EXPECT_THAT(bodies.bytes, HasSubstr("\"body_length\":3"));
   }
   auto faulty = Server::WithFault((*mock)->url(), "server-pipelining");
   ASSERT_TRUE(faulty);
