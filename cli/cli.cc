@@ -101,6 +101,16 @@ int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   options.backend_connect_timeout = std::chrono::milliseconds(args.backend_connect_timeout_ms);
   options.backend_headers_timeout = std::chrono::milliseconds(args.backend_headers_timeout_ms);
   options.backend_idle_timeout = std::chrono::milliseconds(args.backend_idle_timeout_ms);
+  options.io_threads = args.io_threads;
+  options.max_connections = args.max_connections;
+  options.max_header_bytes = args.max_header_bytes;
+  options.max_header_count = args.max_header_count;
+  options.max_body_bytes = args.max_body_bytes;
+  options.max_chat_body_bytes = args.max_chat_body_bytes;
+  options.header_timeout = std::chrono::milliseconds(args.header_timeout_ms);
+  options.keepalive_timeout = std::chrono::milliseconds(args.keepalive_timeout_ms);
+  options.client_idle_timeout = std::chrono::milliseconds(args.client_idle_timeout_ms);
+  options.zero_copy = !args.no_zero_copy;
   auto server = server::ReferenceServer::Start(options);
   if (!server) {
     err << "streamcheck serve: " << server.error() << "\n";
@@ -320,6 +330,51 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                    "Give up on a backend silent this long mid-body")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  auto& s = inv.serve;
+  serve->add_option("--io-threads", s.io_threads, "Event loops serving the connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", s.max_connections,
+                   "Open client connections; one more gets 503 and is closed")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-header-bytes", s.max_header_bytes,
+                   "Largest request head (request line and fields); larger gets 431")
+      ->check(CLI::Range(1024, 1024 * 1024))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-header-count", s.max_header_count,
+                   "Most header fields in a request; more gets 431")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-body-bytes", s.max_body_bytes,
+                   "Largest /directAccess/ request body, streamed (0: no limit); larger gets 413")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-chat-body-bytes", s.max_chat_body_bytes,
+                   "Largest chat request body, held to be parsed; larger gets 413")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--header-timeout-ms", s.header_timeout_ms,
+                   "A request head must arrive whole within this time (slowloris); else 408")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--keepalive-timeout-ms", s.keepalive_timeout_ms,
+                   "Close a kept-alive connection idle this long between requests")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--client-idle-timeout-ms", s.client_idle_timeout_ms,
+                   "Drop a client that sends no body bytes or reads no response bytes this long")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_flag("--no-zero-copy", s.no_zero_copy,
+                  "Relay /directAccess/ bodies through a bounded buffer, never splice(2)");
 
   auto* mock = app.add_subcommand("mock", "Run the mock NIM backend");
   AddListenOptions(*mock, inv.mock.host, inv.mock.port, inv.mock.port_file);

@@ -2,6 +2,8 @@
 // feed argv vectors in-process; main() only calls RunCli().
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -31,6 +33,17 @@ struct ServeArgs {
   int backend_connect_timeout_ms = 5'000;
   int backend_headers_timeout_ms = 30'000;
   int backend_idle_timeout_ms = 30'000;
+  // Limits (server/reference_server.h, ServerOptions).
+  int io_threads = 2;
+  int max_connections = 10'000;
+  std::size_t max_header_bytes = 32 * 1024;
+  std::size_t max_header_count = 100;
+  std::uint64_t max_body_bytes = 0;
+  std::size_t max_chat_body_bytes = 16 * 1024 * 1024;
+  int header_timeout_ms = 10'000;
+  int keepalive_timeout_ms = 60'000;
+  int client_idle_timeout_ms = 60'000;
+  bool no_zero_copy = false;
 };
 
 struct MockArgs {

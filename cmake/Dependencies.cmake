@@ -24,9 +24,17 @@ streamcheck_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
 find_package(CLI11 QUIET)
 streamcheck_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
-# The mock backend's event-driven server: Boost.Asio and Boost.Beast, header-only.
+# Beast's HTTP parser and Asio's event loop, header-only in Debian 12's 1.74.
 find_package(Boost 1.74 QUIET)
-streamcheck_require(Boost_FOUND "Boost (Asio, Beast)" "libboost-dev")
+streamcheck_require(Boost_FOUND "Boost.Beast and Boost.Asio (1.74 or newer)" "libboost-dev")
+# Every user of Beast and Asio compiles them with the same settings: the mock
+# and the server link into one binary, and Beast's types change with these
+# macros (one definition rule). Beast's string_view is std::string_view; Asio
+# without its deprecated names.
+add_library(streamcheck_boost INTERFACE)
+target_link_libraries(streamcheck_boost INTERFACE Boost::headers)
+target_compile_definitions(streamcheck_boost INTERFACE BOOST_BEAST_USE_STD_STRING_VIEW
+                                                       BOOST_ASIO_NO_DEPRECATED)
 
 find_package(ZLIB QUIET)
 streamcheck_require(ZLIB_FOUND "zlib" "zlib1g-dev")

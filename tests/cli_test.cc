@@ -216,6 +216,48 @@ TEST(CliTest, ServeOptions) {
               HasSubstr("--backend-headers-timeout-ms"));
 }
 
+// Every limit of the server is a documented option of `serve`.
+TEST(CliTest, ServeLimits) {
+  Invocation defaults = Parse({"serve"}, "serve");
+  EXPECT_EQ(defaults.serve.max_connections, 10000);
+  EXPECT_EQ(defaults.serve.max_header_bytes, 32u * 1024);
+  EXPECT_EQ(defaults.serve.max_header_count, 100u);
+  EXPECT_EQ(defaults.serve.max_body_bytes, 0u);
+  EXPECT_EQ(defaults.serve.header_timeout_ms, 10000);
+  EXPECT_FALSE(defaults.serve.no_zero_copy);
+
+  Invocation inv = Parse({"serve", "--io-threads",
+                          "3",     "--max-connections",
+                          "50",    "--max-header-bytes",
+                          "4096",  "--max-header-count",
+                          "20",    "--max-body-bytes",
+                          "1000",  "--max-chat-body-bytes",
+                          "2000",  "--header-timeout-ms",
+                          "300",   "--keepalive-timeout-ms",
+                          "400",   "--client-idle-timeout-ms",
+                          "500",   "--no-zero-copy"},
+                         "serve");
+  EXPECT_EQ(inv.serve.io_threads, 3);
+  EXPECT_EQ(inv.serve.max_connections, 50);
+  EXPECT_EQ(inv.serve.max_header_bytes, 4096u);
+  EXPECT_EQ(inv.serve.max_header_count, 20u);
+  EXPECT_EQ(inv.serve.max_body_bytes, 1000u);
+  EXPECT_EQ(inv.serve.max_chat_body_bytes, 2000u);
+  EXPECT_EQ(inv.serve.header_timeout_ms, 300);
+  EXPECT_EQ(inv.serve.keepalive_timeout_ms, 400);
+  EXPECT_EQ(inv.serve.client_idle_timeout_ms, 500);
+  EXPECT_TRUE(inv.serve.no_zero_copy);
+
+  CliRun help = Cli({"serve", "--help"});
+  for (const char* option :
+       {"--max-connections", "--max-header-bytes", "--max-header-count", "--max-body-bytes",
+        "--max-chat-body-bytes", "--header-timeout-ms", "--keepalive-timeout-ms",
+        "--client-idle-timeout-ms", "--io-threads", "--no-zero-copy", "503", "431", "413"}) {
+    EXPECT_THAT(help.out, HasSubstr(option));
+  }
+  EXPECT_THAT(UsageError({"serve", "--max-header-bytes", "10"}), HasSubstr("--max-header-bytes"));
+}
+
 TEST(CliTest, MockOptions) {
   Invocation defaults = Parse({"mock"}, "mock");
   EXPECT_EQ(defaults.mock.port, 8000);
