@@ -24,6 +24,9 @@ streamcheck_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")
 find_package(CLI11 QUIET)
 streamcheck_require(CLI11_FOUND "CLI11" "libcli11-dev")
 
+find_package(yaml-cpp QUIET)
+streamcheck_require(yaml-cpp_FOUND "yaml-cpp (YAML baselines, run --expect)" "libyaml-cpp-dev")
+
 find_package(PkgConfig QUIET)
 streamcheck_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
 pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib>=0.11)

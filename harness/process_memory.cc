@@ -143,6 +143,9 @@ void RssSampler::Start() {
     std::lock_guard lock(mutex_);
     summary_ = RssSummary{};
     stop_requested_ = false;
+    start_ = std::chrono::steady_clock::now();
+    stride_ = 1;
+    pending_ = 0;
   }
   Sample();  // the baseline, before Start() returns
   running_ = true;
@@ -158,6 +161,13 @@ RssSummary RssSampler::Stop() {
     wake_.notify_all();
     thread_.join();
     Sample();  // the state at the end of the case
+    std::lock_guard lock(mutex_);
+    if (pending_ > 0 && summary_.curve.size() < RssSummary::kMaxCurvePoints) {
+      summary_.curve.push_back(pending_point_);
+    } else if (pending_ > 0 && pending_point_.bytes >= summary_.curve.back().bytes) {
+      summary_.curve.back() = pending_point_;
+    }
+    pending_ = 0;
   }
   return Current();
 }
@@ -184,6 +194,22 @@ void RssSampler::Sample() {
   summary_.peak_bytes = std::max(summary_.peak_bytes, *rss);
   summary_.last_bytes = *rss;
   ++summary_.samples;
+  const double t_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  if (pending_ == 0 || *rss > pending_point_.bytes) pending_point_ = {t_ms, *rss};
+  if (++pending_ < stride_) return;
+  auto& curve = summary_.curve;
+  if (curve.size() == RssSummary::kMaxCurvePoints) {
+    for (std::size_t i = 0; i < curve.size() / 2; ++i) {
+      const auto& a = curve[2 * i];
+      const auto& b = curve[2 * i + 1];
+      curve[i] = a.bytes >= b.bytes ? a : b;
+    }
+    curve.resize(curve.size() / 2);
+    stride_ *= 2;
+  }
+  curve.push_back(pending_point_);
+  pending_ = 0;
 }
 
 }  // namespace streamcheck::harness

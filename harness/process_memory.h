@@ -28,11 +28,22 @@ std::vector<pid_t> LiveGroupMembers(pid_t pgid);
 // `root` does not exist.
 Result<std::uint64_t> TreeRssBytes(pid_t root);
 
+// One point of a memory curve: the highest sample of its stretch of time.
+struct RssPoint {
+  double t_ms = 0;  // since the baseline sample
+  std::uint64_t bytes = 0;
+};
+
 struct RssSummary {
   std::uint64_t baseline_bytes = 0;  // first sample, taken in Start()
   std::uint64_t peak_bytes = 0;
   std::uint64_t last_bytes = 0;
   std::size_t samples = 0;
+  // The samples over time, at most kMaxCurvePoints: once full, neighbouring
+  // points merge in pairs (the higher one stays), so the curve covers the
+  // whole sampling with its peaks kept, in bounded memory.
+  std::vector<RssPoint> curve;
+  static constexpr std::size_t kMaxCurvePoints = 256;
   double growth_mib() const {
     return peak_bytes > baseline_bytes ? double(peak_bytes - baseline_bytes) / (1 << 20) : 0.0;
   }
@@ -64,6 +75,12 @@ class RssSampler {
   std::condition_variable wake_;
   bool stop_requested_ = false;  // guarded by mutex_
   RssSummary summary_;           // guarded by mutex_
+  // The curve's pending point (guarded by mutex_): samples per point, and
+  // how many the pending one holds.
+  std::chrono::steady_clock::time_point start_;
+  std::size_t stride_ = 1;
+  std::size_t pending_ = 0;
+  RssPoint pending_point_;
 };
 
 }  // namespace streamcheck::harness

@@ -53,6 +53,13 @@ ojson EvidenceJson(const Evidence& e) {
     for (const auto& p : e.timeline) points.push_back(ojson::array({p.t_ms, p.bytes, p.events}));
     j["timeline"] = std::move(points);
   }
+  if (!e.memory.empty()) {
+    ojson points = ojson::array();
+    for (const auto& p : e.memory) {
+      points.push_back(ojson::array({p.t_ms, p.rss_bytes, p.pss_bytes}));
+    }
+    j["memory"] = std::move(points);
+  }
   if (!e.note.empty()) j["note"] = e.note;
   return j;
 }
@@ -84,11 +91,24 @@ ojson OrderedJson(const RunReport& report) {
                     {"features", t.features},
                     {"managed", t.managed},
                     {"log", t.log_path}};
+    if (!t.spec.empty()) target["spec"] = t.spec;
     if (!t.problem.empty()) target["problem"] = t.problem;
     if (!t.stop.empty()) target["stop"] = StopJson(t.stop);
     targets.push_back(std::move(target));
   }
   root["targets"] = std::move(targets);
+  if (!report.gate.empty()) {
+    ojson expected = ojson::array();
+    for (const auto& e : report.gate.expected) {
+      expected.push_back({{"target", e.target},
+                          {"case", e.case_id},
+                          {"outcome", ToString(e.outcome)},
+                          {"reason", e.reason}});
+    }
+    root["gate"] = {{"strict", report.gate.strict},
+                    {"baseline", report.gate.baseline},
+                    {"expected", std::move(expected)}};
+  }
 
   ojson results = ojson::array();
   for (const auto& r : report.results) {
@@ -299,6 +319,18 @@ void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::str
           {p[0].get<double>(), p[1].get<std::uint64_t>(), p[2].get<std::uint64_t>()});
     }
   }
+  if (const json* memory = f.Get("memory")) {
+    constexpr const char* kShape = "expected [[t_ms, rss_bytes, pss_bytes], ...]";
+    if (!memory->is_array()) return f.Fail("memory", kShape);
+    for (const auto& p : *memory) {
+      if (!p.is_array() || p.size() != 3 || !p[0].is_number() || !IsCount(p[1]) || !IsCount(p[2]) ||
+          p[1].get<double>() < 0 || p[2].get<double>() < 0) {
+        return f.Fail("memory", kShape);
+      }
+      e->memory.push_back(
+          {p[0].get<double>(), p[1].get<std::uint64_t>(), p[2].get<std::uint64_t>()});
+    }
+  }
   f.String("note", &e->note);
 }
 
@@ -347,9 +379,28 @@ Result<RunReport> FromJson(const json& root) {
       f.Strings("features", &t.features);
       f.Bool("managed", &t.managed);
       f.String("log", &t.log_path);
+      f.String("spec", &t.spec);
       f.String("problem", &t.problem);
       if (const json* stop = f.Get("stop")) ReadStop(*stop, f.Where("stop"), &t.stop, &error);
       report.targets.push_back(std::move(t));
+    }
+  }
+
+  if (const json* gate = top.Get("gate")) {
+    Fields f(*gate, "gate", &error);
+    f.Bool("strict", &report.gate.strict);
+    f.String("baseline", &report.gate.baseline);
+    if (const json* expected = f.Get("expected")) {
+      if (!expected->is_array()) f.Fail("expected", "expected an array");
+      for (std::size_t i = 0; f.ok() && i < expected->size(); ++i) {
+        Fields ef((*expected)[i], Indexed(f.Where("expected"), i), &error);
+        core::Expectation e;
+        ef.String("target", &e.target, true);
+        ef.String("case", &e.case_id, true);
+        ef.OutcomeField("outcome", &e.outcome);
+        ef.String("reason", &e.reason);
+        report.gate.expected.push_back(std::move(e));
+      }
     }
   }
 

@@ -60,6 +60,28 @@ std::string Seconds(double ms);
 // "PASS", "FAIL" or "ERROR", from ExitCodeFor.
 std::string_view Verdict(const RunReport& report);
 
+// `text` on one line: whitespace runs collapsed to one space, control
+// characters dropped, cut after about `max_bytes` with "...". For JUnit
+// failure messages and summaries.
+std::string OneLine(std::string_view text, std::size_t max_bytes = 300);
+
+// `text` as one shell word: as it is when it holds only safe characters,
+// else in single quotes.
+std::string ShellQuote(std::string_view text);
+
+// The target of a result, if the report has it.
+const TargetSummary* FindTarget(const RunReport& report, const std::string& name);
+
+// Shell commands that reproduce one result by hand: the cell itself
+// (`streamcheck run --target T --cases ID -v`), and, when the case made a
+// request, that request as `streamcheck probe` against the target's address
+// during the run (the exchange the first failure names, else the last one).
+std::vector<std::string> ReproduceLines(const RunReport& report, const CaseResult& r);
+
+// One exchange as plain text, one fact per line, each line starting with
+// `indent`: request, status, body, timings, transfer error, headers, events.
+std::string ExchangeText(const Exchange& x, std::string_view indent);
+
 struct OutcomeCounts {
   int pass = 0, fail = 0, warn = 0, skip = 0, error = 0, not_run = 0;
   int total() const { return pass + fail + warn + skip + error + not_run; }

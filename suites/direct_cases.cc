@@ -61,7 +61,7 @@ LargeGet FetchLarge(CaseContext& ctx) {
       ctx.Perform(request, "backend size_mb=" + std::to_string(ctx.options().size_mb));
   if (sampler) result.rss = sampler->Stop();
   ctx.Metric("mib_per_s", result.response.mib_per_s());
-  if (result.rss) ctx.Metric("rss_growth_mib", result.rss->growth_mib());
+  if (result.rss) ctx.Memory(*result.rss);
   return result;
 }
 
@@ -238,6 +238,7 @@ void ClientAbort(CaseContext& ctx) {
   }
   bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
   auto stats = ctx.backend().stats();
+  ctx.Metric("backend_bytes_sent", double(stats.body_bytes_sent));
   if (stats.last_cancellation) {
     ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
   }
@@ -318,7 +319,7 @@ void LargeUpload(CaseContext& ctx) {
   ctx.Expect(harness::CheckEcho(r, "PUT", size, ExpectedSha(seed, size)));
   if (sampler) {
     auto rss = sampler->Stop();
-    ctx.Metric("rss_growth_mib", rss.growth_mib());
+    ctx.Memory(rss);
     ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
   }
 }
@@ -344,7 +345,7 @@ void Backpressure(CaseContext& ctx) {
   sampler.Start();
   auto r = ctx.Perform(request, "96 MiB read at 8 MiB/s");
   auto rss = sampler.Stop();
-  ctx.Metric("rss_growth_mib", rss.growth_mib());
+  ctx.Memory(rss);
   ctx.Expect(harness::CheckByteCount(r, std::uint64_t(kSizeMb) * mocks::kMiB));
   ctx.Expect(harness::CheckRssGrowth(rss, ctx.options().memory_limit_mib));
 }
