@@ -267,6 +267,7 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       "completions and /directAccess/ proxies)",
       "streamcheck"};
   app.set_version_flag("--version", Version());
+  app.set_help_all_flag("--help-all", "Print the help of every command and exit");
   app.require_subcommand(1);
   app.footer("Run 'streamcheck COMMAND --help' for a command's options.\n\n" + ExitCodesHelp());
 
@@ -391,26 +392,23 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                    "Gate the saved run as run --strict would (default: as it was run)");
   report->add_option("--expect", inv.report.expect,
                      "Gate the saved run with this baseline (default: the run's own, if any)");
-  auto* compare =
-      report
-          ->add_option("--compare", inv.report.compare,
-                       "Compare two saved runs: print each case whose outcome changed and each "
-                       "metric that moved; exit 1 on a regression")
-          ->expected(2)
-          ->type_name("OLD.json NEW.json")
-          ->check(CLI::ExistingFile);
+  report
+      ->add_option("--compare", inv.report.compare,
+                   "Compare two saved runs: print each case whose outcome changed and each "
+                   "metric that moved; exit 1 on a regression")
+      ->expected(2)
+      ->type_name("OLD.json NEW.json")
+      ->check(CLI::ExistingFile);
   report
       ->add_option("--compare-targets", inv.report.compare_targets,
                    "Compare target BEFORE with target AFTER (of one results file, or of "
                    "--compare's OLD and NEW) (default: the targets the runs share by name)")
       ->expected(2)
       ->type_name("BEFORE AFTER");
-  report
-      ->add_option("--metric-threshold", inv.report.metric_threshold,
-                   "Show (and count as a regression, when worse) a metric that moved by more "
-                   "than this, e.g. 20% or 0.2; off: outcomes only. Moves under 50 ms, 4 MiB "
-                   "of RSS or 5 MiB/s are noise (default: 20%)")
-      ->needs(compare);
+  report->add_option("--metric-threshold", inv.report.metric_threshold,
+                     "Show (and count as a regression, when worse) a metric that moved by more "
+                     "than this, e.g. 20% or 0.2; off: outcomes only. Moves under 50 ms, 4 MiB "
+                     "of RSS or 5 MiB/s are noise (default: 20%)");
   report->footer(ReportExitCodesHelp());
 
   Parsed parsed;

@@ -200,19 +200,25 @@ std::string SummaryLine(const RunReport& report, const std::string& target) {
         break;
     }
   }
-  auto list = [](const std::vector<std::string>& ids, const char* what) {
-    std::string s = std::to_string(ids.size()) + " " + what;
+  auto list = [](const std::vector<std::string>& ids, const char* one, const char* many) {
+    std::string s = std::to_string(ids.size()) + " " + (ids.size() == 1 ? one : many);
     for (std::size_t i = 0; i < ids.size(); ++i) s += (i == 0 ? " (" : ", ") + ids[i];
     return ids.empty() ? s : s + ")";
   };
   std::string line = target + ": " + std::to_string(pass) + " pass, " +
-                     list(must, "MUST failures") + ", " + list(should, "SHOULD misses (warn)");
-  if (!strict.empty()) line += ", " + list(strict, "SHOULD misses failing under --strict");
+                     list(must, "MUST failure", "MUST failures") + ", " +
+                     list(should, "SHOULD miss (warn)", "SHOULD misses (warn)");
+  if (!strict.empty())
+    line += ", " + list(strict, "SHOULD miss failing under --strict",
+                        "SHOULD misses failing under --strict");
   if (!accepted.empty()) {
-    line += ", " + list(accepted, "known failures accepted by") + " " + report.gate.baseline;
+    line += ", " + list(accepted, "known failure", "known failures") + " accepted by " +
+            report.gate.baseline;
   }
-  if (!now_passes.empty()) line += ", " + list(now_passes, "listed failures that now pass");
-  line += ", " + list(errors, "errors") + ", " + std::to_string(skip) + " skipped";
+  if (!now_passes.empty())
+    line +=
+        ", " + list(now_passes, "listed failure that now passes", "listed failures that now pass");
+  line += ", " + list(errors, "error", "errors") + ", " + std::to_string(skip) + " skipped";
   return line;
 }
 

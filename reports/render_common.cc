@@ -544,14 +544,20 @@ std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m) {
     chart.case_index = c;
     bool any = false;
     std::size_t max_points = 0;
+    double max_span_ms = 0;  // first content to last point, the longest among targets
     for (std::size_t t = 0; t < m.targets.size(); ++t) {
       const CaseResult* r = m.Find(c, t);
       if (r == nullptr || r->evidence.timeline.empty()) continue;
       any = true;
       max_points = std::max(max_points, r->evidence.timeline.size());
+      double first_ms = -1;
       for (const auto& p : r->evidence.timeline) {
         chart.max_bytes = std::max(chart.max_bytes, p.bytes);
         chart.max_events = std::max(chart.max_events, p.events);
+        if (first_ms < 0 && (p.bytes > 0 || p.events > 0)) first_ms = p.t_ms;
+      }
+      if (first_ms >= 0) {
+        max_span_ms = std::max(max_span_ms, r->evidence.timeline.back().t_ms - first_ms);
       }
     }
     if (!any) continue;
@@ -563,7 +569,7 @@ std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m) {
       chart.group = ChartGroup::kSsePassthrough;
     } else if (drawn && chart.max_bytes >= kChartMinBytes) {
       chart.group = ChartGroup::kByteStream;
-    } else if (drawn && chart.max_events >= kChartMinEvents) {
+    } else if (drawn && chart.max_events >= kChartMinEvents && max_span_ms >= kChartMinSpanMs) {
       chart.group = ChartGroup::kEventStream;
     } else {
       chart.group = ChartGroup::kFolded;

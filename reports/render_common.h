@@ -139,7 +139,8 @@ enum class ChartGroup {
                     // has seen content
   kSsePassthrough,  // case IDs ending in ".sse-passthrough" (gated as well)
   kByteStream,      // the largest body among targets >= kChartMinBytes
-  kEventStream,     // the most events among targets >= kChartMinEvents
+  kEventStream,     // the most events among targets >= kChartMinEvents, spread over at least
+                    // kChartMinSpanMs on some target
   kFolded,          // small replies, or ones that came in one or two reads on every target
 };
 
@@ -147,6 +148,9 @@ constexpr std::uint64_t kChartMinBytes = 64 * 1024;
 constexpr std::uint64_t kChartMinEvents = 5;
 // A line with fewer points is one jump: the reply came in one or two reads.
 constexpr std::size_t kChartMinPoints = 3;
+// An event stream whose events all came within this long on every target
+// shows nothing on a chart (a line straight up): folded away.
+constexpr double kChartMinSpanMs = 100;
 
 struct PlannedChart {
   std::size_t case_index = 0;  // into Matrix::cases
