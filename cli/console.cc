@@ -314,32 +314,38 @@ void ConsoleObserver::Tick() {
   const auto period = options_.live ? options_.redraw
                                     : std::min(options_.heartbeat, std::chrono::milliseconds(1000));
   while (!wake_.wait_for(lock, period, [this] { return done_; })) {
-    const auto now = Clock::now();
-    if (options_.live) {
-      if (running_.empty()) continue;
-      out_ << "\r\x1b[2K" << StatusLine(now) << std::flush;
-      status_shown_ = true;
-      continue;
-    }
-    if (options_.quiet) continue;
-    for (auto& [key, run] : running_) {
-      if (now - run.last_heartbeat < options_.heartbeat) continue;
-      run.last_heartbeat = now;
-      const double s = std::chrono::duration<double>(now - run.started).count();
-      char elapsed[32];
-      std::snprintf(elapsed, sizeof elapsed, "%.0f s", s);
-      std::string line = "  ... " + run.case_id +
-                         (options_.show_target ? " on " + run.target : "") +
-                         " still running after " + elapsed;
-      if (run.progress != nullptr) {
-        line += ": " + Amount(run.progress->bytes.load());
-        if (const auto events = run.progress->events.load(); events > 0) {
-          line += ", " + std::to_string(events) + " events";
-        }
-        line += " so far (request " + std::to_string(run.progress->requests.load()) + ")";
+    lock.unlock();
+    TickAt(Clock::now());
+    lock.lock();
+  }
+}
+
+void ConsoleObserver::TickAt(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (done_) return;
+  if (options_.live) {
+    if (running_.empty()) return;
+    out_ << "\r\x1b[2K" << StatusLine(now) << std::flush;
+    status_shown_ = true;
+    return;
+  }
+  if (options_.quiet) return;
+  for (auto& [key, run] : running_) {
+    if (now - run.last_heartbeat < options_.heartbeat) continue;
+    run.last_heartbeat = now;
+    const double s = std::chrono::duration<double>(now - run.started).count();
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.0f s", s);
+    std::string line = "  ... " + run.case_id + (options_.show_target ? " on " + run.target : "") +
+                       " still running after " + elapsed;
+    if (run.progress != nullptr) {
+      line += ": " + Amount(run.progress->bytes.load());
+      if (const auto events = run.progress->events.load(); events > 0) {
+        line += ", " + std::to_string(events) + " events";
       }
-      out_ << ConsoleText(line) << "\n" << std::flush;
+      line += " so far (request " + std::to_string(run.progress->requests.load()) + ")";
     }
+    out_ << ConsoleText(line) << "\n" << std::flush;
   }
 }
 

@@ -59,6 +59,9 @@ class ConsoleObserver : public engine::RunObserver {
 
   // Ends the status line and the ticker; printing after it is plain lines.
   void Finish();
+  // Prints what is due at `now` (status line, "still running" lines); the
+  // ticker thread calls it every `redraw` (terminal) or second.
+  void TickAt(std::chrono::steady_clock::time_point now);
 
  private:
   struct Running {

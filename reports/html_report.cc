@@ -802,7 +802,8 @@ class Page {
               " more timeline" + (folded == 1 ? "" : "s") + ": replies under " +
               FormatNumber(static_cast<double>(internal::kChartMinBytes) / 1024) + " KiB" +
               " with fewer than " + std::to_string(internal::kChartMinEvents) +
-              " events, or that came in one or two reads on every target</summary>\n"
+              " events, event streams that arrived within " + FormatNumber(internal::kChartMinSpanMs) +
+              " ms, or replies that came in one or two reads on every target</summary>\n"
               "<div class=\"charts\">\n";
       for (const auto& chart : plan_) {
         if (!drawn(chart)) Figure(chart);
