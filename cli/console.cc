@@ -388,9 +388,12 @@ void ConsoleObserver::CaseRunning(const std::string& target, const core::CaseInf
 std::string ConsoleObserver::Dedup(const core::CaseResult& result) {
   const auto at = result.message.find(kLogTail);
   if (at == std::string::npos) return result.message;
-  const std::string tail = result.message.substr(at);
+  // The tail runs to the end, or to what Judge appended after an error.
+  const auto end = result.message.find("; before that: ", at);
+  const std::string tail = result.message.substr(at, end == std::string::npos ? end : end - at);
   if (tails_[result.target].insert(tail).second) return result.message;
-  return result.message.substr(0, at) + "last log lines: as printed above for " + result.target;
+  return result.message.substr(0, at) + "last log lines: as printed above for " + result.target +
+         (end == std::string::npos ? "" : result.message.substr(end));
 }
 
 void ConsoleObserver::CaseFinished(const core::CaseResult& result) {
