@@ -17,6 +17,7 @@
 #include "common/json_bounded.h"
 #include "common/text.h"
 #include "core/verdict.h"
+#include "git_revision.h"
 #include "mocks/mock_backend.h"
 #include "reports/writers.h"
 #include "server/reference_server.h"
@@ -253,18 +254,27 @@ int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// A flag's description with its default, as `--help` shows it.
+template <typename T>
+std::string WithDefault(const std::string& text, const T& value) {
+  std::ostringstream v;
+  v << value;
+  return text + " (default: " + v.str() + ")";
+}
+
 // --host, --port, --port-file: shared by the commands that run a server.
 void AddListenOptions(CLI::App& command, std::string& host, int& port, std::string& port_file) {
-  command.add_option("--host", host, "Address to listen on")->capture_default_str();
-  command.add_option("--port,-p", port, "Port (0: any free port)")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
+  command.add_option("--host", host, WithDefault("Address to listen on", host));
+  command.add_option("--port,-p", port, WithDefault("Port (0: any free port)", port))
+      ->check(CLI::Range(0, 65535));
   command.add_option("--port-file", port_file, "Write the port it listens on here");
 }
 
 }  // namespace
 
-std::string Version() { return STREAMCHECK_VERSION; }
+std::string Version() {
+  return std::string(STREAMCHECK_VERSION) + " (git " + STREAMCHECK_GIT_REVISION + ")";
+}
 
 Parsed ParseArgs(const std::vector<std::string>& args) {
   Invocation inv;
@@ -273,36 +283,55 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       "completions and /directAccess/ proxies)",
       "streamcheck"};
   app.set_version_flag("--version", Version());
+  app.set_help_all_flag("--help-all", "Print the help of every command and exit");
   app.require_subcommand(1);
+  app.footer("Run 'streamcheck COMMAND --help' for a command's options.\n\n" + ExitCodesHelp());
 
   auto* run = app.add_subcommand("run",
                                  "Run the conformance catalog (default: the reference "
                                  "server against the embedded mock, every case)");
   run->add_option("--target,-t", inv.run.targets,
                   "Target to test: a name from targets/ (cpp, flask, fastapi, ...), a path to a "
-                  "spec .json, or all; repeatable (default: cpp)");
+                  "spec .json (relative to the current folder), or all; repeatable (default: cpp)");
   run->add_option("--cases,-c", inv.run.cases,
-                  "Comma-separated globs of case IDs to run, e.g. 'chat.*,direct.large-get'");
-  run->add_option("--size-mb", inv.run.size_mb, "Body size for the large direct cases, in MiB")
-      ->check(CLI::Range(1.0, 4096.0))
-      ->capture_default_str();
-  run->add_option("--jobs,-j", inv.run.jobs, "Targets to run at once, each with its own mock")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
+                  "Comma-separated globs of case IDs to run, e.g. 'chat.*,direct.large-get' "
+                  "(default: every case)");
+  run->add_option("--size-mb", inv.run.size_mb,
+                  WithDefault("Body size for the large direct cases, in MiB", inv.run.size_mb))
+      ->check(CLI::Range(1.0, 4096.0));
+  run->add_option("--jobs,-j", inv.run.jobs,
+                  WithDefault("Targets to run at once, each with its own mock", inv.run.jobs))
+      ->check(CLI::Range(1, 64));
   run->add_option("--timeout", inv.run.timeout_s,
                   "Stop the whole run after this many seconds, writing the reports "
-                  "(exit 124; 0: no limit)")
-      ->check(CLI::Range(0.0, 1e6))
-      ->capture_default_str();
+                  "(exit 124) (default: 0, no limit)")
+      ->check(CLI::Range(0.0, 1e6));
+  run->add_flag("--strict", inv.run.strict,
+                "SHOULD misses fail the run (exit 1), and so does a baseline failure that now "
+                "passes (default: off; SHOULD misses are warnings)");
+  run->add_option("--expect", inv.run.expect,
+                  "Baseline of known outcomes, JSON or YAML: target: {case: {outcome, reason}}; "
+                  "a listed outcome does not fail the run (default: none)");
   run->add_option("--json", inv.run.json_path, "Write the results as JSON to this file");
-  run->add_option("--junit", inv.run.junit_path, "Write JUnit XML (one testsuite per target)");
+  run->add_option("--junit", inv.run.junit_path,
+                  "Write JUnit XML (one testsuite per target, classname <target>.<area>)");
   run->add_option("--md", inv.run.markdown_path,
                   "Write a Markdown summary (for a CI step summary)");
   run->add_option("--html", inv.run.html_path, "Write a self-contained HTML comparison report");
   run->add_option("--report-dir", inv.run.report_dir,
-                  "Write all four: results.json, junit.xml, summary.md, report.html");
+                  "Write all four (results.json, junit.xml, summary.md, report.html) and the "
+                  "targets' logs (logs/) into this folder, created if missing");
   run->add_option("--log-dir", inv.run.log_dir,
-                  "Folder for the targets' logs (default: a new folder in /tmp)");
+                  "Folder for the targets' logs (default: <report-dir>/logs, else a new "
+                  "folder in /tmp)");
+  auto* quiet = run->add_flag("--quiet,-q", inv.run.quiet,
+                              "Print only failures, warnings, errors and the summary");
+  run->add_flag("--verbose,-v", inv.run.verbose, "Print each exchange under its case")
+      ->excludes(quiet);
+  run->add_option("--color", inv.run.color,
+                  "Colour and a live status line: auto (on a terminal, unless NO_COLOR is "
+                  "set), always, never (default: auto)")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   run->footer(ExitCodesHelp());
 
   auto* list =
@@ -317,19 +346,21 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   AddListenOptions(*serve, inv.serve.host, inv.serve.port, inv.serve.port_file);
   serve->add_option("--backend,-b", inv.serve.backend,
                     "Backend base URL (default: http://$OPENAI_HOST:$OPENAI_PORT)");
-  serve->add_option("--backend-connect-timeout-ms", inv.serve.backend_connect_timeout_ms)
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+  serve
+      ->add_option("--backend-connect-timeout-ms", inv.serve.backend_connect_timeout_ms,
+                   WithDefault("Give up connecting to the backend after this long",
+                               inv.serve.backend_connect_timeout_ms))
+      ->check(CLI::PositiveNumber);
   serve
       ->add_option("--backend-headers-timeout-ms", inv.serve.backend_headers_timeout_ms,
-                   "504 when the backend sends no headers within this time")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+                   WithDefault("504 when the backend sends no headers within this time",
+                               inv.serve.backend_headers_timeout_ms))
+      ->check(CLI::PositiveNumber);
   serve
       ->add_option("--backend-idle-timeout-ms", inv.serve.backend_idle_timeout_ms,
-                   "Give up on a backend silent this long mid-body")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+                   WithDefault("Give up on a backend silent this long mid-body",
+                               inv.serve.backend_idle_timeout_ms))
+      ->check(CLI::PositiveNumber);
   auto& s = inv.serve;
   serve->add_option("--io-threads", s.io_threads, "Event loops serving the connections")
       ->check(CLI::Range(1, 64))
@@ -393,29 +424,54 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   probe->add_option("--chat", inv.probe.chat, "Send a streaming chat request with this prompt");
   probe->add_option("--header,-H", inv.probe.headers, "Header 'Name: value'; repeatable");
   probe->add_flag("--sse", inv.probe.sse, "Parse the body as Server-Sent Events");
-  probe->add_option("--timeout-s", inv.probe.timeout_s, "Give up after this many seconds")
+  probe
+      ->add_option("--timeout-s", inv.probe.timeout_s,
+                   WithDefault("Give up after this many seconds", inv.probe.timeout_s))
       ->check(CLI::PositiveNumber);
 
   auto* bench = app.add_subcommand("bench",
                                    "Measure /directAccess/ proxy throughput against "
                                    "reading the backend directly");
-  bench->add_option("--size-mb", inv.bench.size_mb, "Body size per request, in MiB")
-      ->check(CLI::Range(1.0, 4096.0))
-      ->capture_default_str();
-  bench->add_option("--rounds", inv.bench.rounds, "Measurements of each kind")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
+  bench
+      ->add_option("--size-mb", inv.bench.size_mb,
+                   WithDefault("Body size per request, in MiB", inv.bench.size_mb))
+      ->check(CLI::Range(1.0, 4096.0));
+  bench
+      ->add_option("--rounds", inv.bench.rounds,
+                   WithDefault("Measurements of each kind", inv.bench.rounds))
+      ->check(CLI::Range(1, 100));
 
-  auto* report = app.add_subcommand("report",
-                                    "Render a saved run (results JSON from run --json) "
-                                    "as JUnit XML, Markdown or HTML");
-  report->add_option("results", inv.report.results, "results JSON file")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* report = app.add_subcommand(
+      "report",
+      "Render a saved run (results JSON from run --json) as JUnit XML, Markdown or HTML, "
+      "gate it again, or compare two runs or two targets");
+  report->add_option("results", inv.report.results, "results JSON file")->check(CLI::ExistingFile);
   report->add_option("--junit", inv.report.junit_path, "Write JUnit XML");
   report->add_option("--md", inv.report.markdown_path, "Write a Markdown summary");
   report->add_option("--html", inv.report.html_path, "Write the HTML comparison report");
   report->add_option("--report-dir", inv.report.report_dir, "Write all of them");
+  report->add_flag("--strict", inv.report.strict,
+                   "Gate the saved run as run --strict would (default: as it was run)");
+  report->add_option("--expect", inv.report.expect,
+                     "Gate the saved run with this baseline (default: the run's own, if any)");
+  report
+      ->add_option("--compare", inv.report.compare,
+                   "Compare two saved runs: print each case whose outcome changed and each "
+                   "metric that moved; exit 1 on a regression")
+      ->expected(2)
+      ->type_name("OLD.json NEW.json")
+      ->check(CLI::ExistingFile);
+  report
+      ->add_option("--compare-targets", inv.report.compare_targets,
+                   "Compare target BEFORE with target AFTER (of one results file, or of "
+                   "--compare's OLD and NEW) (default: the targets the runs share by name)")
+      ->expected(2)
+      ->type_name("BEFORE AFTER");
+  report->add_option("--metric-threshold", inv.report.metric_threshold,
+                     "Show (and count as a regression, when worse) a metric that moved by more "
+                     "than this, e.g. 20% or 0.2; off: outcomes only. Moves under 50 ms, 4 MiB "
+                     "of RSS or 5 MiB/s are noise (default: 20%)");
+  report->footer(ReportExitCodesHelp());
 
   Parsed parsed;
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed

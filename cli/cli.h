@@ -21,8 +21,13 @@ struct RunArgs {
   std::string junit_path;
   std::string markdown_path;
   std::string html_path;
-  std::string report_dir;  // all four: results.json, junit.xml, summary.md, report.html
-  std::string log_dir;     // default: a fresh folder under /tmp
+  std::string report_dir;      // all four: results.json, junit.xml, summary.md, report.html
+  std::string log_dir;         // default: <report-dir>/logs, else a fresh folder under /tmp
+  bool strict = false;         // SHOULD misses (and listed failures that now pass) fail the run
+  std::string expect;          // a baseline of known outcomes (reports/baseline.h)
+  bool quiet = false;          // -q: failures and the summary only
+  bool verbose = false;        // -v: each exchange under its case
+  std::string color = "auto";  // auto (a terminal without NO_COLOR), always, never
 };
 
 struct ServeArgs {
@@ -69,6 +74,11 @@ struct ReportArgs {
   std::string markdown_path;
   std::string html_path;
   std::string report_dir;
+  bool strict = false;  // gate the saved run again (as run --strict / --expect)
+  std::string expect;
+  std::vector<std::string> compare;          // OLD.json NEW.json
+  std::vector<std::string> compare_targets;  // BEFORE AFTER target names
+  std::string metric_threshold = "20%";      // "20%", "0.2", or "off"
 };
 
 struct BenchArgs {

@@ -1,12 +1,14 @@
 #include "cli/run_command.h"
 
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <ostream>
 #include <thread>
 
@@ -14,6 +16,8 @@
 #include "core/verdict.h"
 #include "engine/engine.h"
 #include "harness/target_process.h"
+#include "reports/baseline.h"
+#include "reports/compare.h"
 #include "reports/writers.h"
 #include "suites/catalog.h"
 
@@ -119,11 +123,27 @@ Status CheckWritable(const std::vector<ReportFile>& files, const std::string& di
   return Status::Ok();
 }
 
+// The report as written into `file`: each target's log path relative to the
+// file's folder when the log is inside it (an artifact folder keeps its links).
+core::RunReport WithLogsRelativeTo(const core::RunReport& report, const std::string& file) {
+  core::RunReport copy = report;
+  std::error_code ec;
+  const fs::path folder = fs::weakly_canonical(fs::absolute(file, ec).parent_path(), ec);
+  for (auto& t : copy.targets) {
+    // A relative path is already relative to a report (a re-rendered run).
+    if (t.log_path.empty() || fs::path(t.log_path).is_relative()) continue;
+    const fs::path log = fs::weakly_canonical(fs::absolute(t.log_path, ec), ec);
+    const fs::path relative = log.lexically_relative(folder);
+    if (!relative.empty() && *relative.begin() != "..") t.log_path = relative.string();
+  }
+  return copy;
+}
+
 bool WriteReports(const std::vector<ReportFile>& files, const std::string& command,
                   const core::RunReport& report, std::ostream& out, std::ostream& err) {
   bool ok = true;
   for (const auto& f : files) {
-    if (auto s = reports::WriteFile(f.path, f.render(report)); !s) {
+    if (auto s = reports::WriteFile(f.path, f.render(WithLogsRelativeTo(report, f.path))); !s) {
       err << "streamcheck " << command << ": " << s.message() << "\n";
       ok = false;
     } else {
@@ -143,7 +163,22 @@ fs::path BinDir() {
 
 fs::path Root() {
   if (const char* env = std::getenv("STREAMCHECK_ROOT"); env && *env) return env;
+  // Installed (cmake --install): the specs and servers are in share/streamcheck.
+  std::error_code ec;
+  const fs::path installed = BinDir().parent_path() / "share" / "streamcheck";
+  if (fs::is_directory(installed / "targets", ec)) return installed;
   return STREAMCHECK_SOURCE_ROOT;
+}
+
+std::string ReportExitCodesHelp() {
+  std::string text =
+      "Exit codes when rendering: those of the saved run under its gate (as `run` would exit; "
+      "--strict and --expect re-gate it); 2 for an unreadable file or a bad flag.\n"
+      "Exit codes with --compare or --compare-targets:\n"
+      "    0  no regression (outcome or metric)\n"
+      "    1  a regression: a case's outcome or a metric got worse\n"
+      "    2  usage error: unreadable file, unknown target, bad threshold\n";
+  return text;
 }
 
 std::string ExitCodesHelp() {
@@ -155,6 +190,63 @@ std::string ExitCodesHelp() {
   }
   return text;
 }
+
+namespace {
+
+// Colour and the live status line: on a terminal, unless NO_COLOR is set.
+ConsoleOptions ConsoleFor(const RunArgs& args, std::ostream& out, bool several,
+                          const core::GateSettings* gate) {
+  ConsoleOptions c;
+  c.show_target = several;
+  c.quiet = args.quiet;
+  c.verbose = args.verbose;
+  c.gate = gate;
+  const bool terminal = &out == &std::cout && isatty(STDOUT_FILENO) == 1;
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool color_ok = no_color == nullptr || *no_color == '\0';
+  c.color = args.color == "always" || (args.color == "auto" && terminal && color_ok);
+  c.live = args.color == "always" || (args.color == "auto" && terminal);
+  winsize size{};
+  if (terminal && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 20) {
+    c.width = size.ws_col;
+  }
+  return c;
+}
+
+// Copies each target's log into `dir`/logs (when it was written elsewhere)
+// and points the report at the copy.
+void CopyLogsInto(core::RunReport& report, const fs::path& dir, std::ostream& err) {
+  std::error_code ec;
+  const fs::path logs = dir / "logs";
+  for (auto& t : report.targets) {
+    if (t.log_path.empty() || !fs::exists(t.log_path, ec)) continue;
+    const fs::path to = logs / fs::path(t.log_path).filename();
+    if (fs::weakly_canonical(t.log_path, ec) == fs::weakly_canonical(to, ec)) continue;
+    fs::create_directories(logs, ec);
+    fs::copy_file(t.log_path, to, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      err << "streamcheck run: cannot copy " << t.log_path << " into " << logs.string() << ": "
+          << ec.message() << "\n";
+      continue;
+    }
+    t.log_path = to.string();
+  }
+}
+
+Result<core::GateSettings> GateFrom(bool strict, const std::string& expect,
+                                    const core::GateSettings& saved) {
+  core::GateSettings gate = saved;
+  if (!expect.empty()) {
+    auto loaded = reports::LoadBaseline(expect, suites::CatalogInfo());
+    if (!loaded) return Error{loaded.error()};
+    gate.baseline = loaded->baseline;
+    gate.expected = loaded->expected;
+  }
+  gate.strict = gate.strict || strict;
+  return gate;
+}
+
+}  // namespace
 
 int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   fs::path root = Root();
@@ -174,6 +266,11 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     err << "streamcheck run: " << selected.error() << "\n";
     return kExitUsage;
   }
+  auto gate = GateFrom(args.strict, args.expect, {});
+  if (!gate) {
+    err << "streamcheck run: --expect: " << gate.error() << "; nothing was run\n";
+    return kExitUsage;
+  }
   auto files = ReportFiles(args.json_path, args.junit_path, args.markdown_path, args.html_path,
                            args.report_dir);
   if (auto writable = CheckWritable(files, args.report_dir); !writable) {
@@ -188,7 +285,7 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.version = Version();
   options.jobs = args.jobs;
   std::error_code ec;
-  if (args.log_dir.empty()) {
+  if (args.log_dir.empty() && args.report_dir.empty()) {
     char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
     if (!mkdtemp(tmpl)) {
       err << "streamcheck run: cannot create a log folder in /tmp\n";
@@ -196,11 +293,13 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     options.session.log_dir = tmpl;
   } else {
-    options.session.log_dir = args.log_dir;
+    // In the report folder by default, so a CI artifact of it carries the logs.
+    options.session.log_dir = fs::absolute(
+        args.log_dir.empty() ? fs::path(args.report_dir) / "logs" : fs::path(args.log_dir), ec);
     fs::create_directories(options.session.log_dir, ec);
     if (ec) {
-      err << "streamcheck run: cannot create --log-dir " << args.log_dir << ": " << ec.message()
-          << "\n";
+      err << "streamcheck run: cannot create the log folder " << options.session.log_dir.string()
+          << ": " << ec.message() << "\n";
       return kExitUsage;
     }
   }
@@ -214,26 +313,110 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   }
   SignalWatcher signals(stop);
   bool several = targets.size() > 1;
-  ConsoleObserver console(out, several);
+  const ConsoleOptions console_options = ConsoleFor(args, out, several, &*gate);
+  ConsoleObserver console(out, console_options);
   options.stop = &stop;
   options.observer = &console;
 
-  out << "streamcheck " << Version() << ": " << selected->size() << " cases on " << targets.size()
-      << " target(s), body size " << args.size_mb << " MiB, logs in "
-      << options.session.log_dir.string() << "\n";
+  if (!args.quiet) {
+    out << "streamcheck " << Version() << ": " << selected->size() << " cases on " << targets.size()
+        << " target(s), body size " << args.size_mb << " MiB, logs in "
+        << options.session.log_dir.string();
+    if (gate->strict) out << ", --strict";
+    if (!gate->baseline.empty()) {
+      out << ", baseline " << gate->baseline << " (" << gate->expected.size() << " entries)";
+    }
+    out << "\n" << std::flush;
+  }
   auto report = engine::Run(suites::Catalog(), *selected, options);
-  if (several) PrintMatrix(out, report);
-  PrintSummary(out, report);
+  console.Finish();
+  report.gate = *gate;
+  if (!args.report_dir.empty()) CopyLogsInto(report, args.report_dir, err);
+  if (several && !args.quiet) PrintMatrix(out, report, console_options.color);
+  PrintSummary(out, report, console_options.color);
   if (!WriteReports(files, "run", report, out, err)) return kExitHarness;
   return core::ExitCodeFor(report);
 }
 
+namespace {
+
+Result<double> ParseThreshold(const std::string& text) {
+  if (text == "off" || text == "none") return -1.0;
+  std::string number = text;
+  const bool percent = !number.empty() && number.back() == '%';
+  if (percent) number.pop_back();
+  char* end = nullptr;
+  const double value = std::strtod(number.c_str(), &end);
+  if (number.empty() || end == nullptr || *end != '\0' || !(value >= 0) || value > 1e6) {
+    return Error{"--metric-threshold " + text +
+                 ": expected a percentage (20%), a fraction (0.2) "
+                 "or off"};
+  }
+  return percent ? value / 100 : value;
+}
+
+int CommandCompare(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  std::string before_file = args.results, after_file = args.results;
+  if (!args.compare.empty()) {
+    before_file = args.compare[0];
+    after_file = args.compare[1];
+  }
+  if (before_file.empty()) {
+    err << "streamcheck report: --compare-targets needs a results file (or --compare OLD NEW)\n";
+    return kExitUsage;
+  }
+  if (args.compare.empty() && args.compare_targets.empty()) return kExitUsage;
+  auto threshold = ParseThreshold(args.metric_threshold);
+  if (!threshold) {
+    err << "streamcheck report: " << threshold.error() << "\n";
+    return kExitUsage;
+  }
+  auto before = reports::LoadJsonReport(before_file);
+  if (!before) {
+    err << "streamcheck report: " << before.error() << "\n";
+    return kExitUsage;
+  }
+  auto after = reports::LoadJsonReport(after_file);
+  if (!after) {
+    err << "streamcheck report: " << after.error() << "\n";
+    return kExitUsage;
+  }
+  reports::CompareOptions options;
+  options.metric_threshold = *threshold;
+  if (!args.compare_targets.empty()) {
+    options.before_target = args.compare_targets[0];
+    options.after_target = args.compare_targets[1];
+  }
+  auto comparison = reports::Compare(*before, *after, options);
+  if (!comparison) {
+    err << "streamcheck report: " << comparison.error() << "\n";
+    return kExitUsage;
+  }
+  out << ConsoleText(reports::ComparisonText(*comparison, before_file, after_file));
+  return comparison->regressions() > 0 ? 1 : 0;
+}
+
+}  // namespace
+
 int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.compare.empty() || !args.compare_targets.empty()) {
+    return CommandCompare(args, out, err);
+  }
+  if (args.results.empty()) {
+    err << "streamcheck report: name a results file (from run --json), or --compare OLD NEW\n";
+    return kExitUsage;
+  }
   auto report = reports::LoadJsonReport(args.results);
   if (!report) {
     err << "streamcheck report: " << report.error() << "\n";
     return kExitUsage;
   }
+  auto gate = GateFrom(args.strict, args.expect, report->gate);
+  if (!gate) {
+    err << "streamcheck report: --expect: " << gate.error() << "\n";
+    return kExitUsage;
+  }
+  report->gate = *gate;
   auto files =
       ReportFiles("", args.junit_path, args.markdown_path, args.html_path, args.report_dir);
   if (files.empty()) {
@@ -241,6 +424,7 @@ int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) 
     return kExitUsage;
   }
   if (!WriteReports(files, "report", *report, out, err)) return kExitHarness;
+  out << core::VerdictLine(*report) << "\n";
   return core::ExitCodeFor(*report);
 }
 

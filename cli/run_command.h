@@ -20,5 +20,7 @@ std::filesystem::path BinDir();
 std::filesystem::path Root();
 // "Exit codes:" and one line per code, for `run --help`.
 std::string ExitCodesHelp();
+// The exit codes of `report`, for `report --help`.
+std::string ReportExitCodesHelp();
 
 }  // namespace streamcheck::cli

@@ -39,6 +39,9 @@ target_compile_definitions(streamcheck_boost INTERFACE BOOST_BEAST_USE_STD_STRIN
 find_package(ZLIB QUIET)
 streamcheck_require(ZLIB_FOUND "zlib" "zlib1g-dev")
 
+find_package(yaml-cpp QUIET)
+streamcheck_require(yaml-cpp_FOUND "yaml-cpp (YAML baselines, run --expect)" "libyaml-cpp-dev")
+
 find_package(PkgConfig QUIET)
 streamcheck_require(PKG_CONFIG_FOUND "pkg-config" "pkg-config")
 pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib>=0.11)

@@ -128,6 +128,7 @@ struct TargetSummary {
   std::vector<std::string> features;
   bool managed = false;  // started by the harness (memory checks possible)
   std::string log_path;  // where its stdout/stderr went, when managed
+  std::string spec;      // the spec file it came from, or "built-in"
   std::string problem;   // why it could not be started or died, if it did
   StopSummary stop;
 };
@@ -136,6 +137,24 @@ struct TargetSummary {
 struct Interruption {
   std::string reason;  // "interrupted by SIGINT", "the run's --timeout of 60 s was reached"
   int exit_code = 0;   // 130, 143, 124
+};
+
+// One entry of a baseline (`run --expect FILE`): the outcome a case is known
+// to have on a target while a migration is under way, and why.
+struct Expectation {
+  std::string target;
+  std::string case_id;
+  Outcome outcome = Outcome::kFail;  // fail, warn or error
+  std::string reason;
+};
+
+// How a run is gated (core/verdict.h, GateOf): from `--strict` and
+// `--expect`. Kept in the report, so a re-rendered report gates the same.
+struct GateSettings {
+  bool strict = false;   // SHOULD misses, and listed failures that now pass, fail the run
+  std::string baseline;  // the file the expectations came from ("": none)
+  std::vector<Expectation> expected;
+  bool empty() const { return !strict && baseline.empty() && expected.empty(); }
 };
 
 struct RunReport {
@@ -147,6 +166,7 @@ struct RunReport {
   std::vector<TargetSummary> targets;
   std::vector<CaseResult> results;
   std::optional<Interruption> interrupted;
+  GateSettings gate;
 };
 
 }  // namespace streamcheck::core

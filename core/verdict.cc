@@ -37,8 +37,12 @@ Verdict Judge(Level level, const CaseRecord& record) {
 
 const std::vector<ExitCodeInfo>& ExitCodes() {
   static const std::vector<ExitCodeInfo> codes = {
-      {kExitPass, "every MUST case passed (SHOULD misses are warnings)"},
-      {kExitMustFailed, "a MUST case failed"},
+      {kExitPass,
+       "every MUST case passed, or failed as the --expect baseline lists (SHOULD misses are "
+       "warnings)"},
+      {kExitMustFailed,
+       "a MUST case failed (with --strict also: a SHOULD miss, or a listed failure that now "
+       "passes)"},
       {kExitUsage,
        "usage or spec error (bad flag, bad spec, --cases matching nothing, "
        "report path not writable); nothing ran"},
@@ -51,18 +55,102 @@ const std::vector<ExitCodeInfo>& ExitCodes() {
   return codes;
 }
 
+const Expectation* FindExpectation(const GateSettings& gate, const std::string& target,
+                                   const std::string& case_id) {
+  for (const auto& e : gate.expected) {
+    if (e.target == target && e.case_id == case_id) return &e;
+  }
+  return nullptr;
+}
+
+Gated GateOf(const CaseResult& r, const GateSettings& gate) {
+  Gated g;
+  g.expectation = FindExpectation(gate, r.target, r.case_id);
+  const bool missed = r.outcome == Outcome::kFail || r.outcome == Outcome::kWarn;
+  if (g.expectation && r.outcome == g.expectation->outcome &&
+      (missed || r.outcome == Outcome::kError)) {
+    g.effect = GateEffect::kAccepted;
+  } else if (g.expectation && r.outcome == Outcome::kPass) {
+    g.effect = GateEffect::kNowPasses;
+    g.fails_run = gate.strict;
+  } else if (r.outcome == Outcome::kError) {
+    g.effect = GateEffect::kErrored;
+  } else if (missed && r.level == Level::kMust) {
+    g.effect = GateEffect::kMustFailed;
+    g.fails_run = true;
+  } else if (missed && r.level == Level::kShould) {
+    g.effect = gate.strict ? GateEffect::kStrictFailed : GateEffect::kShouldMissed;
+    g.fails_run = gate.strict;
+  }
+  return g;
+}
+
+std::string GateNote(const CaseResult& r, const GateSettings& gate) {
+  const Gated g = GateOf(r, gate);
+  const std::string file = gate.baseline.empty() ? "the baseline" : gate.baseline;
+  const std::string reason =
+      g.expectation && !g.expectation->reason.empty() ? ": " + g.expectation->reason : "";
+  switch (g.effect) {
+    case GateEffect::kAccepted:
+      return "known " + std::string(ToString(r.outcome)) + ", accepted by " + file + reason;
+    case GateEffect::kNowPasses:
+      return "now passes: remove it from " + file + " (listed as " +
+             std::string(ToString(g.expectation->outcome)) + reason + ")" +
+             (gate.strict ? "; fails the run under --strict" : "");
+    case GateEffect::kStrictFailed:
+      return "SHOULD miss, a failure under --strict";
+    default:
+      break;
+  }
+  if (g.expectation) {
+    return "the baseline " + file + " lists " + std::string(ToString(g.expectation->outcome)) +
+           " here; it was " + std::string(ToString(r.outcome)) + ", which it does not accept";
+  }
+  return "";
+}
+
+GateCounts CountGate(const RunReport& report) {
+  GateCounts c;
+  for (const auto& r : report.results) {
+    switch (GateOf(r, report.gate).effect) {
+      case GateEffect::kMustFailed:
+        ++c.must_failed;
+        break;
+      case GateEffect::kShouldMissed:
+        ++c.should_missed;
+        break;
+      case GateEffect::kStrictFailed:
+        ++c.strict_failed;
+        break;
+      case GateEffect::kErrored:
+        ++c.errored;
+        break;
+      case GateEffect::kAccepted:
+        ++c.accepted;
+        break;
+      case GateEffect::kNowPasses:
+        ++c.now_passes;
+        break;
+      case GateEffect::kNone:
+        break;
+    }
+  }
+  return c;
+}
+
 int ExitCodeFor(const RunReport& report) {
   if (report.interrupted) return report.interrupted->exit_code;
-  bool must_failed = false, errored = false, judged = false;
+  bool fails = false, errored = false, judged = false;
   for (const auto& r : report.results) {
-    if (r.outcome == Outcome::kFail && r.level == Level::kMust) must_failed = true;
-    if (r.outcome == Outcome::kError) errored = true;
-    if (Judged(r.outcome)) judged = true;
+    const Gated g = GateOf(r, report.gate);
+    fails = fails || g.fails_run;
+    errored = errored || g.effect == GateEffect::kErrored;
+    judged = judged || Judged(r.outcome);
   }
   for (const auto& t : report.targets) {
     if (!t.problem.empty() || t.stop.left_behind) errored = true;
   }
-  if (must_failed) return kExitMustFailed;
+  if (fails) return kExitMustFailed;
   if (errored) return kExitHarness;
   if (!judged) return kExitNothingRan;
   return kExitPass;
@@ -70,13 +158,15 @@ int ExitCodeFor(const RunReport& report) {
 
 std::string VerdictLine(const RunReport& report) {
   int code = ExitCodeFor(report);
+  const GateCounts c = CountGate(report);
   std::string what;
   switch (code) {
     case kExitPass:
-      what = "every MUST case passed";
+      what = c.accepted > 0 ? "every MUST case passed but those the baseline lists"
+                            : "every MUST case passed";
       break;
     case kExitMustFailed:
-      what = "a MUST case failed";
+      what = c.must_failed > 0 ? "a MUST case failed" : "a case failed under --strict";
       break;
     case kExitHarness:
       what = "a case could not run or a target could not start";
@@ -86,6 +176,23 @@ std::string VerdictLine(const RunReport& report) {
       break;
     default:
       what = report.interrupted ? report.interrupted->reason : "see the results";
+  }
+  auto plural = [](int n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  const std::string file = report.gate.baseline.empty() ? "the baseline" : report.gate.baseline;
+  if (c.should_missed > 0)
+    what += "; " + plural(c.should_missed, "SHOULD miss", "SHOULD misses") + " (warn)";
+  if (c.strict_failed > 0) {
+    what +=
+        "; " + plural(c.strict_failed, "SHOULD miss", "SHOULD misses") + " failing under --strict";
+  }
+  if (c.accepted > 0) {
+    what += "; " + plural(c.accepted, "known failure", "known failures") + " accepted by " + file;
+  }
+  if (c.now_passes > 0) {
+    what += "; " + plural(c.now_passes, "listed failure now passes", "listed failures now pass") +
+            " (remove from " + file + ")";
   }
   return "verdict: " + what + " (exit " + std::to_string(code) + ")";
 }

@@ -1,7 +1,10 @@
 // The one place where outcomes and exit codes are decided. A case body only
 // records what it saw (failures, a reason to skip, an error); Judge() turns
-// that into an outcome, by level, as a pure function; ExitCodeFor() turns a
-// run into the exit status of `streamcheck run`.
+// that into an outcome, by level, as a pure function; GateOf() says what one
+// outcome does to the run under its gate (--strict, the --expect baseline);
+// ExitCodeFor() turns a run into the exit status of `streamcheck run`.
+// Outcomes are never rewritten: a baseline changes what a result does to the
+// exit status, not what it was.
 #pragma once
 
 #include <optional>
@@ -48,13 +51,54 @@ struct ExitCodeInfo {
 // Every exit status with its meaning, in order, for `--help` and the docs.
 const std::vector<ExitCodeInfo>& ExitCodes();
 
-// The exit status for a run: the interruption's when it was interrupted;
-// else 1 when a MUST case failed; else 3 when a case errored, a target could
-// not start or something of a target outlived its stop; else 4 when no case
-// passed, failed or warned; else 0.
+// What one result does to the run's exit status.
+enum class GateEffect {
+  kNone,          // passed, skipped, not run, or an INFO case: nothing
+  kMustFailed,    // a MUST case failed: exit 1
+  kShouldMissed,  // a SHOULD case missed (warn): reported, exit 0
+  kStrictFailed,  // a SHOULD miss under --strict: exit 1
+  kErrored,       // the case errored: exit 3
+  kAccepted,      // its outcome is the one the baseline lists: does not fail the run
+  kNowPasses,     // the baseline lists a failure and the case passed: exit 0 (1 under --strict)
+};
+
+struct Gated {
+  GateEffect effect = GateEffect::kNone;
+  const Expectation* expectation = nullptr;  // the baseline entry for this result, if any
+  bool fails_run = false;                    // the effect makes the run exit 1
+};
+
+// A result under `gate`. A baseline entry accepts exactly its outcome (a
+// listed fail accepts fail, not error); a listed outcome the case no longer
+// has is not accepted, and a pass of a listed case is kNowPasses.
+Gated GateOf(const CaseResult& result, const GateSettings& gate);
+
+// The baseline entry for (target, case) in `gate`, if any.
+const Expectation* FindExpectation(const GateSettings& gate, const std::string& target,
+                                   const std::string& case_id);
+
+// One sentence for a result whose effect needs saying ("" otherwise), e.g.
+// "known failure, accepted by expect.json: buffers by design" or
+// "now passes: remove it from expect.json".
+std::string GateNote(const CaseResult& result, const GateSettings& gate);
+
+// The exit status for a run under its gate (report.gate): the interruption's
+// when it was interrupted; else 1 when a result fails the run (GateOf); else 3
+// when a case errored (and the baseline does not list that error), a target
+// could not start or something of a target outlived its stop; else 4 when no
+// case passed, failed or warned; else 0.
 int ExitCodeFor(const RunReport& report);
 
-// One line for the console and the Markdown title: what the exit status means.
+// How many results have each effect, for summary lines.
+struct GateCounts {
+  int must_failed = 0, should_missed = 0, strict_failed = 0, errored = 0, accepted = 0,
+      now_passes = 0;
+};
+GateCounts CountGate(const RunReport& report);
+
+// One line for the console and the Markdown title: what the exit status means,
+// with the SHOULD misses and the baseline's effect, e.g. "verdict: every MUST
+// case passed; 3 SHOULD misses (warn) (exit 0)".
 std::string VerdictLine(const RunReport& report);
 
 }  // namespace streamcheck::core

@@ -54,8 +54,13 @@ std::string PathOf(const harness::HttpRequest& request) {
 
 CaseContext::CaseContext(TargetSession& session, const core::CaseInfo& info,
                          const CaseOptions& options, core::CaseResult& result,
-                         core::CaseRecord& record)
-    : session_(session), info_(info), options_(options), result_(result), record_(record) {}
+                         core::CaseRecord& record, CaseProgress* progress)
+    : session_(session),
+      info_(info),
+      options_(options),
+      result_(result),
+      record_(record),
+      progress_(progress) {}
 
 std::string CaseContext::Url(const std::string& path) const {
   return harness::JoinUrl(session_.base_url(), path);
@@ -70,7 +75,25 @@ harness::HttpRequest CaseContext::Prepare(harness::HttpRequest request) {
 harness::HttpResponse CaseContext::Perform(harness::HttpRequest request, const std::string& label,
                                            const harness::Observers& observers) {
   request = Prepare(std::move(request));
-  auto response = harness::Perform(request, observers);
+  if (!progress_) {
+    auto response = harness::Perform(request, observers);
+    Record(request, response, label);
+    return response;
+  }
+  // The live counters, then the case's own observers.
+  progress_->requests++;
+  progress_->bytes = 0;
+  progress_->events = 0;
+  harness::Observers counted;
+  counted.on_bytes = [&](std::uint64_t total, double t_ms) {
+    progress_->bytes = total;
+    return !observers.on_bytes || observers.on_bytes(total, t_ms);
+  };
+  counted.on_event = [&](const harness::ReceivedEvent& e) {
+    progress_->events++;
+    return !observers.on_event || observers.on_event(e);
+  };
+  auto response = harness::Perform(request, counted);
   Record(request, response, label);
   return response;
 }
@@ -78,6 +101,7 @@ harness::HttpResponse CaseContext::Perform(harness::HttpRequest request, const s
 std::vector<harness::HttpResponse> CaseContext::PerformAll(
     std::vector<harness::HttpRequest> requests, const std::string& label) {
   for (auto& r : requests) r = Prepare(std::move(r));
+  if (progress_) progress_->requests += int(requests.size());
   auto responses = harness::PerformAll(requests);
   for (std::size_t i = 0; i < responses.size() && i < kRecordedOfMany; ++i) {
     Record(requests[i], responses[i],

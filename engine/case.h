@@ -4,7 +4,9 @@
 // ctx.Skip(reason), ctx.Error(message); the engine judges (core/verdict.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,12 +15,21 @@
 #include "engine/session.h"
 #include "harness/check_result.h"
 #include "harness/http_client.h"
+#include "harness/process_memory.h"
 
 namespace streamcheck::engine {
 
 struct CaseOptions {
   double size_mb = 100;          // direct.large-get and friends
   double memory_limit_mib = 64;  // direct.memory-bounded
+};
+
+// What the running case has received so far, for a live status line:
+// updated on the transfer thread as bytes and events arrive, read from any.
+struct CaseProgress {
+  std::atomic<int> requests{0};          // requests started so far
+  std::atomic<std::uint64_t> bytes{0};   // body bytes of the request in flight
+  std::atomic<std::uint64_t> events{0};  // SSE events of the request in flight
 };
 
 // The header every request of a case carries, so a server's own logs (and
@@ -28,7 +39,7 @@ inline constexpr char kCaseHeader[] = "X-Streamcheck-Case";
 class CaseContext {
  public:
   CaseContext(TargetSession& session, const core::CaseInfo& info, const CaseOptions& options,
-              core::CaseResult& result, core::CaseRecord& record);
+              core::CaseResult& result, core::CaseRecord& record, CaseProgress* progress = nullptr);
 
   const harness::TargetSpec& spec() const { return session_.spec(); }
   const core::CaseInfo& info() const { return info_; }
@@ -75,6 +86,7 @@ class CaseContext {
   const CaseOptions& options_;
   core::CaseResult& result_;
   core::CaseRecord& record_;
+  CaseProgress* progress_;
   std::uint64_t chart_bytes_ = 0;  // body bytes of the exchange drawn as the case's chart
   bool charted_ = false;
 };

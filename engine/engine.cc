@@ -77,8 +77,12 @@ class TargetRun {
     result.level = def.info.level;
     CaseRecord record;
     auto start = Clock::now();
-    if (options_.observer) options_.observer->CaseStarting(spec.name, def.info);
-    Prepare(def, result, record);
+    CaseProgress progress;
+    if (options_.observer) {
+      options_.observer->CaseStarting(spec.name, def.info);
+      options_.observer->CaseRunning(spec.name, def.info, progress);
+    }
+    Prepare(def, result, record, progress);
     result.duration_ms = MsSince(start);
     auto verdict = core::Judge(def.info.level, record);
     result.outcome = verdict.outcome;
@@ -88,7 +92,7 @@ class TargetRun {
   }
 
   // Everything before, around and after the body, deciding whether it runs.
-  void Prepare(const CaseDef& def, CaseResult& result, CaseRecord& record) {
+  void Prepare(const CaseDef& def, CaseResult& result, CaseRecord& record, CaseProgress& progress) {
     const auto& spec = session_.spec();
     if (auto why = stop_.interruption()) {
       record.not_run = "not run: " + why->reason;
@@ -119,7 +123,7 @@ class TargetRun {
     // Every case starts from the backend's defaults and fresh counters.
     session_.backend().SetConfig(mocks::MockConfig{});
     session_.backend().ResetStats();
-    CaseContext ctx(session_, def.info, options_.case_options, result, record);
+    CaseContext ctx(session_, def.info, options_.case_options, result, record, &progress);
     try {
       def.body(ctx);
       record.ran = true;

@@ -30,6 +30,10 @@ class RunObserver {
   virtual void TargetStarting(const harness::TargetSpec&) {}
   virtual void TargetStopped(const core::TargetSummary&) {}
   virtual void CaseStarting(const std::string& /*target*/, const core::CaseInfo&) {}
+  // The running case's live counters, valid until CaseFinished for that case
+  // (which comes from the same thread); an observer may read them from any.
+  virtual void CaseRunning(const std::string& /*target*/, const core::CaseInfo&,
+                           const CaseProgress&) {}
   virtual void CaseFinished(const core::CaseResult&) {}
 };
 

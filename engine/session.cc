@@ -87,6 +87,7 @@ core::TargetSummary TargetSession::Summary() const {
   s.features = spec_.features;
   s.managed = spec_.managed();
   s.log_path = log_path_.string();
+  s.spec = spec_.origin;
   s.problem = problem_;
   s.stop = stop_summary_;
   return s;

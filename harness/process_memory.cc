@@ -255,6 +255,7 @@ void MemorySampler::Start() {
     std::lock_guard lock(mutex_);
     summary_ = MemorySummary{};
     stop_requested_ = false;
+    curve_stride_ = 1;
   }
   start_ = std::chrono::steady_clock::now();
   Sample();  // the baseline, before Start() returns

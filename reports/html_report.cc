@@ -94,6 +94,10 @@ table.kv td:first-child { white-space: nowrap; }
 }
 #panel-close { float: right; font: inherit; padding: 2px 10px; cursor: pointer; }
 #panel article.ev { border: 0; padding: 0; margin: 0; }
+#filters label { margin-right: 16px; cursor: pointer; }
+tr[hidden], figure[hidden] { display: none; }
+.gate-note { color: #0969da; font-weight: 600; }
+pre.repro { white-space: pre-wrap; }
 )CSS";
 
 // Moves a cell's evidence (and its case's chart) into the side panel.
@@ -160,6 +164,38 @@ constexpr std::string_view kScript = R"JS(
     var link = event.target.closest ? event.target.closest('a[data-ev]') : null;
     if (link && show(link)) event.preventDefault();
   });
+  // Filters: rows (and their charts and evidence) of the matrix that are
+  // worth a look. Without JavaScript the page shows everything.
+  var filters = document.getElementById('filters');
+  var onlyFailures = document.getElementById('only-failures');
+  var onlyDifferences = document.getElementById('only-differences');
+  function applyFilters() {
+    var shown = {}, rows = document.querySelectorAll('tr.case-row'), count = 0;
+    rows.forEach(function (tr) {
+      var keep = (!onlyFailures.checked || tr.getAttribute('data-failing') === '1') &&
+                 (!onlyDifferences.checked || tr.getAttribute('data-differs') === '1');
+      tr.hidden = !keep;
+      if (keep) { shown[tr.getAttribute('data-case')] = true; ++count; }
+    });
+    // An area heading stays when a row below it does.
+    document.querySelectorAll('tr.area').forEach(function (area) {
+      var next = area.nextElementSibling, any = false;
+      while (next && !next.classList.contains('area')) { any = any || !next.hidden; next = next.nextElementSibling; }
+      area.hidden = !any;
+    });
+    document.querySelectorAll('figure.chart[data-case]').forEach(function (f) {
+      f.hidden = !shown[f.getAttribute('data-case')];
+    });
+    var filtered = onlyFailures.checked || onlyDifferences.checked;
+    document.getElementById('filter-count').textContent =
+        filtered ? count + ' of ' + rows.length + ' cases shown' : '';
+  }
+  if (filters && onlyFailures && onlyDifferences) {
+    filters.hidden = false;
+    onlyFailures.addEventListener('change', applyFilters);
+    onlyDifferences.addEventListener('change', applyFilters);
+  }
+
   document.getElementById('panel-close').addEventListener('click', hide);
   document.addEventListener('keydown', function (event) {
     if (event.key === 'Escape') hide();
@@ -212,6 +248,15 @@ std::string ChartId(std::size_t case_index) { return "chart-" + std::to_string(c
 struct Series {
   std::string target;
   const std::vector<TimelinePoint>* points;
+  // The backend's side of an abort case, from the metrics (< 0: not known).
+  double backend_cancelled_ms = -1;
+  double backend_bytes = -1;
+};
+
+// A series of the target's memory over a case.
+struct MemorySeries {
+  std::string target;
+  const std::vector<core::MemoryPoint>* points;
 };
 
 // The first point where anything had arrived, if any.
@@ -241,6 +286,7 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
       if (std::isfinite(p.t_ms)) max_t = std::max(max_t, p.t_ms);
       max_y = std::max(max_y, value(p));
     }
+    if (std::isfinite(s.backend_cancelled_ms)) max_t = std::max(max_t, s.backend_cancelled_ms);
   }
   // Round ends and ticks whose labels follow the range (no "0 ms, 0 ms, 0.1 ms").
   const internal::Axis x_axis = internal::TimeAxis(max_t);
@@ -323,11 +369,109 @@ std::string Chart(const std::string& case_id, const std::vector<Series>& series)
     if (const TimelinePoint* first = FirstContent(points); first != nullptr) {
       legend += ", first at " + Ms(first->t_ms);
     }
+    if (series[i].backend_bytes >= 0) {
+      legend += "; backend sent " + internal::FormatBytes(series[i].backend_bytes);
+    }
+    if (series[i].backend_cancelled_ms >= 0) {
+      // The backend noticed the client had gone: a dashed vertical line.
+      const double cx = x(series[i].backend_cancelled_ms);
+      svg += "<line class=\"cancel\" x1=\"" + fmt(cx) + "\" y1=\"" + fmt(kTop) + "\" x2=\"" +
+             fmt(cx) + "\" y2=\"" + fmt(kTop + kPlotH) + "\" stroke=\"" + color +
+             "\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"><title>" +
+             Esc(series[i].target + ": backend cancelled after " +
+                 Ms(series[i].backend_cancelled_ms)) +
+             "</title></line>";
+      legend += ", backend cancelled after " + Ms(series[i].backend_cancelled_ms) + " (dashed)";
+    } else if (series[i].backend_bytes >= 0) {
+      legend += ", backend never cancelled";
+    }
     svg += "<line x1=\"" + fmt(kLeft + 10) + "\" y1=\"" + fmt(ly - 4) + "\" x2=\"" +
            fmt(kLeft + 34) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
            "\" stroke-width=\"2\"" + (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"") +
            "/><text class=\"legend\" x=\"" + fmt(kLeft + 40) + "\" y=\"" + fmt(ly) + "\">" +
            Esc(legend) + "</text>\n";
+  }
+  svg += "</svg>";
+  return svg;
+}
+
+// The target's resident memory (and its proportional share, when measured)
+// over a memory case, one line per target.
+std::string MemoryChart(const std::string& case_id, const std::vector<MemorySeries>& series) {
+  constexpr double kW = 720, kLeft = 70, kRight = 24, kTop = 14, kPlotH = 200, kAxisText = 40;
+  constexpr double kPlotW = kW - kLeft - kRight, kLegendRow = 18;
+  const double height = kTop + kPlotH + kAxisText + kLegendRow * static_cast<double>(series.size());
+  double max_t = 0, max_y = 0;
+  for (const auto& s : series) {
+    for (const auto& p : *s.points) {
+      if (std::isfinite(p.t_ms)) max_t = std::max(max_t, p.t_ms);
+      max_y = std::max(max_y, static_cast<double>(std::max(p.rss_bytes, p.pss_bytes)));
+    }
+  }
+  const internal::Axis x_axis = internal::TimeAxis(max_t);
+  const internal::Axis y_axis = internal::BytesAxis(max_y);
+  auto x = [&](double t) { return kLeft + std::clamp(t / x_axis.end, 0.0, 1.0) * kPlotW; };
+  auto y = [&](double v) { return kTop + kPlotH - std::clamp(v / y_axis.end, 0.0, 1.0) * kPlotH; };
+  auto fmt = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return std::string(buf);
+  };
+  std::string svg = "<svg class=\"timeline memory\" viewBox=\"0 0 " + fmt(kW) + " " + fmt(height) +
+                    "\" role=\"img\" aria-label=\"" +
+                    Esc("resident memory over time for " + case_id) + "\">\n";
+  for (const auto& [v, label] : y_axis.ticks) {
+    svg += "<line class=\"grid\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(y(v)) + "\" x2=\"" +
+           fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(y(v)) + "\"/><text class=\"tick y\" x=\"" +
+           fmt(kLeft - 6) + "\" y=\"" + fmt(y(v) + 4) + "\" text-anchor=\"end\">" + Esc(label) +
+           "</text>\n";
+  }
+  for (std::size_t i = 0; i < x_axis.ticks.size(); ++i) {
+    const auto& [t, label] = x_axis.ticks[i];
+    const char* anchor = i == 0 ? "start" : i + 1 == x_axis.ticks.size() ? "end" : "middle";
+    svg += "<line class=\"grid\" x1=\"" + fmt(x(t)) + "\" y1=\"" + fmt(kTop) + "\" x2=\"" +
+           fmt(x(t)) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/><text class=\"tick x\" x=\"" +
+           fmt(x(t)) + "\" y=\"" + fmt(kTop + kPlotH + 16) + "\" text-anchor=\"" + anchor + "\">" +
+           Esc(label) + "</text>\n";
+  }
+  svg += "<line class=\"axis\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(kTop + kPlotH) + "\" x2=\"" +
+         fmt(kLeft + kPlotW) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/>";
+  svg += "<line class=\"axis\" x1=\"" + fmt(kLeft) + "\" y1=\"" + fmt(kTop) + "\" x2=\"" +
+         fmt(kLeft) + "\" y2=\"" + fmt(kTop + kPlotH) + "\"/>";
+  svg += "<text x=\"" + fmt(kLeft + kPlotW / 2) + "\" y=\"" + fmt(kTop + kPlotH + 32) +
+         "\" text-anchor=\"middle\">time since the case's first sample</text>\n";
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const std::string color = kLineColors[i % std::size(kLineColors)];
+    const auto& points = *series[i].points;
+    std::string rss, pss;
+    std::uint64_t first = points.front().rss_bytes, peak = 0;
+    bool has_pss = false;
+    for (const auto& p : points) {
+      rss += (rss.empty() ? "" : " ") + fmt(x(p.t_ms)) + "," + fmt(y(double(p.rss_bytes)));
+      if (p.pss_bytes > 0) {
+        has_pss = true;
+        pss += (pss.empty() ? "" : " ") + fmt(x(p.t_ms)) + "," + fmt(y(double(p.pss_bytes)));
+      }
+      peak = std::max(peak, p.rss_bytes);
+    }
+    svg += "<polyline class=\"rss\" fill=\"none\" stroke=\"" + color +
+           "\" stroke-width=\"2\" points=\"" + rss + "\"><title>" + Esc(series[i].target) +
+           " RSS</title></polyline>";
+    if (has_pss) {
+      svg += "<polyline class=\"pss\" fill=\"none\" stroke=\"" + color +
+             "\" stroke-width=\"1.5\" stroke-dasharray=\"6 3\" points=\"" + pss + "\"><title>" +
+             Esc(series[i].target) + " PSS</title></polyline>";
+    }
+    const double ly = kTop + kPlotH + kAxisText + 14 + kLegendRow * static_cast<double>(i);
+    const std::string legend = series[i].target + ": RSS " + internal::FormatBytes(double(first)) +
+                               " at the start, peak " + internal::FormatBytes(double(peak)) +
+                               " (+" +
+                               internal::FormatBytes(double(peak > first ? peak - first : 0)) +
+                               ")" + (has_pss ? "; PSS dashed" : "");
+    svg += "<line x1=\"" + fmt(kLeft + 10) + "\" y1=\"" + fmt(ly - 4) + "\" x2=\"" +
+           fmt(kLeft + 34) + "\" y2=\"" + fmt(ly - 4) + "\" stroke=\"" + color +
+           "\" stroke-width=\"2\"/><text class=\"legend\" x=\"" + fmt(kLeft + 40) + "\" y=\"" +
+           fmt(ly) + "\">" + Esc(legend) + "</text>\n";
   }
   svg += "</svg>";
   return svg;
@@ -397,8 +541,12 @@ const char* MessageHeading(Outcome outcome) {
   return "Message";
 }
 
+std::string MemoryId(std::size_t case_index) { return "mem-" + std::to_string(case_index); }
+
 void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
-                     const internal::CaseRow& row, bool has_chart, std::size_t case_index) {
+                     const internal::CaseRow& row, bool has_chart, std::size_t case_index,
+                     bool has_memory, const std::vector<std::string>& reproduce,
+                     const std::string& gate_note) {
   const Evidence& e = r.evidence;
   out += "<article class=\"ev\" id=\"" + EvidenceId(index) + "\">\n";
   out += "<h3><span class=\"badge o-" + std::string(ToString(r.outcome)) + "\">" + CellWord(r) +
@@ -429,6 +577,12 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
     out += std::string("<h4>") + MessageHeading(r.outcome) + "</h4><pre class=\"msg\">" +
            Esc(r.message) + "</pre>\n";
   }
+  if (!gate_note.empty()) out += "<p class=\"gate-note\">" + Esc(gate_note) + "</p>\n";
+  if (!reproduce.empty()) {
+    std::string lines;
+    for (const auto& line : reproduce) lines += line + "\n";
+    out += "<h4>Reproduce</h4><pre class=\"repro\">" + Esc(lines) + "</pre>\n";
+  }
   for (std::size_t i = 0; i < e.exchanges.size(); ++i) ExchangeSection(out, e.exchanges[i], i);
   if (e.exchanges_dropped > 0) {
     out += "<p class=\"muted\">" + std::to_string(e.exchanges_dropped) +
@@ -445,6 +599,10 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
     out += "<h4>Timeline</h4><p class=\"chart-ref\" data-chart=\"" + ChartId(case_index) +
            "\"><a href=\"#" + ChartId(case_index) + "\">Bytes over time, every target</a></p>\n";
   }
+  if (has_memory) {
+    out += "<h4>Memory</h4><p class=\"chart-ref\" data-chart=\"" + MemoryId(case_index) +
+           "\"><a href=\"#" + MemoryId(case_index) + "\">Memory over time, every target</a></p>\n";
+  }
   if (e.empty() && r.metrics.empty() && r.message.empty()) {
     out += "<p class=\"muted\">No evidence recorded.</p>\n";
   }
@@ -458,6 +616,7 @@ class Page {
       : report_(report),
         m_(internal::BuildMatrix(report)),
         charts_(m_.cases.size()),
+        memory_(m_.cases.size()),
         plan_(internal::PlanTimelineCharts(m_)) {
     // A chart for each case with a timeline on any target: drawn in the
     // timelines section or folded there, and shown in every cell's evidence.
@@ -465,7 +624,14 @@ class Page {
       for (std::size_t t = 0; t < m_.targets.size(); ++t) {
         const CaseResult* r = m_.Find(c, t);
         if (r != nullptr && !r->evidence.timeline.empty()) {
-          charts_[c].push_back({r->target, &r->evidence.timeline});
+          Series series{r->target, &r->evidence.timeline};
+          internal::NumberMetric(r->metrics, "backend_cancelled_after_ms",
+                                 &series.backend_cancelled_ms);
+          internal::NumberMetric(r->metrics, "backend_bytes_sent", &series.backend_bytes);
+          charts_[c].push_back(series);
+        }
+        if (r != nullptr && !r->evidence.memory.empty()) {
+          memory_[c].push_back({r->target, &r->evidence.memory});
         }
       }
     }
@@ -483,6 +649,7 @@ class Page {
     Targets();
     MatrixTable();
     Timelines();
+    MemoryCharts();
     Performance();
     EvidenceList();
     out_ += "</main>\n";
@@ -529,9 +696,11 @@ class Page {
       std::string features;
       for (const auto& f : t.features) features += (features.empty() ? "" : ", ") + f;
       out_ += "<tr><td>" + Esc(t.name) + "</td><td><code>" + Esc(t.url) + "</code></td><td>" +
-              Esc(features) + "</td><td>" + (t.managed ? "yes" : "no") + "</td><td><code>" +
-              Esc(t.log_path) + "</code></td><td class=\"problem\">" + Esc(t.problem) +
-              "</td></tr>\n";
+              Esc(features) + "</td><td>" + (t.managed ? "yes" : "no") + "</td><td>" +
+              (t.log_path.empty() ? ""
+                                  : "<a class=\"log\" href=\"" + Esc(t.log_path) + "\"><code>" +
+                                        Esc(t.log_path) + "</code></a>") +
+              "</td><td class=\"problem\">" + Esc(t.problem) + "</td></tr>\n";
     }
     out_ += "</tbody></table></section>\n";
   }
@@ -545,6 +714,10 @@ class Page {
         "<span class=\"hint\">MUST failures fail the run; SHOULD misses are warn. "
         "Select a cell for its evidence.</span></p>\n";
     out_ +=
+        "<p id=\"filters\" hidden><label><input type=\"checkbox\" id=\"only-failures\"> failures "
+        "only</label> <label><input type=\"checkbox\" id=\"only-differences\"> differences "
+        "between targets only</label> <span id=\"filter-count\" class=\"muted\"></span></p>\n";
+    out_ +=
         "<div class=\"matrix-wrap\"><table class=\"matrix\"><thead><tr><th>case</th><th>level</th>";
     for (const auto& t : m_.targets) out_ += "<th class=\"target\">" + Esc(t) + "</th>";
     out_ += "</tr></thead>\n<tbody>\n";
@@ -555,13 +728,38 @@ class Page {
                 "\">" + Esc(row.area) + "</th></tr>\n";
       }
       const std::string level(ToString(row.level));
-      out_ += "<tr><th class=\"case\"><code>" + Esc(row.id) + "</code>";
+      out_ += "<tr class=\"case-row\" data-case=\"" + std::to_string(c) + "\" data-failing=\"" +
+              (Failing(c) ? "1" : "0") + "\" data-differs=\"" + (Differs(c) ? "1" : "0") +
+              "\"><th class=\"case\"><code>" + Esc(row.id) + "</code>";
       if (!row.title.empty()) out_ += "<span class=\"title\">" + Esc(row.title) + "</span>";
       out_ += "</th><td class=\"lvl l-" + level + "\">" + level + "</td>";
       for (std::size_t t = 0; t < m_.targets.size(); ++t) Cell(m_.Find(c, t));
       out_ += "</tr>\n";
     }
     out_ += "</tbody></table></div></section>\n";
+  }
+
+  // Some target failed, missed or errored on case c, or it did not run.
+  bool Failing(std::size_t c) const {
+    for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+      const CaseResult* r = m_.Find(c, t);
+      if (r != nullptr && r->outcome != Outcome::kPass && r->outcome != Outcome::kSkip) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The targets do not all have the same outcome for case c.
+  bool Differs(std::size_t c) const {
+    std::string first;
+    for (std::size_t t = 0; t < m_.targets.size(); ++t) {
+      const CaseResult* r = m_.Find(c, t);
+      const std::string word = r == nullptr ? "-" : std::string(ToString(r->outcome));
+      if (t == 0) first = word;
+      if (word != first) return true;
+    }
+    return false;
   }
 
   void Cell(const CaseResult* r) {
@@ -604,7 +802,8 @@ class Page {
               " more timeline" + (folded == 1 ? "" : "s") + ": replies under " +
               FormatNumber(static_cast<double>(internal::kChartMinBytes) / 1024) + " KiB" +
               " with fewer than " + std::to_string(internal::kChartMinEvents) +
-              " events, or that came in one or two reads on every target</summary>\n"
+              " events, event streams that arrived within " + FormatNumber(internal::kChartMinSpanMs) +
+              " ms, or replies that came in one or two reads on every target</summary>\n"
               "<div class=\"charts\">\n";
       for (const auto& chart : plan_) {
         if (!drawn(chart)) Figure(chart);
@@ -617,13 +816,31 @@ class Page {
   void Figure(const internal::PlannedChart& chart) {
     const std::size_t c = chart.case_index;
     const auto& row = m_.cases[c];
-    out_ += "<figure class=\"chart\" id=\"" + ChartId(c) + "\"><figcaption><code>" + Esc(row.id) +
-            "</code>";
+    out_ += "<figure class=\"chart\" id=\"" + ChartId(c) + "\" data-case=\"" + std::to_string(c) +
+            "\"><figcaption><code>" + Esc(row.id) + "</code>";
     if (!row.title.empty()) out_ += " <span class=\"muted\">" + Esc(row.title) + "</span>";
     if (const std::string look = LookFor(chart); !look.empty()) {
       out_ += "<span class=\"look\">" + Esc(look) + "</span>";
     }
     out_ += "</figcaption>\n" + Chart(row.id, charts_[c]) + "</figure>\n";
+  }
+
+  void MemoryCharts() {
+    std::string figures;
+    for (std::size_t c = 0; c < m_.cases.size(); ++c) {
+      if (memory_[c].empty()) continue;
+      const auto& row = m_.cases[c];
+      figures += "<figure class=\"chart\" id=\"" + MemoryId(c) + "\" data-case=\"" +
+                 std::to_string(c) + "\"><figcaption><code>" + Esc(row.id) + "</code>" +
+                 (row.title.empty() ? "" : " <span class=\"muted\">" + Esc(row.title) + "</span>") +
+                 "<span class=\"look\">The target's resident memory (its whole process tree) "
+                 "while the case ran: a server that streams stays flat; one that holds the body "
+                 "climbs by its size.</span></figcaption>\n" +
+                 MemoryChart(row.id, memory_[c]) + "</figure>\n";
+    }
+    if (figures.empty()) return;
+    out_ += "<section id=\"memory\"><h2>Memory over time</h2>\n<div class=\"charts\">\n" + figures +
+            "</div></section>\n";
   }
 
   // What the chart of a group shows, in a sentence.
@@ -703,7 +920,12 @@ class Page {
       for (const auto& target : m_.targets) {
         for (const auto& r : report_.results) {
           if (r.case_id != m_.cases[c].id || r.target != target) continue;
-          EvidenceArticle(out_, r, IndexOf(&r), m_.cases[c], !charts_[c].empty(), c);
+          const bool failed = r.outcome == Outcome::kFail || r.outcome == Outcome::kWarn ||
+                              r.outcome == Outcome::kError;
+          EvidenceArticle(
+              out_, r, IndexOf(&r), m_.cases[c], !charts_[c].empty(), c, !memory_[c].empty(),
+              failed ? internal::ReproduceLines(report_, r) : std::vector<std::string>{},
+              core::GateNote(r, report_.gate));
         }
       }
     }
@@ -712,7 +934,8 @@ class Page {
 
   const RunReport& report_;
   const internal::Matrix m_;
-  std::vector<std::vector<Series>> charts_;  // per case; empty: no timeline
+  std::vector<std::vector<Series>> charts_;        // per case; empty: no timeline
+  std::vector<std::vector<MemorySeries>> memory_;  // per case; empty: no memory curve
   const std::vector<internal::PlannedChart> plan_;
   std::string out_;
 };

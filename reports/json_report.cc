@@ -91,11 +91,24 @@ ojson OrderedJson(const RunReport& report) {
                     {"features", t.features},
                     {"managed", t.managed},
                     {"log", t.log_path}};
+    if (!t.spec.empty()) target["spec"] = t.spec;
     if (!t.problem.empty()) target["problem"] = t.problem;
     if (!t.stop.empty()) target["stop"] = StopJson(t.stop);
     targets.push_back(std::move(target));
   }
   root["targets"] = std::move(targets);
+  if (!report.gate.empty()) {
+    ojson expected = ojson::array();
+    for (const auto& e : report.gate.expected) {
+      expected.push_back({{"target", e.target},
+                          {"case", e.case_id},
+                          {"outcome", ToString(e.outcome)},
+                          {"reason", e.reason}});
+    }
+    root["gate"] = {{"strict", report.gate.strict},
+                    {"baseline", report.gate.baseline},
+                    {"expected", std::move(expected)}};
+  }
 
   ojson results = ojson::array();
   for (const auto& r : report.results) {
@@ -366,9 +379,28 @@ Result<RunReport> FromJson(const json& root) {
       f.Strings("features", &t.features);
       f.Bool("managed", &t.managed);
       f.String("log", &t.log_path);
+      f.String("spec", &t.spec);
       f.String("problem", &t.problem);
       if (const json* stop = f.Get("stop")) ReadStop(*stop, f.Where("stop"), &t.stop, &error);
       report.targets.push_back(std::move(t));
+    }
+  }
+
+  if (const json* gate = top.Get("gate")) {
+    Fields f(*gate, "gate", &error);
+    f.Bool("strict", &report.gate.strict);
+    f.String("baseline", &report.gate.baseline);
+    if (const json* expected = f.Get("expected")) {
+      if (!expected->is_array()) f.Fail("expected", "expected an array");
+      for (std::size_t i = 0; f.ok() && i < expected->size(); ++i) {
+        Fields ef((*expected)[i], Indexed(f.Where("expected"), i), &error);
+        core::Expectation e;
+        ef.String("target", &e.target, true);
+        ef.String("case", &e.case_id, true);
+        ef.OutcomeField("outcome", &e.outcome);
+        ef.String("reason", &e.reason);
+        report.gate.expected.push_back(std::move(e));
+      }
     }
   }
 

@@ -28,7 +28,17 @@ void Totals(std::string& out, const RunReport& report, std::size_t targets, std:
   out += std::to_string(targets) + (targets == 1 ? " target, " : " targets, ") +
          std::to_string(cases) + (cases == 1 ? " case: " : " cases: ") + std::to_string(c.pass) +
          " pass, " + std::to_string(c.fail) + " fail, " + std::to_string(c.error) + " error, " +
-         std::to_string(c.warn) + " warn, " + std::to_string(c.skip) + " skip.";
+         std::to_string(c.warn) + " warn (SHOULD misses), " + std::to_string(c.skip) + " skip.";
+  const core::GateCounts g = core::CountGate(report);
+  if (report.gate.strict) out += " --strict: SHOULD misses fail the run.";
+  if (g.accepted > 0) {
+    out += " " + std::to_string(g.accepted) + " known failures accepted by " +
+           MarkdownInline(report.gate.baseline, 200) + ".";
+  }
+  if (g.now_passes > 0) {
+    out += " " + std::to_string(g.now_passes) + " listed failures now pass (remove them from " +
+           MarkdownInline(report.gate.baseline, 200) + ").";
+  }
   if (!report.tool_version.empty()) {
     out += " " + MarkdownInline(report.tool_name + " " + report.tool_version, 100) + ".";
   }
@@ -96,9 +106,11 @@ std::string ToMarkdown(const RunReport& report) {
           if (r.outcome != outcome || r.case_id != m.cases[c].id || r.target != m.targets[t]) {
             continue;
           }
+          const std::string note = core::GateNote(r, report.gate);
           items.push_back(
               "- **" + CellWord(r) + "** " + MarkdownInline(r.target, 100) + " " + Id(r.case_id) +
-              " (" + std::string(ToString(r.level)) + "): " +
+              " (" + std::string(ToString(r.level)) +
+              "): " + (note.empty() ? "" : "*" + MarkdownInline(note, 300) + "* ") +
               MarkdownInline(r.message.empty() ? "(no message)" : r.message, kMessageBytes));
         }
       }
@@ -110,6 +122,14 @@ std::string ToMarkdown(const RunReport& report) {
   } else {
     for (const auto& item : items) out += item + "\n";
   }
+  // Listed failures that pass: the baseline wants an edit.
+  std::string stale;
+  for (const auto& r : report.results) {
+    if (core::GateOf(r, report.gate).effect != core::GateEffect::kNowPasses) continue;
+    stale += "- " + MarkdownInline(r.target, 100) + " " + Id(r.case_id) + ": " +
+             MarkdownInline(core::GateNote(r, report.gate), 300) + "\n";
+  }
+  if (!stale.empty()) out += "\n### Now passing\n\n" + stale;
   return out;
 }
 

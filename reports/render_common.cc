@@ -274,6 +274,118 @@ std::string_view Verdict(const RunReport& report) {
   }
 }
 
+std::string OneLine(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  bool space = false, cut = false;
+  ForEachCodePoint(text, [&](char32_t cp, std::string_view bytes) {
+    if (cut) return;
+    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r') {
+      space = !out.empty();
+      return;
+    }
+    if (IsControl(cp)) return;
+    if (out.size() >= max_bytes) {
+      cut = true;
+      return;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += bytes;
+  });
+  if (cut) out += "...";
+  return out;
+}
+
+std::string ShellQuote(std::string_view text) {
+  constexpr std::string_view kSafe =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,+@%-";
+  if (!text.empty() && text.find_first_not_of(kSafe) == std::string_view::npos) {
+    return std::string(text);
+  }
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+const TargetSummary* FindTarget(const RunReport& report, const std::string& name) {
+  for (const auto& t : report.targets) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// What `--target` takes for a target: its name when it is built in or one of
+// the project's targets/ specs, else the spec file it came from.
+std::string TargetArgument(const TargetSummary* t, const std::string& name) {
+  if (t == nullptr || t->spec.empty() || t->spec == "built-in") return name;
+  const std::string own = "/targets/" + name + ".json";
+  if (t->spec.size() >= own.size() &&
+      t->spec.compare(t->spec.size() - own.size(), own.size(), own) == 0) {
+    return name;
+  }
+  return t->spec;
+}
+
+}  // namespace
+
+std::vector<std::string> ReproduceLines(const RunReport& report, const CaseResult& r) {
+  const TargetSummary* target = FindTarget(report, r.target);
+  std::vector<std::string> lines;
+  lines.push_back("streamcheck run --target " + ShellQuote(TargetArgument(target, r.target)) +
+                  " --cases " + ShellQuote(r.case_id) + " -v");
+  const auto& exchanges = r.evidence.exchanges;
+  if (exchanges.empty() || target == nullptr || target->url.empty()) return lines;
+  int index = static_cast<int>(exchanges.size()) - 1;
+  if (!r.failures.empty() && r.failures.front().exchange >= 0 &&
+      r.failures.front().exchange < static_cast<int>(exchanges.size())) {
+    index = r.failures.front().exchange;
+  }
+  const Exchange& x = exchanges[static_cast<std::size_t>(index)];
+  const auto space = x.request.find(' ');
+  if (space == std::string::npos) return lines;
+  const std::string method = x.request.substr(0, space);
+  std::string path = x.request.substr(space + 1);
+  if (path.empty() || path[0] != '/') return lines;  // an absolute-form or raw target
+  std::string url = target->url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  std::string probe = "streamcheck probe " + ShellQuote(url + path);
+  const bool generated = x.request_body.rfind("(", 0) == 0 &&
+                         x.request_body.find("bytes generated)") != std::string::npos;
+  const bool has_body = !x.request_body.empty() && !generated;
+  if (method != (has_body ? "POST" : "GET")) probe += " -X " + ShellQuote(method);
+  for (const auto& [name, value] : x.request_headers) {
+    if (value.rfind("(redacted", 0) == 0) continue;
+    probe += " -H " + ShellQuote(name + ": " + value);
+  }
+  if (has_body) probe += " -d " + ShellQuote(x.request_body);
+  if (x.events > 0) probe += " --sse";
+  lines.push_back(probe + "   # exchange " + std::to_string(index + 1) + ", against " + url +
+                  (target->managed ? " while the target runs" : "") +
+                  (generated ? "; its body was generated, not shown" : ""));
+  return lines;
+}
+
+std::string ExchangeText(const Exchange& x, std::string_view indent) {
+  const std::string in(indent);
+  std::string out = in + x.request + (x.label.empty() ? "" : " (" + x.label + ")") + "\n";
+  out += in + "status " + (x.status ? std::to_string(x.status) : std::string("none")) +
+         (x.http_version.empty() ? "" : ", HTTP/" + x.http_version) + ", " +
+         std::to_string(x.body_bytes) + " bytes" +
+         (x.events ? ", " + std::to_string(x.events) + " events" : "") + "\n";
+  std::string times;
+  if (x.headers_ms >= 0) times += "headers " + FormatNumber(x.headers_ms, 1) + " ms, ";
+  if (x.first_byte_ms >= 0) times += "first byte " + FormatNumber(x.first_byte_ms, 1) + " ms, ";
+  out += in + times + "total " + FormatNumber(x.total_ms, 1) + " ms\n";
+  if (!x.error.empty()) out += in + "transfer: " + x.error + "\n";
+  for (const auto& [name, value] : x.response_headers)
+    out += in + "< " + name + ": " + value + "\n";
+  for (const auto& e : x.first_events) out += in + "first event: " + OneLine(e, 300) + "\n";
+  for (const auto& e : x.last_events) out += in + "last event: " + OneLine(e, 300) + "\n";
+  return out;
+}
+
 OutcomeCounts CountOutcomes(const RunReport& report) {
   OutcomeCounts c;
   for (const auto& r : report.results) {
@@ -432,14 +544,20 @@ std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m) {
     chart.case_index = c;
     bool any = false;
     std::size_t max_points = 0;
+    double max_span_ms = 0;  // first content to last point, the longest among targets
     for (std::size_t t = 0; t < m.targets.size(); ++t) {
       const CaseResult* r = m.Find(c, t);
       if (r == nullptr || r->evidence.timeline.empty()) continue;
       any = true;
       max_points = std::max(max_points, r->evidence.timeline.size());
+      double first_ms = -1;
       for (const auto& p : r->evidence.timeline) {
         chart.max_bytes = std::max(chart.max_bytes, p.bytes);
         chart.max_events = std::max(chart.max_events, p.events);
+        if (first_ms < 0 && (p.bytes > 0 || p.events > 0)) first_ms = p.t_ms;
+      }
+      if (first_ms >= 0) {
+        max_span_ms = std::max(max_span_ms, r->evidence.timeline.back().t_ms - first_ms);
       }
     }
     if (!any) continue;
@@ -451,7 +569,7 @@ std::vector<PlannedChart> PlanTimelineCharts(const Matrix& m) {
       chart.group = ChartGroup::kSsePassthrough;
     } else if (drawn && chart.max_bytes >= kChartMinBytes) {
       chart.group = ChartGroup::kByteStream;
-    } else if (drawn && chart.max_events >= kChartMinEvents) {
+    } else if (drawn && chart.max_events >= kChartMinEvents && max_span_ms >= kChartMinSpanMs) {
       chart.group = ChartGroup::kEventStream;
     } else {
       chart.group = ChartGroup::kFolded;

@@ -60,6 +60,28 @@ std::string Seconds(double ms);
 // "PASS", "FAIL" or "ERROR", from ExitCodeFor.
 std::string_view Verdict(const RunReport& report);
 
+// `text` on one line: whitespace runs collapsed to one space, control
+// characters dropped, cut after about `max_bytes` with "...". For JUnit
+// failure messages and summaries.
+std::string OneLine(std::string_view text, std::size_t max_bytes = 300);
+
+// `text` as one shell word: as it is when it holds only safe characters,
+// else in single quotes.
+std::string ShellQuote(std::string_view text);
+
+// The target of a result, if the report has it.
+const TargetSummary* FindTarget(const RunReport& report, const std::string& name);
+
+// Shell commands that reproduce one result by hand: the cell itself
+// (`streamcheck run --target T --cases ID -v`), and, when the case made a
+// request, that request as `streamcheck probe` against the target's address
+// during the run (the exchange the first failure names, else the last one).
+std::vector<std::string> ReproduceLines(const RunReport& report, const CaseResult& r);
+
+// One exchange as plain text, one fact per line, each line starting with
+// `indent`: request, status, body, timings, transfer error, headers, events.
+std::string ExchangeText(const Exchange& x, std::string_view indent);
+
 struct OutcomeCounts {
   int pass = 0, fail = 0, warn = 0, skip = 0, error = 0, not_run = 0;
   int total() const { return pass + fail + warn + skip + error + not_run; }
@@ -117,7 +139,8 @@ enum class ChartGroup {
                     // has seen content
   kSsePassthrough,  // case IDs ending in ".sse-passthrough" (gated as well)
   kByteStream,      // the largest body among targets >= kChartMinBytes
-  kEventStream,     // the most events among targets >= kChartMinEvents
+  kEventStream,     // the most events among targets >= kChartMinEvents, spread over at least
+                    // kChartMinSpanMs on some target
   kFolded,          // small replies, or ones that came in one or two reads on every target
 };
 
@@ -125,6 +148,9 @@ constexpr std::uint64_t kChartMinBytes = 64 * 1024;
 constexpr std::uint64_t kChartMinEvents = 5;
 // A line with fewer points is one jump: the reply came in one or two reads.
 constexpr std::size_t kChartMinPoints = 3;
+// An event stream whose events all came within this long on every target
+// shows nothing on a chart (a line straight up): folded away.
+constexpr double kChartMinSpanMs = 100;
 
 struct PlannedChart {
   std::size_t case_index = 0;  // into Matrix::cases

@@ -26,8 +26,9 @@ namespace streamcheck::reports {
 //
 // {"tool": {"name", "version"}, "started_at", "duration_ms",
 //  "interrupted"?: {"reason", "exit_code"},
-//  "targets": [{"name", "url", "features": [..], "managed", "log", "problem"?,
+//  "targets": [{"name", "url", "features": [..], "managed", "log", "spec"?, "problem"?,
 //               "stop"?: {"exit", "needed_kill"?, "leftovers_killed"?, "left_behind"?}}],
+//  "gate"?: {"strict", "baseline", "expected": [{"target", "case", "outcome", "reason"}]},
 //  "results": [{"target", "case", "area", "level", "outcome", "message",
 //               "failures"?: [{"message", "exchange"}], "duration_ms",
 //               "metrics": {..}, "evidence": {..}}],
@@ -35,14 +36,17 @@ namespace streamcheck::reports {
 //
 // "outcome" is pass, fail, warn, skip, error or not-run. "problem" appears
 // only for a target that could not start or died; "stop" only when its stop
-// is worth knowing. "evidence" holds only the fields that are set ({} when
-// none is):
+// is worth knowing; "gate" only when the run had --strict or --expect (a
+// re-rendered report is gated the same; core/verdict.h GateOf). "log" is
+// relative to the folder of the report that names it when the log is inside
+// that folder (--report-dir copies the logs into logs/ there). "evidence" holds only the fields
+// that are set ({} when none is):
 //   "exchanges": [{"label"?, "request", "request_headers"?, "request_body"?,
 //                  "status", "http_version"?, "response_headers"?,
 //                  "first_events"?, "last_events"?, "body_bytes", "events"?,
 //                  "headers_ms"?, "first_byte_ms"?, "total_ms", "error"?}, ...],
 //   "exchanges_dropped": int, "timeline": [[t_ms, bytes, events], ...],
-//   "memory": [[t_ms, rss_bytes, pss_bytes], ...] (the server's, memory cases),
+//   "memory": [[t_ms, rss_bytes, pss_bytes], ...] (pss 0: not measured),
 //   "note": string. Headers are [[name, value], ...] (order and repeats kept).
 
 // The run as JSON. Strings are copied as they are: dump the result with
@@ -68,18 +72,30 @@ Result<RunReport> LoadJsonReport(const std::string& path);
 
 // --- JUnit XML -------------------------------------------------------------
 //
-// <testsuites name="streamcheck"> with one <testsuite> per target and one
-// <testcase classname="<area>" name="<case id>"> per result, times in seconds.
-// Each testcase carries <properties> "level" and "outcome". Per outcome:
-// - fail of a MUST case: <failure type="MUST" message=..>message</failure>;
-// - fail of a SHOULD/INFO case and warn: no failure (they do not fail the run,
-//   see ExitCodeFor); <system-out> "WARN (SHOULD): message" (or "FAIL (..)");
-// - skip: <skipped message=../>; error: <error type="error" message=..>;
-// - metrics, when present, as one "metrics: {json}" line in <system-out>.
-// A target with a `problem` gets it in its suite's <system-err>; when it also
-// has no results, a testcase "target.start" with an <error> makes it visible.
-// Characters not allowed in XML 1.0 (control bytes other than tab, LF, CR) are
-// dropped. Validates against tests/reports/junit.xsd.
+// For CI test views (GitLab, Jenkins, GitHub actions such as
+// action-junit-report): <testsuites name="streamcheck"> with one <testsuite>
+// per target (name = the target) and one <testcase classname="<target>.<area>"
+// name="<case id>"> per result, times in seconds. Outcomes, under the run's
+// gate (core/verdict.h GateOf):
+// - a MUST failure: <failure type="MUST" message="<one line: level, case,
+//   target, message>">, the element text the evidence: each failure with the
+//   exchange it was judged on, the other exchanges, note, metrics, the target's
+//   log and the commands that reproduce it (internal::ReproduceLines);
+// - a SHOULD miss (warn): no failure, "SHOULD MISS ..." and the evidence in
+//   <system-out>; under --strict a <failure type="SHOULD (--strict)">;
+// - an outcome the baseline accepts: a fail or error becomes <skipped> with
+//   the baseline's reason (the evidence in <system-out>), an accepted warn
+//   stays a SHOULD miss; a listed failure that passes says "NOW PASSES" in
+//   <system-out>, a <failure type="baseline (--strict)"> under --strict;
+// - skip and not-run: <skipped message=..>; error: <error type="error">.
+// Each suite has <properties> (url, features, managed, spec, log, strict,
+// baseline), a <system-out> with its summary line (pass, MUST failures,
+// SHOULD misses, accepted, errors, skipped, each with their case IDs) and a
+// <system-err> with the target's problem. A target with a problem and no
+// results gets a testcase "target.start" with an <error>. Characters not
+// allowed in XML 1.0 are dropped. Validates against the schema of Jenkins'
+// xunit plugin (tests/reports/jenkins-junit.xsd) and the project's stricter
+// tests/reports/junit.xsd.
 std::string ToJunitXml(const RunReport& report);
 
 // --- Markdown (GitHub step summary) ------------------------------------------

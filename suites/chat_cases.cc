@@ -95,6 +95,7 @@ void ClientAbort(CaseContext& ctx) {
   }
   bool cancelled = ctx.backend().WaitCancelled(std::chrono::seconds(2));
   auto stats = ctx.backend().stats();
+  ctx.Metric("backend_bytes_sent", double(stats.body_bytes_sent));
   if (stats.last_cancellation) {
     ctx.Metric("backend_cancelled_after_ms", stats.last_cancellation->after_ms);
   }

@@ -9,10 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "cli/console.h"
 #include "harness/http_client.h"
 #include "mocks/mock_backend.h"
+#include "reports/writers.h"
 
 namespace streamcheck::cli {
 namespace {
@@ -22,6 +25,7 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 struct CliRun {
   int code = -1;
@@ -56,6 +60,15 @@ std::string UsageError(const std::vector<std::string>& args) {
   EXPECT_EQ(parsed.exit_code, 2);
   EXPECT_THAT(parsed.output, IsEmpty());
   return parsed.error;
+}
+
+std::size_t Count(const std::string& haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
 }
 
 class TempDir {
@@ -183,7 +196,8 @@ TEST(CliTest, Version) {
   EXPECT_FALSE(parsed.invocation);
   EXPECT_EQ(parsed.exit_code, 0);
   EXPECT_EQ(parsed.output, "streamcheck " + Version() + "\n");
-  EXPECT_THAT(Version(), ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+.*"));
+  // The git revision of the build, or "unknown" outside a git checkout.
+  EXPECT_THAT(Version(), ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+ \\(git [0-9a-z-]+\\)"));
   CliRun r = Cli({"--version"});
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr(Version()));
@@ -313,7 +327,9 @@ TEST(CliTest, ListAndReport) {
   EXPECT_EQ(list.code, 0);
   EXPECT_THAT(list.out, AllOf(HasSubstr("chat.done-terminator"), HasSubstr("direct.large-get"),
                               HasSubstr("server.ready"), HasSubstr("MUST"), HasSubstr("SHOULD")));
-  EXPECT_THAT(UsageError({"report"}), HasSubstr("results"));
+  CliRun no_results = Cli({"report"});
+  EXPECT_EQ(no_results.code, 2);
+  EXPECT_THAT(no_results.err, HasSubstr("results file"));
   EXPECT_THAT(UsageError({"report", "/nonexistent/results.json"}),
               HasSubstr("/nonexistent/results.json"));
 }
@@ -424,6 +440,212 @@ TEST(CliTest, ProbeAgainstAnInProcessMock) {
   CliRun bad_header = Cli({"probe", base + "/echo", "-H", "NoColon"});
   EXPECT_EQ(bad_header.code, 2);
   EXPECT_THAT(bad_header.err, HasSubstr("NoColon"));
+}
+
+TEST(CliTest, RunGateAndConsoleFlags) {
+  Invocation defaults = Parse({"run"}, "run");
+  EXPECT_FALSE(defaults.run.strict);
+  EXPECT_THAT(defaults.run.expect, IsEmpty());
+  EXPECT_FALSE(defaults.run.quiet);
+  EXPECT_FALSE(defaults.run.verbose);
+  EXPECT_EQ(defaults.run.color, "auto");
+  Invocation inv =
+      Parse({"run", "--strict", "--expect", "e.yaml", "-q", "--color", "never"}, "run");
+  EXPECT_TRUE(inv.run.strict);
+  EXPECT_EQ(inv.run.expect, "e.yaml");
+  EXPECT_TRUE(inv.run.quiet);
+  EXPECT_EQ(inv.run.color, "never");
+  EXPECT_TRUE(Parse({"run", "-v"}, "run").run.verbose);
+  EXPECT_THAT(UsageError({"run", "-q", "-v"}), HasSubstr("excludes"));
+  EXPECT_THAT(UsageError({"run", "--color", "sometimes"}), HasSubstr("--color"));
+}
+
+// Regression: --size-mb and --timeout-s did not show their defaults, and the
+// exit codes were only in `run --help`.
+TEST(CliTest, HelpShowsEveryDefaultAndTheExitCodes) {
+  const std::string run = ParseArgs({"run", "--help"}).output;
+  for (const char* text :
+       {"(default: 100)", "(default: 1)", "(default: 0, no limit)", "(default: cpp)",
+        "(default: auto)", "(default: <report-dir>/logs", "(default: off;", "(default: none)"}) {
+    EXPECT_THAT(run, HasSubstr(text));
+  }
+  EXPECT_THAT(ParseArgs({"probe", "--help"}).output, HasSubstr("(default: 60)"));
+  EXPECT_THAT(ParseArgs({"bench", "--help"}).output, HasSubstr("(default: 256)"));
+  EXPECT_THAT(ParseArgs({"serve", "--help"}).output, HasSubstr("(default: 30000)"));
+  const std::string top = ParseArgs({"--help"}).output;
+  EXPECT_THAT(top, AllOf(HasSubstr("Exit codes:"), HasSubstr("124  "), HasSubstr("--strict")));
+  const std::string report = ParseArgs({"report", "--help"}).output;
+  EXPECT_THAT(report, AllOf(HasSubstr("--compare"), HasSubstr("--compare-targets"),
+                            HasSubstr("--metric-threshold"), HasSubstr("(default: 20%)"),
+                            HasSubstr("1  a regression")));
+}
+
+TEST(ConsoleTest, EscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(ConsoleText("plain caf\xC3\xA9 \xF0\x9F\x9A\x80"),
+            "plain caf\xC3\xA9 \xF0\x9F\x9A\x80");
+  EXPECT_EQ(ConsoleText("a\x1b[2Jb"), "a\\x1B[2Jb");  // no clearing the screen
+  EXPECT_EQ(ConsoleText("bell\x07 cr\r nul" + std::string(1, '\0')), "bell\\x07 cr\\x0D nul\\x00");
+  EXPECT_EQ(ConsoleText("bad \xC3\x28 \xFF"), "bad \\xC3( \\xFF");
+  EXPECT_EQ(ConsoleText("c1 \xC2\x9B"
+                        "31m"),
+            "c1 \\xC2\\x9B31m");  // CSI as a C1 control
+  EXPECT_EQ(ConsoleText("two\nlines\tand a tab"), "two\nlines and a tab");
+}
+
+core::CaseResult Finished(std::string target, std::string id, core::Outcome outcome,
+                          std::string message = "") {
+  core::CaseResult r;
+  r.target = std::move(target);
+  r.case_id = std::move(id);
+  r.area = r.case_id.substr(0, r.case_id.find('.'));
+  r.outcome = outcome;
+  r.message = std::move(message);
+  return r;
+}
+
+core::CaseInfo InfoOf(const std::string& id) {
+  core::CaseInfo info;
+  info.id = id;
+  return info;
+}
+
+TEST(ConsoleTest, OffATerminalALineEveryTenSecondsForACaseStillRunning) {
+  std::ostringstream out;
+  ConsoleOptions options;  // off a terminal, a line every 10 s
+  engine::CaseProgress progress;
+  progress.requests = 1;
+  progress.bytes = 3 * 1024 * 1024;
+  {
+    ConsoleObserver console(out, options);
+    const auto start = std::chrono::steady_clock::now();
+    console.CaseRunning("cpp", InfoOf("direct.backend-timeout"), progress);
+    console.TickAt(start + std::chrono::seconds(5));   // not yet
+    console.TickAt(start + std::chrono::seconds(11));  // one line
+    console.TickAt(start + std::chrono::seconds(12));  // not again so soon
+    console.TickAt(start + std::chrono::seconds(22));  // the next one
+    console.CaseFinished(Finished("cpp", "direct.backend-timeout", core::Outcome::kPass));
+    console.TickAt(start + std::chrono::seconds(40));  // it finished: nothing
+  }
+  const std::string text = out.str();
+  EXPECT_EQ(Count(text, "still running"), 2u) << text;
+  EXPECT_THAT(text, HasSubstr("  ... direct.backend-timeout still running after 11 s: 3.0 MiB so "
+                              "far (request 1)\n"));
+  EXPECT_THAT(text, HasSubstr("still running after 22 s"));
+  EXPECT_THAT(text, Not(HasSubstr("\r"))) << "no status line off a terminal";
+}
+
+TEST(ConsoleTest, OnATerminalOneStatusLineRedrawn) {
+  std::ostringstream out;
+  ConsoleOptions options;
+  options.live = true;
+  options.redraw = std::chrono::hours(1);  // only the ticks below
+  engine::CaseProgress progress;
+  progress.events = 12;
+  {
+    ConsoleObserver console(out, options);
+    const auto start = std::chrono::steady_clock::now();
+    console.CaseRunning("cpp", InfoOf("chat.incremental"), progress);
+    console.TickAt(start + std::chrono::seconds(3));
+    console.CaseFinished(Finished("cpp", "chat.incremental", core::Outcome::kPass));
+  }
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr("\r\x1b[2Krunning chat.incremental 3 s, 12 events"));
+  // The case line replaces the status line.
+  EXPECT_THAT(text, HasSubstr("\r\x1b[2KPASS   chat.incremental"));
+}
+
+TEST(ConsoleTest, QuietVerboseAndALogTailOnce) {
+  std::ostringstream out;
+  ConsoleOptions options;
+  options.quiet = true;
+  {
+    ConsoleObserver console(out, options);
+    console.CaseFinished(Finished("t", "chat.status", core::Outcome::kPass));
+    console.CaseFinished(Finished("t", "chat.no-cache", core::Outcome::kWarn, "no header"));
+    console.CaseFinished(Finished("t", "chat.x", core::Outcome::kError,
+                                  "the target died during this case: exited; last log lines:\n"
+                                  "Traceback\nBoom \x1b[31m"));
+    console.CaseFinished(Finished("t", "server.survives", core::Outcome::kFail,
+                                  "expected alive; it exited; last log lines:\nTraceback\nBoom "
+                                  "\x1b[31m"));
+  }
+  const std::string text = out.str();
+  EXPECT_THAT(text, Not(HasSubstr("chat.status"))) << "-q hides passes";
+  EXPECT_THAT(text, HasSubstr("WARN   chat.no-cache"));
+  EXPECT_THAT(text, HasSubstr("Boom \\x1B[31m")) << "escaped";
+  EXPECT_EQ(Count(text, "Traceback"), 1u) << text;
+  EXPECT_THAT(text, HasSubstr("last log lines: as printed above for t"));
+
+  std::ostringstream verbose_out;
+  ConsoleOptions verbose;
+  verbose.verbose = true;
+  core::CaseResult r = Finished("t", "chat.status", core::Outcome::kPass);
+  core::Exchange x;
+  x.request = "POST /v1/chat/completions";
+  x.label = "streaming chat request";
+  x.status = 200;
+  x.http_version = "1.1";
+  x.body_bytes = 4371;
+  x.events = 19;
+  x.first_byte_ms = 1.25;
+  x.total_ms = 3.5;
+  r.evidence.exchanges = {x};
+  PrintCaseLine(verbose_out, r, verbose);
+  EXPECT_THAT(verbose_out.str(),
+              HasSubstr("       > POST /v1/chat/completions (streaming chat request) -> 200 "
+                        "HTTP/1.1, 4371 bytes, 19 events, first byte 1.2 ms, total 3.5 ms\n"));
+}
+
+TEST(CliTest, ABadBaselineIsAUsageErrorBeforeAnythingRuns) {
+  TempDir tmp;
+  const fs::path baseline = tmp.path() / "e.yaml";
+  std::ofstream(baseline) << "cpp:\n  chat.status: warn\n";
+  CliRun r = Cli({"run", "--expect", baseline.string(), "--log-dir", (tmp.path() / "l").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("list it as fail"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "l"));
+  CliRun missing = Cli({"run", "--expect", (tmp.path() / "none.yaml").string()});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("cannot read the baseline"));
+}
+
+TEST(CliTest, ReportCompareAndRegate) {
+  TempDir tmp;
+  auto save = [&](const std::string& name, core::Outcome outcome) {
+    core::RunReport report;
+    core::TargetSummary t;
+    t.name = name;
+    report.targets = {t};
+    core::CaseResult r = Finished(name, "chat.status", outcome,
+                                  outcome == core::Outcome::kPass ? "" : "expected 200, got 500");
+    report.results = {r};
+    const fs::path file = tmp.path() / (name + ".json");
+    EXPECT_TRUE(reports::WriteFile(file.string(), reports::ToJsonString(report)).ok());
+    return file.string();
+  };
+  const std::string flask = save("flask", core::Outcome::kPass);
+  const std::string fastapi = save("fastapi", core::Outcome::kFail);
+  CliRun worse = Cli({"report", "--compare", flask, fastapi});
+  EXPECT_EQ(worse.code, 1) << worse.out << worse.err;
+  EXPECT_THAT(worse.out, AllOf(HasSubstr("comparing flask in"), HasSubstr("pass -> fail"),
+                               HasSubstr("REGRESSION"), HasSubstr("expected 200, got 500")));
+  CliRun better = Cli({"report", "--compare", fastapi, flask, "--metric-threshold", "50%"});
+  EXPECT_EQ(better.code, 0) << better.out << better.err;
+  EXPECT_THAT(better.out, HasSubstr("1 better"));
+  EXPECT_EQ(Cli({"report", "--compare", flask, fastapi, "--metric-threshold", "lots"}).code, 2);
+  CliRun unknown = Cli({"report", flask, "--compare-targets", "flask", "cpp"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("no target \"cpp\""));
+
+  // A saved run exits with its verdict, and --expect re-gates it.
+  const fs::path md = tmp.path() / "s.md";
+  EXPECT_EQ(Cli({"report", fastapi, "--md", md.string()}).code, 1);
+  const fs::path baseline = tmp.path() / "e.json";
+  std::ofstream(baseline)
+      << R"({"fastapi": {"chat.status": {"outcome": "fail", "reason": "wip"}}})";
+  CliRun accepted = Cli({"report", fastapi, "--md", md.string(), "--expect", baseline.string()});
+  EXPECT_EQ(accepted.code, 0) << accepted.out << accepted.err;
+  EXPECT_THAT(accepted.out, HasSubstr("1 known failure accepted by"));
 }
 
 }  // namespace

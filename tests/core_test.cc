@@ -132,5 +132,81 @@ TEST(ExitCodeTest, VerdictLineNamesTheCode) {
   EXPECT_THAT(VerdictLine(run), HasSubstr("exit 124"));
 }
 
+// --- the gate: --strict and the baseline --------------------------------------
+
+GateSettings Baseline(std::vector<Expectation> expected, bool strict = false) {
+  GateSettings g;
+  g.strict = strict;
+  g.baseline = "expect.yaml";
+  g.expected = std::move(expected);
+  return g;
+}
+
+TEST(GateTest, WithoutAGateTheLevelDecides) {
+  const GateSettings none;
+  EXPECT_EQ(GateOf(Result(Level::kMust, Outcome::kFail), none).effect, GateEffect::kMustFailed);
+  EXPECT_TRUE(GateOf(Result(Level::kMust, Outcome::kFail), none).fails_run);
+  EXPECT_EQ(GateOf(Result(Level::kShould, Outcome::kWarn), none).effect, GateEffect::kShouldMissed);
+  EXPECT_FALSE(GateOf(Result(Level::kShould, Outcome::kWarn), none).fails_run);
+  EXPECT_EQ(GateOf(Result(Level::kMust, Outcome::kError), none).effect, GateEffect::kErrored);
+  for (Outcome o : {Outcome::kPass, Outcome::kSkip, Outcome::kNotRun}) {
+    EXPECT_EQ(GateOf(Result(Level::kMust, o), none).effect, GateEffect::kNone);
+  }
+  EXPECT_EQ(GateOf(Result(Level::kInfo, Outcome::kFail), none).effect, GateEffect::kNone);
+  EXPECT_EQ(GateNote(Result(Level::kMust, Outcome::kFail), none), "");
+}
+
+TEST(GateTest, StrictFailsTheRunOnASouldMiss) {
+  RunReport run;
+  run.results = {Result(Level::kMust, Outcome::kPass), Result(Level::kShould, Outcome::kWarn)};
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+  EXPECT_THAT(VerdictLine(run), HasSubstr("1 SHOULD miss (warn)"));
+  run.gate.strict = true;
+  EXPECT_EQ(GateOf(run.results[1], run.gate).effect, GateEffect::kStrictFailed);
+  EXPECT_EQ(ExitCodeFor(run), kExitMustFailed);
+  EXPECT_THAT(VerdictLine(run), HasSubstr("failed under --strict"));
+}
+
+TEST(GateTest, ABaselineAcceptsExactlyTheOutcomeItLists) {
+  RunReport run;
+  run.results = {Result(Level::kMust, Outcome::kFail)};
+  run.gate = Baseline({{"t", "c", Outcome::kFail, "buffers by design"}});
+  const Gated g = GateOf(run.results[0], run.gate);
+  EXPECT_EQ(g.effect, GateEffect::kAccepted);
+  ASSERT_NE(g.expectation, nullptr);
+  EXPECT_EQ(g.expectation->reason, "buffers by design");
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+  EXPECT_EQ(GateNote(run.results[0], run.gate),
+            "known fail, accepted by expect.yaml: buffers by design");
+  EXPECT_THAT(VerdictLine(run), HasSubstr("1 known failure accepted by expect.yaml"));
+  // Still accepted under --strict: that is what the baseline is for.
+  run.gate.strict = true;
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+  // A listed fail does not accept an error, nor another target's failure.
+  run.results[0].outcome = Outcome::kError;
+  EXPECT_EQ(ExitCodeFor(run), kExitHarness);
+  EXPECT_THAT(GateNote(run.results[0], run.gate), HasSubstr("which it does not accept"));
+  run.results[0].outcome = Outcome::kFail;
+  run.results[0].target = "other";
+  EXPECT_EQ(ExitCodeFor(run), kExitMustFailed);
+}
+
+TEST(GateTest, AListedFailureThatNowPassesIsSaidAndFailsUnderStrict) {
+  RunReport run;
+  run.results = {Result(Level::kMust, Outcome::kPass)};
+  run.gate = Baseline({{"t", "c", Outcome::kFail, ""}});
+  EXPECT_EQ(GateOf(run.results[0], run.gate).effect, GateEffect::kNowPasses);
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+  EXPECT_THAT(GateNote(run.results[0], run.gate),
+              HasSubstr("now passes: remove it from expect.yaml"));
+  run.gate.strict = true;
+  EXPECT_EQ(ExitCodeFor(run), kExitMustFailed);
+  // A skip of a listed case says nothing either way.
+  run.results[0].outcome = Outcome::kSkip;
+  run.results.push_back(Result(Level::kMust, Outcome::kPass));
+  run.results[1].case_id = "d";
+  EXPECT_EQ(ExitCodeFor(run), kExitPass);
+}
+
 }  // namespace
 }  // namespace streamcheck::core

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 
+#include "reports/baseline.h"
+#include "reports/compare.h"
 #include "reports/render_common.h"
 #include "reports/results.h"
 #include "reports/writers.h"
@@ -124,6 +126,7 @@ RunReport SampleReport() {
       x.first_events = {"{\"id\":\"c1\",\"choices\":[]}", kNasty};
       x.last_events = {"{\"id\":\"c1\"}"};
       r.evidence.exchanges.push_back(x);
+      r.failures = {{kNasty, 0}};
       r.evidence.note = "connection closed <early>";
       report.results.push_back(r);
     } else {
@@ -224,16 +227,21 @@ std::string JunitSchema() {
   return std::string(STREAMCHECK_SOURCE_ROOT) + "/tests/reports/junit.xsd";
 }
 
-// Runs xmllint on `xml` with tests/reports/junit.xsd. Exit code 3 means the
-// document does not validate; 5 that the schema itself does not compile.
-CommandResult ValidateJunit(const std::string& xml) {
+// The schema Jenkins' xunit plugin validates JUnit files with.
+std::string JenkinsSchema() {
+  return std::string(STREAMCHECK_SOURCE_ROOT) + "/tests/reports/jenkins-junit.xsd";
+}
+
+// Runs xmllint on `xml` with `schema`. Exit code 3 means the document does
+// not validate; 5 that the schema itself does not compile.
+CommandResult ValidateJunit(const std::string& xml, const std::string& schema = JunitSchema()) {
   CommandResult result;
   if (RunCommand("command -v xmllint").exit_code != 0) {
     result.output = "xmllint not found: install libxml2-utils to validate the JUnit XML";
     return result;
   }
-  if (!std::filesystem::exists(JunitSchema())) {
-    result.output = "schema missing: " + JunitSchema();
+  if (!std::filesystem::exists(schema)) {
+    result.output = "schema missing: " + schema;
     return result;
   }
   TempDir dir;
@@ -242,14 +250,19 @@ CommandResult ValidateJunit(const std::string& xml) {
     result.output = s.message();
     return result;
   }
-  return RunCommand("xmllint --noout --schema " + ShellQuote(JunitSchema()) + " " +
-                    ShellQuote(file));
+  return RunCommand("xmllint --noout --schema " + ShellQuote(schema) + " " + ShellQuote(file));
 }
 
+// Valid against both: the project's strict schema and Jenkins'.
 ::testing::AssertionResult ValidatesAgainstJunitSchema(const std::string& xml) {
-  const CommandResult r = ValidateJunit(xml);
-  if (r.exit_code == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "xmllint exit " << r.exit_code << ":\n" << r.output;
+  for (const std::string& schema : {JunitSchema(), JenkinsSchema()}) {
+    const CommandResult r = ValidateJunit(xml, schema);
+    if (r.exit_code != 0) {
+      return ::testing::AssertionFailure() << schema << ": xmllint exit " << r.exit_code << ":\n"
+                                           << r.output;
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 // The text of the first `<tag ...>` element whose start tag contains `marker`.
@@ -405,9 +418,10 @@ TEST(JunitReportTest, CountsPerSuiteAndInTotal) {
   const std::string xml = ToJunitXml(SampleReport());
   EXPECT_THAT(xml, HasSubstr("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
   EXPECT_THAT(xml, HasSubstr("<testsuites name=\"streamcheck\" tests=\"25\" failures=\"2\" "
-                             "errors=\"1\" skipped=\"1\" time=\"12.346\""));
+                             "errors=\"1\" time=\"12.346\">"));
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"cpp\" tests=\"9\" failures=\"0\" errors=\"0\" "
-                             "skipped=\"0\" time=\"0.108\" timestamp=\"2024-05-01T12:34:56\">"));
+                             "skipped=\"0\" time=\"0.108\" timestamp=\"2024-05-01T12:34:56\" "
+                             "id=\"0\" package=\"streamcheck\">"));
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"flask\" tests=\"8\" failures=\"2\" errors=\"0\" "
                              "skipped=\"0\""));
   EXPECT_THAT(xml, HasSubstr("<testsuite name=\"fastapi\" tests=\"8\" failures=\"0\" errors=\"1\" "
@@ -417,30 +431,67 @@ TEST(JunitReportTest, CountsPerSuiteAndInTotal) {
   EXPECT_EQ(Count(xml, "<failure "), 2u);
   EXPECT_EQ(Count(xml, "<error "), 1u);
   EXPECT_EQ(Count(xml, "<skipped "), 1u);
-  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"direct\" name=\"direct.large-get\" "
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"cpp.direct\" name=\"direct.large-get\" "
                              "time=\"0.012\">"));
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"flask.direct\" name=\"direct.large-get\" "));
   EXPECT_THAT(xml, HasSubstr("<skipped message=\"not started by streamcheck: memory not "
                              "measured\"/>"));
-  EXPECT_THAT(xml, HasSubstr("<error type=\"error\" message=\"could not run: connection refused "
-                             "&amp; reset\">"));
+  EXPECT_THAT(xml, HasSubstr("<error type=\"error\" message=\"MUST direct.large-get could not run "
+                             "on fastapi: could not run: connection refused &amp; reset\">"));
   // INFO cases pass, with their metrics in <system-out>.
   EXPECT_THAT(xml, HasSubstr("<system-out>metrics: {\"first_event_ms\":3.5,\"http_version\":"
                              "\"1.1\"}\n</system-out>"));
 }
 
-TEST(JunitReportTest, WarnIsNotAFailure) {
+// Regression: per-testcase <properties> are not in the schema Jenkins reads
+// with (176 errors on a --target all run), and the classname was the area
+// alone, so two targets' failures looked the same.
+TEST(JunitReportTest, TestCasesNameTheTargetAndCarryNoProperties) {
   const std::string xml = ToJunitXml(SampleReport());
-  const std::string warn = Element(xml,
-                                   "name=\"chat.no-cache\" time=\"0.012\">\n      "
-                                   "<properties>\n        <property name=\"level\" "
-                                   "value=\"SHOULD\"/>\n        <property name=\"outcome\" "
-                                   "value=\"warn\"/>",
-                                   "testcase");
+  std::size_t at = 0;
+  while ((at = xml.find("<testcase ", at)) != std::string::npos) {
+    const std::size_t end = xml.find("</testcase>", at);
+    ASSERT_NE(end, std::string::npos);
+    const std::string testcase = xml.substr(at, end - at);
+    EXPECT_THAT(testcase, Not(HasSubstr("<properties>"))) << testcase;
+    EXPECT_TRUE(std::regex_search(testcase, std::regex("classname=\"(cpp|flask|fastapi)\\.")))
+        << testcase;
+    at = end;
+  }
+}
+
+TEST(JunitReportTest, AFailureMessageIsOneLineWithTheEvidenceBelow) {
+  const std::string xml = ToJunitXml(SampleReport());
+  const std::string failure = Element(xml, "message=\"MUST direct.memory-bounded", "failure");
+  ASSERT_FALSE(failure.empty()) << xml;
+  EXPECT_THAT(failure, HasSubstr("message=\"MUST direct.memory-bounded failed on flask: expected "
+                                 "RSS growth &lt;= 64 MiB, saw 180.4 MiB\""));
+  EXPECT_THAT(failure, HasSubstr("direct.memory-bounded (MUST) on flask: fail\n"));
+  EXPECT_THAT(failure, HasSubstr("passing means: RSS grows by at most 64 MiB\n"));
+  EXPECT_THAT(failure, HasSubstr("target log: /tmp/flask.log\n"));
+  EXPECT_THAT(failure, HasSubstr("reproduce:\n  streamcheck run --target flask --cases "
+                                 "direct.memory-bounded -v\n"));
+  // The exchange a failure was judged on is shown under it.
+  const std::string terminator = Element(xml, "message=\"MUST chat.done-terminator", "failure");
+  EXPECT_THAT(terminator, HasSubstr("judged on exchange 1:\n    POST /v1/chat/completions "
+                                    "(streaming chat request)\n    status 200, 0 bytes"));
+  EXPECT_THAT(terminator, HasSubstr("streamcheck probe http://127.0.0.1:40124/v1/chat/completions "
+                                    "-d '{\"stream\":true}'"));
+}
+
+TEST(JunitReportTest, AShouldMissIsVisibleButNotAFailure) {
+  const std::string xml = ToJunitXml(SampleReport());
+  const std::string warn =
+      Element(xml, "classname=\"flask.chat\" name=\"chat.no-cache\"", "testcase");
   ASSERT_FALSE(warn.empty()) << xml;
-  EXPECT_THAT(warn, HasSubstr("<system-out>WARN (SHOULD): expected Cache-Control: no-cache, saw "
-                              "none\n</system-out>"));
+  EXPECT_THAT(warn, HasSubstr("<system-out>SHOULD MISS (warn; --strict makes it a failure): "
+                              "expected Cache-Control: no-cache, saw none\n"));
   EXPECT_THAT(warn, Not(HasSubstr("<failure")));
   EXPECT_THAT(warn, Not(HasSubstr("<error")));
+  // Counted in the suite's summary line, with its ID.
+  EXPECT_THAT(xml, HasSubstr("<system-out>flask: 5 pass, 2 MUST failures (chat.done-terminator, "
+                             "direct.memory-bounded), 1 SHOULD miss (warn) (chat.no-cache), 0 "
+                             "errors, 0 skipped\n</system-out>"));
 
   // A SHOULD case reported as fail does not fail the run either (ExitCodeFor).
   RunReport report;
@@ -449,20 +500,63 @@ TEST(JunitReportTest, WarnIsNotAFailure) {
   ASSERT_EQ(ExitCodeFor(report), 0);
   const std::string should_fail = ToJunitXml(report);
   EXPECT_THAT(should_fail, HasSubstr("failures=\"0\""));
-  EXPECT_THAT(should_fail, HasSubstr("<system-out>FAIL (SHOULD): no role\n</system-out>"));
+  EXPECT_THAT(should_fail, HasSubstr("<system-out>SHOULD MISS (warn; --strict makes it a failure): "
+                                     "no role\n"));
   EXPECT_TRUE(ValidatesAgainstJunitSchema(should_fail));
+}
+
+TEST(JunitReportTest, StrictMakesAShouldMissAFailure) {
+  RunReport report = SampleReport();
+  report.gate.strict = true;
+  ASSERT_EQ(ExitCodeFor(report), 1);
+  const std::string xml = ToJunitXml(report);
+  const std::string warn =
+      Element(xml, "classname=\"flask.chat\" name=\"chat.no-cache\"", "testcase");
+  EXPECT_THAT(warn, HasSubstr("<failure type=\"SHOULD (--strict)\" message=\"SHOULD chat.no-cache "
+                              "missed (--strict) on flask: expected Cache-Control: no-cache, saw "
+                              "none\">"));
+  EXPECT_EQ(Count(xml, "<failure "), 3u);
+  EXPECT_THAT(xml, HasSubstr("<property name=\"strict\" value=\"true\"/>"));
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(xml));
+}
+
+TEST(JunitReportTest, ABaselineAcceptsItsOutcomeAndFlagsWhatNowPasses) {
+  RunReport report = SampleReport();
+  report.gate.baseline = "expect.yaml";
+  report.gate.expected = {
+      {"flask", "chat.done-terminator", Outcome::kFail, "drops [DONE] until v2"},
+      {"flask", "direct.memory-bounded", Outcome::kFail, "buffers"},
+      {"cpp", "chat.status", Outcome::kFail, "fixed since"},
+  };
+  EXPECT_EQ(ExitCodeFor(report), 3);  // fastapi's error is not listed
+  const std::string xml = ToJunitXml(report);
+  const std::string accepted =
+      Element(xml, "classname=\"flask.chat\" name=\"chat.done-terminator\"", "testcase");
+  EXPECT_THAT(accepted, HasSubstr("<skipped message=\"known fail, accepted by expect.yaml: drops "
+                                  "[DONE] until v2; MUST chat.done-terminator failed on flask: "));
+  EXPECT_THAT(accepted, Not(HasSubstr("<failure")));
+  const std::string now = Element(xml, "classname=\"cpp.chat\" name=\"chat.status\"", "testcase");
+  EXPECT_THAT(now, HasSubstr("<system-out>NOW PASSES: now passes: remove it from expect.yaml "
+                             "(listed as fail: fixed since)\n"));
+  EXPECT_EQ(Count(xml, "<failure "), 0u);
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(xml));
+  report.gate.strict = true;
+  const std::string strict = ToJunitXml(report);
+  EXPECT_THAT(Element(strict, "classname=\"cpp.chat\" name=\"chat.status\"", "testcase"),
+              HasSubstr("<failure type=\"baseline (--strict)\""));
 }
 
 TEST(JunitReportTest, EscapesMarkupAndDropsIllegalCharacters) {
   const std::string xml = ToJunitXml(SampleReport());
-  const std::string failure = Element(xml, "<failure type=\"MUST\" message=\"expected", "failure");
+  const std::string failure =
+      Element(xml, "<failure type=\"MUST\" message=\"MUST chat.done-terminator", "failure");
   ASSERT_FALSE(failure.empty()) << xml;
-  // Attribute: quotes and tab escaped; text: markup and "]]>" escaped.
+  // Attribute: one line, quotes escaped; text: markup and "]]>" escaped.
   EXPECT_THAT(failure, HasSubstr("saw &lt;b&gt;&amp;amp;&lt;/b&gt; &quot;q&quot; 'a' ]]&gt; "
                                  "&lt;/script&gt;&lt;!--&lt;script&gt;"));
-  EXPECT_THAT(failure, HasSubstr("tab&#9;here caf\xC3\xA9 \xF0\x9F\x9A\x80\">"));
-  EXPECT_THAT(failure, HasSubstr(">expected [DONE] last; saw &lt;b&gt;"));
-  // Control bytes other than tab/LF/CR are dropped, DEL is legal XML 1.0.
+  EXPECT_THAT(failure, HasSubstr("tab here caf\xC3\xA9 \xF0\x9F\x9A\x80\">"));
+  EXPECT_THAT(failure, HasSubstr("\nfailure 1: expected [DONE] last; saw &lt;b&gt;"));
+  // In the text, control bytes other than tab/LF/CR are dropped, DEL is legal XML 1.0.
   EXPECT_THAT(failure, HasSubstr("$1 \x7f tab\there"));
   for (const char c : xml) {
     const auto u = static_cast<unsigned char>(c);
@@ -482,6 +576,17 @@ TEST(JunitReportTest, ValidatesAgainstSchema) {
   EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(RunReport{})));
 }
 
+TEST(JunitReportTest, TheJenkinsSchemaRejectsPropertiesInATestCase) {
+  const std::string old =
+      "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"cpp\" tests=\"1\" failures=\"0\" "
+      "errors=\"0\"><testcase classname=\"direct\" name=\"direct.x\" time=\"0.1\"><properties>"
+      "<property name=\"level\" value=\"MUST\"/></properties></testcase></testsuite>"
+      "</testsuites>\n";
+  const CommandResult r = ValidateJunit(old, JenkinsSchema());
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("properties"));
+}
+
 TEST(JunitReportTest, SchemaRejectsAMalformedReport) {
   // The validation must be able to fail: a suite without its counts, a bad time.
   const std::string bad =
@@ -498,7 +603,7 @@ TEST(JunitReportTest, ShowsATargetThatCouldNotStart) {
       Target("flask", "", {"chat"}, true, "/tmp/flask.log", "exited with status 1 <oops>")};
   const std::string xml = ToJunitXml(report);
   EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
-  EXPECT_THAT(xml, HasSubstr("name=\"target.start\""));
+  EXPECT_THAT(xml, HasSubstr("classname=\"flask.target\" name=\"target.start\""));
   EXPECT_THAT(xml, HasSubstr("<system-err>exited with status 1 &lt;oops&gt;\n</system-err>"));
   EXPECT_TRUE(ValidatesAgainstJunitSchema(xml));
 }
@@ -508,7 +613,9 @@ TEST(JunitReportTest, ShowsATargetThatCouldNotStart) {
 TEST(MarkdownReportTest, ShowsVerdictMatrixAndFailures) {
   const std::string md = ToMarkdown(SampleReport());
   EXPECT_EQ(md.substr(0, md.find('\n')), "## streamcheck: FAIL");
-  EXPECT_THAT(md, HasSubstr("3 targets, 9 cases: 20 pass, 2 fail, 1 error, 1 warn, 1 skip."));
+  EXPECT_THAT(
+      md,
+      HasSubstr("3 targets, 9 cases: 20 pass, 2 fail, 1 error, 1 warn (SHOULD misses), 1 skip."));
   EXPECT_THAT(md, HasSubstr("| case | level | cpp | flask | fastapi |\n|:--|:--|:--|:--|:--|\n"));
   EXPECT_THAT(md, HasSubstr("| **chat** | | | | |\n| `chat.status` | MUST | pass | pass | pass |"));
   EXPECT_THAT(md, HasSubstr("| `chat.done-terminator` | MUST | pass | FAIL | pass |"));
@@ -672,14 +779,19 @@ RunReport TimelineReport() {
   const std::vector<TimelinePoint> ping = line({{0.2, 17}, {0.2, 17}}, false);
   std::vector<std::pair<double, std::uint64_t>> chat;
   for (int i = 1; i <= 19; ++i) chat.emplace_back(0.4 + 0.02 * i, 168u * i);
+  // A token every 50 ms: a stream whose shape a chart shows.
+  std::vector<std::pair<double, std::uint64_t>> paced;
+  for (int i = 1; i <= 19; ++i) paced.emplace_back(0.4 + 50.0 * i, 168u * i);
   std::vector<std::pair<double, std::uint64_t>> big;
   for (int i = 1; i <= 40; ++i) big.emplace_back(2.0 * i, i * 2 * kMiB);
   const std::vector<Spec> specs = {
       {"server.ready", ping, ping},
-      {"chat.status", line(chat, true), line(chat, true)},
+      {"chat.status", line(chat, true), line(paced, true)},
       // 4 events and 3 KiB: below both thresholds.
       {"chat.error-event", line({{0.3, 900}, {0.4, 1800}, {0.5, 2700}, {0.6, 3000}}, true),
        line({{0.3, 3000}, {0.3, 3000}, {0.3, 3000}, {0.3, 3000}}, true)},
+      // 19 events within a millisecond on every target: a line straight up, folded.
+      {"chat.usage", line(chat, true), line(chat, true)},
       {"chat.incremental", line(chat, true), line({{5002.0, 3201}, {5002.0, 3201}}, true)},
       {"direct.large-get", line(big, false), line({{160.0, 16384}, {170.0, 80 * kMiB}}, false)},
       // 1 MiB in two reads everywhere: one jump, nothing to see.
@@ -730,8 +842,8 @@ TEST(HtmlReportTest, PlansChartsStreamingProofsFirst) {
   // The rest is folded, still in catalog order; a case without a timeline
   // has no chart at all.
   EXPECT_EQ(PlannedIds(m, plan, true),
-            (std::vector<std::string>{"server.ready", "chat.error-event", "direct.response-framing",
-                                      "direct.methods"}));
+            (std::vector<std::string>{"server.ready", "chat.error-event", "chat.usage",
+                                      "direct.response-framing", "direct.methods"}));
   for (const auto& chart : plan) {
     const std::string& id = m.cases[chart.case_index].id;
     if (id == "direct.large-get") {
@@ -752,7 +864,8 @@ std::vector<std::string> ChartCases(const std::string& html, const std::string& 
   const auto end = html.find(to, start);
   const std::string part = html.substr(start, end - start);
   std::vector<std::string> ids;
-  const std::regex caption(R"re(<figure class="chart" id="chart-\d+"><figcaption><code>([^<]+))re");
+  const std::regex caption(
+      R"re(<figure class="chart" id="chart-\d+" data-case="\d+"><figcaption><code>([^<]+))re");
   for (std::sregex_iterator it(part.begin(), part.end(), caption), last; it != last; ++it) {
     ids.push_back((*it)[1].str());
   }
@@ -766,11 +879,12 @@ TEST(HtmlReportTest, DrawsTheTellingChartsFirstAndFoldsTheRest) {
       (std::vector<std::string>{"chat.incremental", "direct.incremental", "direct.sse-passthrough",
                                 "direct.large-get", "direct.small-body", "chat.status"}));
   // Folded, closed even without JavaScript, but on the page.
-  EXPECT_THAT(html, HasSubstr("<details id=\"timelines-more\"><summary>4 more timelines: replies "
-                              "under 64 KiB with fewer than 5 events"));
+  EXPECT_THAT(html, HasSubstr("<details id=\"timelines-more\"><summary>5 more timelines: replies "
+                              "under 64 KiB with fewer than 5 events, event streams that arrived "
+                              "within 100 ms"));
   EXPECT_EQ(ChartCases(html, "<details id=\"timelines-more\">", "</section>"),
-            (std::vector<std::string>{"server.ready", "chat.error-event", "direct.response-framing",
-                                      "direct.methods"}));
+            (std::vector<std::string>{"server.ready", "chat.error-event", "chat.usage",
+                                      "direct.response-framing", "direct.methods"}));
   // What to look for, per kind of chart.
   const std::string gated =
       Element(html, "<figcaption><code>direct.incremental</code>", "figcaption");
@@ -789,7 +903,8 @@ TEST(HtmlReportTest, DrawsTheTellingChartsFirstAndFoldsTheRest) {
       EXPECT_THAT(html, Not(HasSubstr("id=\"" + id + "\"")));
       continue;
     }
-    EXPECT_EQ(Count(html, "<figure class=\"chart\" id=\"" + id + "\">"), 1u) << m.cases[c].id;
+    EXPECT_EQ(Count(html, "<figure class=\"chart\" id=\"" + id + "\" data-case="), 1u)
+        << m.cases[c].id;
     EXPECT_EQ(Count(html, "data-chart=\"" + id + "\""), 2u) << m.cases[c].id;
   }
   // A buffering line is flat from the origin until its first byte: never a
@@ -824,8 +939,8 @@ TEST(HtmlReportTest, TickLabelsFollowTheAxisRange) {
   const std::string html = ToHtml(TimelineReport());
   const auto x = TickLabels(html, "x");
   const auto y = TickLabels(html, "y");
-  ASSERT_EQ(x.size(), 10u);
-  ASSERT_EQ(y.size(), 10u);
+  ASSERT_EQ(x.size(), 11u);
+  ASSERT_EQ(y.size(), 11u);
   for (const auto& labels : {x, y}) {
     for (const auto& chart : labels) {
       EXPECT_GE(chart.size(), 2u);
@@ -833,9 +948,9 @@ TEST(HtmlReportTest, TickLabelsFollowTheAxisRange) {
           << ::testing::PrintToString(chart);
     }
   }
-  // The sixth chart is chat.status: 0.78 ms and 3.1 KiB on both targets.
-  EXPECT_EQ(x[5], (std::vector<std::string>{"0 ms", "0.2 ms", "0.4 ms", "0.6 ms", "0.8 ms"}));
-  EXPECT_EQ(y[5], (std::vector<std::string>{"0 KiB", "1 KiB", "2 KiB", "3 KiB", "4 KiB"}));
+  // The ninth chart (third folded) is chat.usage: 0.78 ms and 3.1 KiB on both targets.
+  EXPECT_EQ(x[8], (std::vector<std::string>{"0 ms", "0.2 ms", "0.4 ms", "0.6 ms", "0.8 ms"}));
+  EXPECT_EQ(y[8], (std::vector<std::string>{"0 KiB", "1 KiB", "2 KiB", "3 KiB", "4 KiB"}));
   // The first, chat.incremental, spans 5 s: seconds, whole ones.
   EXPECT_EQ(x[0], (std::vector<std::string>{"0 s", "1 s", "2 s", "3 s", "4 s", "5 s", "6 s"}));
 }
@@ -963,6 +1078,193 @@ TEST(RenderCommonTest, AxesEndOnRoundNumbersWithDistinctLabels) {
       }
     }
   }
+}
+
+// --- baselines ----------------------------------------------------------------
+
+std::vector<CaseInfo> BaselineCatalog() {
+  return {Info("chat.status", "chat", Level::kMust, ""),
+          Info("chat.no-cache", "chat", Level::kShould, "")};
+}
+
+TEST(BaselineTest, ReadsJsonAndYaml) {
+  const auto from_json = ParseBaseline(
+      R"({"flask": {"chat.status": {"outcome": "fail", "reason": "buffers"},
+                    "chat.no-cache": "warn"}})",
+      "expect.json", BaselineCatalog());
+  ASSERT_TRUE(from_json.ok()) << from_json.error();
+  EXPECT_EQ(from_json->baseline, "expect.json");
+  ASSERT_EQ(from_json->expected.size(), 2u);
+  const auto yaml = ParseBaseline(
+      "# known while migrating\nflask:\n  chat.status: {outcome: fail, reason: buffers}\n"
+      "  chat.no-cache: warn\n",
+      "expect.yaml", BaselineCatalog());
+  ASSERT_TRUE(yaml.ok()) << yaml.error();
+  ASSERT_EQ(yaml->expected.size(), 2u);
+  for (const auto* gate : {&*from_json, &*yaml}) {
+    const auto* e = core::FindExpectation(*gate, "flask", "chat.status");
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->outcome, Outcome::kFail);
+    EXPECT_EQ(e->reason, "buffers");
+    ASSERT_NE(core::FindExpectation(*gate, "flask", "chat.no-cache"), nullptr);
+    EXPECT_EQ(core::FindExpectation(*gate, "flask", "chat.no-cache")->outcome, Outcome::kWarn);
+  }
+}
+
+TEST(BaselineTest, RefusesWhatWouldAcceptNothing) {
+  auto error = [](const std::string& text) {
+    const auto parsed = ParseBaseline(text, "e.yaml", BaselineCatalog());
+    return parsed.ok() ? std::string("parsed") : parsed.error();
+  };
+  EXPECT_THAT(error("flask:\n  chat.nocache: warn\n"),
+              HasSubstr("e.yaml: flask.chat.nocache: no such case"));
+  EXPECT_THAT(error("flask:\n  chat.status: warn\n"), HasSubstr("list it as fail"));
+  EXPECT_THAT(error("flask:\n  chat.no-cache: fail\n"), HasSubstr("list it as warn"));
+  EXPECT_THAT(error("flask:\n  chat.status: pass\n"), HasSubstr("expected fail, warn or error"));
+  EXPECT_THAT(error("flask:\n  chat.status: {outcome: fail, why: x}\n"),
+              HasSubstr("unknown key \"why\""));
+  EXPECT_THAT(error("flask: [chat.status]\n"), HasSubstr("expected a mapping"));
+  EXPECT_THAT(error("flask: {chat.status: [unclosed\n"), HasSubstr("not valid YAML"));
+  EXPECT_THAT(error("{\"flask\": "), HasSubstr("e.yaml"));
+  EXPECT_THAT(error(""), HasSubstr("empty"));
+}
+
+TEST(JsonReportTest, RoundTripsTheGateMemoryAndSpec) {
+  RunReport report = SampleReport();
+  report.gate.strict = true;
+  report.gate.baseline = "expect.yaml";
+  report.gate.expected = {{"flask", "chat.no-cache", Outcome::kWarn, "no proxy here"}};
+  report.targets[0].spec = "built-in";
+  report.results[0].evidence.memory = {{0, 100 * kMiB, 0}, {20.5, 104 * kMiB, 90 * kMiB}};
+  const auto parsed = ParseJsonReport(ToJsonString(report));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(ToJson(*parsed), ToJson(report));
+  EXPECT_TRUE(parsed->gate.strict);
+  ASSERT_EQ(parsed->gate.expected.size(), 1u);
+  EXPECT_EQ(parsed->gate.expected[0].reason, "no proxy here");
+  EXPECT_EQ(parsed->results[0].evidence.memory[1].pss_bytes, 90 * kMiB);
+  EXPECT_EQ(parsed->targets[0].spec, "built-in");
+  // The saved gate decides the saved verdict.
+  EXPECT_EQ(ExitCodeFor(*parsed), ExitCodeFor(report));
+}
+
+// --- comparisons -------------------------------------------------------------
+
+TEST(CompareTest, PrintsOutcomeChangesAndMetricMovesAcrossTargets) {
+  const RunReport run = SampleReport();
+  CompareOptions options;
+  options.before_target = "cpp";
+  options.after_target = "flask";
+  const auto c = Compare(run, run, options);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->targets.size(), 1u);
+  std::set<std::string> changed;
+  for (const auto& ch : c->changes) {
+    changed.insert(ch.case_id);
+    EXPECT_EQ(ch.direction, -1) << ch.case_id;
+  }
+  EXPECT_EQ(changed, (std::set<std::string>{"chat.done-terminator", "chat.no-cache",
+                                            "direct.memory-bounded"}));
+  // 1480 -> 95 MiB/s and 2.1 -> 180.4 MiB: both worse.
+  ASSERT_EQ(c->moves.size(), 2u);
+  for (const auto& m : c->moves) EXPECT_EQ(m.direction, -1) << m.metric;
+  EXPECT_EQ(c->regressions(), 5);
+  EXPECT_EQ(c->only_before, (std::vector<std::string>{"cpp extra.custom"}));
+  const std::string text = ComparisonText(*c, "a.json", "b.json");
+  EXPECT_THAT(text, HasSubstr("comparing cpp in a.json with flask in b.json"));
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex(R"(direct\.memory-bounded +MUST +pass -> fail +REGRESSION)")))
+      << text;
+  EXPECT_TRUE(
+      std::regex_search(text, std::regex(R"(mib_per_s +1480\.4 -> 95\.2 +-94% +REGRESSION)")))
+      << text;
+  EXPECT_THAT(text, HasSubstr("5 regressions, 0 better (exit 1)"));
+
+  // The other way round it is all better; with metrics off only outcomes count.
+  options.before_target = "flask";
+  options.after_target = "cpp";
+  options.metric_threshold = -1;
+  const auto back = Compare(run, run, options);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->regressions(), 0);
+  EXPECT_EQ(back->improvements(), 3);
+  EXPECT_TRUE(back->moves.empty());
+}
+
+TEST(CompareTest, PairsTargetsByNameOrTheOnlyOnes) {
+  RunReport a, b;
+  a.results = {Make("flask", "chat.status", Level::kMust, Outcome::kPass)};
+  b.results = {Make("cpp", "chat.status", Level::kMust, Outcome::kFail)};
+  const auto single = Compare(a, b, {});
+  ASSERT_TRUE(single.ok()) << single.error();
+  EXPECT_EQ(single->targets, (std::vector<std::pair<std::string, std::string>>{{"flask", "cpp"}}));
+  EXPECT_EQ(single->regressions(), 1);
+  b.results.push_back(Make("fastapi", "chat.status", Level::kMust, Outcome::kPass));
+  const auto none = Compare(a, b, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.error(), HasSubstr("--compare-targets"));
+  CompareOptions missing;
+  missing.before_target = "flask";
+  missing.after_target = "gone";
+  EXPECT_THAT(Compare(a, b, missing).error(), HasSubstr("no target \"gone\""));
+}
+
+TEST(CompareTest, NoiseAndNoLongerMeasured) {
+  RunReport a, b;
+  CaseResult old_run = Make("t", "chat.status", Level::kMust, Outcome::kPass);
+  old_run.metrics = {{"first_event_ms", 2.0}, {"rss_growth_mib", 0.5}, {"mib_per_s", 1000.0}};
+  CaseResult new_run = old_run;
+  new_run.metrics = {{"first_event_ms", 9.0}, {"rss_growth_mib", 2.5}, {"mib_per_s", 1100.0}};
+  a.results = {old_run, Make("t", "direct.large-get", Level::kMust, Outcome::kPass)};
+  b.results = {new_run, Make("t", "direct.large-get", Level::kMust, Outcome::kSkip)};
+  const auto c = Compare(a, b, {});
+  ASSERT_TRUE(c.ok());
+  // +350% of 2 ms and +2 MiB of RSS are noise; +10% is under the threshold.
+  EXPECT_TRUE(c->moves.empty());
+  ASSERT_EQ(c->changes.size(), 1u);
+  EXPECT_EQ(c->changes[0].direction, -1) << "a pass that is no longer measured";
+}
+
+// --- HTML: filters, memory, abort, reproduce -----------------------------------
+
+TEST(HtmlReportTest, FiltersMemoryAbortAndReproduce) {
+  RunReport report = SampleReport();
+  for (auto& r : report.results) {
+    if (r.target == "flask" && r.case_id == "direct.memory-bounded") {
+      r.evidence.memory = {{0, 40 * kMiB, 0}, {100, 120 * kMiB, 0}, {200, 220 * kMiB, 0}};
+    }
+    if (r.target == "cpp" && r.case_id == "direct.large-get") {
+      r.metrics["backend_cancelled_after_ms"] = 42.0;
+      r.metrics["backend_bytes_sent"] = 3.0 * kMiB;
+    }
+  }
+  const std::string html = ToHtml(report);
+  // Filters, shown by the script; each row says whether it fails and differs.
+  EXPECT_THAT(html, HasSubstr("<p id=\"filters\" hidden>"));
+  EXPECT_THAT(html, HasSubstr("id=\"only-failures\""));
+  EXPECT_THAT(html, HasSubstr("id=\"only-differences\""));
+  EXPECT_TRUE(std::regex_search(
+      html,
+      std::regex(
+          R"(data-failing="1" data-differs="1"><th class="case"><code>chat\.done-terminator)")));
+  EXPECT_TRUE(std::regex_search(
+      html,
+      std::regex(R"(data-failing="0" data-differs="0"><th class="case"><code>server\.ready)")));
+  // The memory curve of the memory case, linked from its evidence.
+  const std::string memory = Element(html, "<section id=\"memory\">", "section");
+  ASSERT_FALSE(memory.empty());
+  EXPECT_THAT(memory, HasSubstr("<polyline class=\"rss\""));
+  EXPECT_THAT(memory, HasSubstr("flask: RSS 40.0 MiB at the start, peak 220.0 MiB (+180.0 MiB)"));
+  EXPECT_EQ(Count(html, "data-chart=\"mem-"), 3u);  // one per target's cell
+  // The backend's side of an abort.
+  EXPECT_THAT(html, HasSubstr("backend sent 3.0 MiB, backend cancelled after 42 ms (dashed)"));
+  EXPECT_THAT(html, HasSubstr("<line class=\"cancel\""));
+  // A reproduce line under each failed cell, none under a pass.
+  EXPECT_THAT(html, HasSubstr("<h4>Reproduce</h4><pre class=\"repro\">streamcheck run --target "
+                              "flask --cases direct.memory-bounded -v\n"));
+  EXPECT_EQ(Count(html, "<h4>Reproduce</h4>"), 4u);  // 2 fail, 1 warn, 1 error
+  // A log as a link, for --report-dir's logs/.
+  EXPECT_THAT(html, HasSubstr("<a class=\"log\" href=\"/tmp/flask.log\">"));
 }
 
 }  // namespace

@@ -383,7 +383,7 @@ describe('HtmlReportBrowser', () => {
     for (const chart of charts.filter((c) => c.caseId.startsWith('server.'))) {
       assert.ok(chart.folded, `${chart.caseId}: a 17-byte reply is folded away`);
     }
-    if (drawn.includes('direct.large-get')) {
+    if (drawn.includes('direct.large-get') && drawn.includes('chat.status')) {
       assert.ok(drawn.indexOf('direct.large-get') < drawn.indexOf('chat.status'),
                 `the large byte stream before the other event streams: ${drawn.join(', ')}`);
     }
@@ -466,6 +466,30 @@ describe('HtmlReportBrowser', () => {
     await page.locator('#panel').screenshot({ path: path.join(outDir, 'crafted-panel.png') });
     await page.screenshot({ path: path.join(outDir, 'crafted-panel-page.png') });
     await closePanel(page, 'button');
+
+    // The filters: failures only, then differences between targets only.
+    const visibleRows = () => page.evaluate(() => [...document.querySelectorAll('tr.case-row')]
+      .filter((tr) => tr.getBoundingClientRect().height > 0)
+      .map((tr) => tr.querySelector('th.case code').textContent));
+    assert.ok(await page.locator('#filters').isVisible(), 'the filters show with JavaScript');
+    await page.locator('#only-failures').check();
+    const failing = crafted.catalog.map((c) => c.id).filter((id) => crafted.results.some(
+      (x) => x.case === id && !['pass', 'skip'].includes(x.outcome)));
+    assert.deepEqual((await visibleRows()).sort(), failing.sort(), 'failures only');
+    assert.match(await page.locator('#filter-count').innerText(), /cases shown/);
+    await page.screenshot({ path: path.join(outDir, 'crafted-failures-only.png'), fullPage: true });
+    await page.locator('#only-failures').uncheck();
+    await page.locator('#only-differences').check();
+    const differing = crafted.catalog.map((c) => c.id).filter((id) => new Set(
+      crafted.results.filter((x) => x.case === id).map((x) => x.outcome)).size > 1);
+    assert.deepEqual((await visibleRows()).sort(), differing.sort(), 'differences only');
+    const chartShown = await page.evaluate(() => Object.fromEntries(
+      [...document.querySelectorAll('#timelines figure')].map((f) => [
+        f.querySelector('figcaption code').textContent, !f.hidden])));
+    assert.equal(chartShown['direct.large-get'], false, 'a chart of a case that passes everywhere hides');
+    assert.equal(chartShown['direct.incremental'], true, 'the differing case keeps its chart');
+    await page.locator('#only-differences').uncheck();
+    assert.equal((await visibleRows()).length, crafted.catalog.length, 'all rows back');
 
     // The buffering target's line stays flat, then jumps; the streaming one climbs.
     const ev2 = await openEvidence(page, 'direct.incremental', 1);
