@@ -121,7 +121,7 @@ class TargetRun {
       return;
     }
     mocks::MockControl* mock = session_.mock();
-    if (def.backend != BackendUse::kNone && !mock) {
+    if (NeedsTheMock(def.backend) && !mock) {
       record.ran = true;
       record.skip =
           "needs the mock backend; the target's spec keeps its real backend "
@@ -155,7 +155,9 @@ class TargetRun {
       record.not_run = "stopped while running: " + why->reason;
       return;
     }
-    if (def.backend == BackendUse::kCalls) CheckTheMockWasCalled(def, *mock, record);
+    if (mock && (def.backend == BackendUse::kCalls || def.backend == BackendUse::kAnyCalls)) {
+      CheckTheMockWasCalled(def, *mock, record);
+    }
     if (def.judges_liveness) return;
     if (auto died = session_.Died(); !died.empty()) {
       died_ = died;
