@@ -177,6 +177,9 @@ std::string ReportExitCodesHelp() {
   std::string text =
       "Exit codes when rendering: those of the saved run under its gate (as `run` would exit; "
       "--strict and --expect re-gate it); 2 for an unreadable file or a bad flag.\n"
+      "Exit codes with --merge: those of the merged run, by the same rules (a selected case no "
+      "shard reported is an error: 3); 2 when the merge is refused (a (target, case) or a shard "
+      "twice, other catalogs, other splits or gates) and nothing is written.\n"
       "Exit codes with --compare or --compare-targets:\n"
       "    0  no regression (outcome or metric)\n"
       "    1  a regression: a case's outcome or a metric got worse\n"
