@@ -13,6 +13,9 @@
 // liveness gets them on one shard, as one piece.
 #pragma once
 
+#include <functional>
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +40,10 @@ Result<Shard> ParseShard(std::string_view text);
 // kDefaultCaseMs for a case the table does not know (new cases).
 int TypicalCaseMs(const core::CaseInfo& info);
 inline constexpr int kDefaultCaseMs = 500;
+// That table: case ID -> ms. CatalogTest checks it names exactly the
+// catalog's cases, so a new case cannot be forgotten (kDefaultCaseMs is for
+// cases of other builds).
+const std::map<std::string, int, std::less<>>& TypicalCaseTable();
 // What starting a target costs a shard that tests it (its mock, its process,
 // its ready path), in ms: a spawned server costs more than a running one.
 int TypicalStartMs(const harness::TargetSpec& spec);
