@@ -332,6 +332,12 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                   "Colour and a live status line: auto (on a terminal, unless NO_COLOR is "
                   "set), always, never (default: auto)")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--shard", inv.run.shard,
+                  "Run shard I of N (0-based, e.g. 0/4 ... 3/4): a deterministic part of the "
+                  "selected (target, case) pairs, balanced by the cases' typical durations; "
+                  "server.survives runs on every shard of its target. Put the shards together "
+                  "with report --merge (default: the whole run)")
+      ->type_name("I/N");
   run->footer(ExitCodesHelp());
 
   auto* list =
@@ -446,6 +452,16 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       "Render a saved run (results JSON from run --json) as JUnit XML, Markdown or HTML, "
       "gate it again, or compare two runs or two targets");
   report->add_option("results", inv.report.results, "results JSON file")->check(CLI::ExistingFile);
+  report
+      ->add_option("--merge", inv.report.merge,
+                   "Merge results files (the shards of run --shard, or runs of other targets "
+                   "or cases) into one run, written in every format asked for; refuses a "
+                   "(target, case) reported twice, a shard given twice and other catalogs "
+                   "(exit 2); a selected case no shard reported is an error")
+      ->expected(1, -1)
+      ->type_name("FILE...")
+      ->check(CLI::ExistingFile);
+  report->add_option("--json", inv.report.json_path, "Write the results JSON");
   report->add_option("--junit", inv.report.junit_path, "Write JUnit XML");
   report->add_option("--md", inv.report.markdown_path, "Write a Markdown summary");
   report->add_option("--html", inv.report.html_path, "Write the HTML comparison report");

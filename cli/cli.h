@@ -28,6 +28,7 @@ struct RunArgs {
   bool quiet = false;          // -q: failures and the summary only
   bool verbose = false;        // -v: each exchange under its case
   std::string color = "auto";  // auto (a terminal without NO_COLOR), always, never
+  std::string shard;           // "I/N": this process runs shard I of N (engine/shard.h)
 };
 
 struct ServeArgs {
@@ -79,6 +80,8 @@ struct ReportArgs {
   std::vector<std::string> compare;          // OLD.json NEW.json
   std::vector<std::string> compare_targets;  // BEFORE AFTER target names
   std::string metric_threshold = "20%";      // "20%", "0.2", or "off"
+  std::vector<std::string> merge;            // results files to merge into one (reports/merge.h)
+  std::string json_path;                     // write the (merged or re-gated) results JSON
 };
 
 struct BenchArgs {
