@@ -95,13 +95,22 @@ core::TargetSummary TargetSession::Summary() const {
 
 Status TargetSession::Start() {
   if (stop_.stop_requested()) return Status::Failure("the run stopped before the target started");
-  auto backend = mocks::MockBackend::Start();
-  if (!backend) return Status::Failure("mock backend: " + backend.error());
-  backend_ = std::move(*backend);
+  std::string backend_url = options_.backend_url;
+  if (backend_url.empty()) {
+    auto backend = mocks::MockBackend::Start();
+    if (!backend) return Status::Failure("mock backend: " + backend.error());
+    backend_ = std::move(*backend);
+    backend_url = backend_->url();
+  }
+  // "http://HOST:PORT"
+  auto scheme = backend_url.find("://");
+  std::string authority =
+      scheme == std::string::npos ? backend_url : backend_url.substr(scheme + 3);
+  std::string backend_host = authority.substr(0, authority.rfind(':'));
   harness::Placeholders values = {{"host", "127.0.0.1"},
-                                  {"backend_url", backend_->url()},
-                                  {"backend_host", backend_->host()},
-                                  {"backend_port", std::to_string(backend_->port())},
+                                  {"backend_url", backend_url},
+                                  {"backend_host", backend_host},
+                                  {"backend_port", std::to_string(harness::PortOf(backend_url))},
                                   {"root", options_.root.string()},
                                   {"bin", options_.bin.string()}};
   if (spec_.managed()) {

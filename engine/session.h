@@ -22,6 +22,10 @@ struct SessionOptions {
   std::filesystem::path root;     // {root}, and the working folder of spawned targets
   std::filesystem::path bin;      // {bin}
   std::filesystem::path log_dir;  // <target>.log goes here
+  // A running mock for the target to call, "http://HOST:PORT" (the bench runs
+  // its mocks as processes of their own); empty: the session starts one in
+  // this process. With it there is no backend(): has_backend() is false.
+  std::string backend_url;
 };
 
 class TargetSession {
@@ -44,6 +48,7 @@ class TargetSession {
   const std::string& base_url() const { return base_url_; }
   const std::string& problem() const { return problem_; }
   mocks::MockBackend& backend() { return *backend_; }
+  bool has_backend() const { return backend_ != nullptr; }
   // The target's process when the harness started it, else null.
   harness::TargetProcess* process() { return process_.get(); }
   StopSource& stop() { return stop_; }

@@ -1,0 +1,217 @@
+// The load client against an in-process mock with stamped tokens (counts,
+// errors, timeouts; no timed assertion), the bench binary end to end against
+// the reference server (the JSON contract, a gate's exit code), and the HTML
+// section.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bench/load_client.h"
+#include "bench/report.h"
+#include "harness/ports.h"
+#include "mocks/mock_backend.h"
+#include "reports/bench_html.h"
+
+namespace streamcheck::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::unique_ptr<mocks::MockBackend> StampingMock(int tokens, int delay_ms) {
+  mocks::MockConfig config;
+  config.token_count = tokens;
+  config.token_delay_ms = delay_ms;
+  config.stamp_tokens = true;
+  auto mock = mocks::MockBackend::Start(config);
+  EXPECT_TRUE(mock) << mock.error();
+  return mock ? std::move(*mock) : nullptr;
+}
+
+StreamLoad LoadOn(const std::string& url, std::uint64_t streams, int tokens) {
+  StreamLoad load;
+  load.url = url;
+  load.body = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true})";
+  load.streams = streams;
+  load.expected_tokens = tokens;
+  load.stream_timeout = std::chrono::seconds(60);
+  return load;
+}
+
+TEST(LoadClientTest, EveryStreamCompletesWithEveryTokenMeasured) {
+  auto mock = StampingMock(8, 1);
+  ASSERT_TRUE(mock);
+  StreamLoad load = LoadOn(mock->url() + "/v1/chat/completions", 50, 8);
+  load.loops = 2;
+  LoadProgress progress;
+  LoadResult r = RunStreams(load, &progress);
+  EXPECT_EQ(r.streams, 50u);
+  EXPECT_EQ(r.completed, 50u) << ::testing::PrintToString(r.error_kinds);
+  EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(r.timeouts, 0u);
+  EXPECT_EQ(r.tokens, 400u);
+  EXPECT_EQ(r.unstamped_tokens, 0u);
+  EXPECT_EQ(r.added_us.count(), 400u);
+  EXPECT_EQ(r.ttft_us.count(), 50u);
+  EXPECT_EQ(r.e2e_us.count(), 50u);
+  EXPECT_GE(r.peak_open, 1u);
+  EXPECT_LE(r.peak_open, 50u);
+  EXPECT_EQ(progress.started.load(), 50u);
+  EXPECT_EQ(progress.ended.load(), 50u);
+  EXPECT_EQ(progress.open.load(), 0u);
+  EXPECT_GT(r.duration_s(), 0);
+  EXPECT_LE(r.ttft_us.max(), r.e2e_us.max());
+}
+
+TEST(LoadClientTest, FixedRateStreamsAllRun) {
+  auto mock = StampingMock(4, 0);
+  ASSERT_TRUE(mock);
+  StreamLoad load = LoadOn(mock->url() + "/v1/chat/completions", 20, 4);
+  load.rate_per_s = 400;
+  LoadResult r = RunStreams(load);
+  EXPECT_EQ(r.completed, 20u) << ::testing::PrintToString(r.error_kinds);
+  EXPECT_EQ(r.ttft_us.count(), 20u);
+}
+
+TEST(LoadClientTest, UnstampedTokensAreCountedNotMeasured) {
+  mocks::MockConfig config;
+  config.token_count = 5;
+  auto mock = mocks::MockBackend::Start(config);
+  ASSERT_TRUE(mock);
+  LoadResult r = RunStreams(LoadOn((*mock)->url() + "/v1/chat/completions", 3, 5));
+  EXPECT_EQ(r.completed, 3u);
+  EXPECT_EQ(r.unstamped_tokens, 15u);
+  EXPECT_TRUE(r.added_us.empty());  // nothing to subtract: not measured, not zero
+}
+
+TEST(LoadClientTest, HttpErrorsAndRefusedConnectionsAreErrors) {
+  auto mock = StampingMock(4, 0);
+  ASSERT_TRUE(mock);
+  LoadResult r = RunStreams(LoadOn(mock->url() + "/status/503", 4, 4));
+  EXPECT_EQ(r.errors, 4u);
+  EXPECT_EQ(r.completed, 0u);
+  ASSERT_EQ(r.error_kinds.size(), 1u);
+  EXPECT_THAT(r.error_kinds.begin()->first, HasSubstr("HTTP 503"));
+
+  auto port = harness::PickFreePort();
+  ASSERT_TRUE(port);
+  LoadResult refused = RunStreams(
+      LoadOn("http://127.0.0.1:" + std::to_string(*port) + "/v1/chat/completions", 3, 4));
+  EXPECT_EQ(refused.errors, 3u);
+  EXPECT_TRUE(refused.ttft_us.empty());
+}
+
+TEST(LoadClientTest, StreamsOpenAtTheirTimeoutAreTimeouts) {
+  auto mock = StampingMock(4, 60'000);  // the first token comes after a minute
+  ASSERT_TRUE(mock);
+  StreamLoad load = LoadOn(mock->url() + "/v1/chat/completions", 3, 4);
+  load.stream_timeout = std::chrono::milliseconds(300);
+  LoadResult r = RunStreams(load);
+  EXPECT_EQ(r.timeouts, 3u);
+  EXPECT_EQ(r.completed, 0u);
+  EXPECT_EQ(r.ttft_censored, 3u);  // recorded as a lower bound, and said so
+  EXPECT_EQ(r.ttft_us.count(), 3u);
+  mock->Stop();
+}
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The binary against the reference server, small: the contract and a gate.
+TEST(BenchCommandTest, WritesTheContractAndAMissedGateExitsOne) {
+  fs::path dir = fs::temp_directory_path() / ("bench-test-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::string command = std::string("timeout 300 ") + STREAMCHECK_BIN +
+                        " bench --target cpp --concurrency 2,8 --tokens 6 --token-delay-ms 2 "
+                        "--size-mb 8 --rounds 1 --client-size-mb 16 --min-ratio 1000 "
+                        "--report-dir " +
+                        (dir / "out").string() + " > " + (dir / "log.txt").string() + " 2>&1";
+  int status = std::system(command.c_str());
+  std::string log = Slurp(dir / "log.txt");
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << log;
+  EXPECT_THAT(log, HasSubstr("GATE MISSED: cpp: throughput ratio"));
+  auto json = nlohmann::json::parse(Slurp(dir / "out" / "bench.json"), nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << log;
+  const nlohmann::json* cpp = nullptr;
+  for (const auto& t : json["targets"]) {
+    if (t["name"] == "cpp") cpp = &t;
+  }
+  ASSERT_NE(cpp, nullptr) << json.dump(1);
+  EXPECT_TRUE((*cpp)["throughput"]["ratio"].is_number()) << json.dump(1);
+  ASSERT_EQ((*cpp)["levels"].size(), 2u);
+  const auto& level = (*cpp)["levels"][1];
+  EXPECT_EQ(level["concurrency"], 8);
+  EXPECT_EQ(level["completed"], 8) << level.dump(1);
+  EXPECT_EQ(level["errors"], 0);
+  EXPECT_TRUE(level["ttft_ms"]["p99"].is_number());
+  EXPECT_TRUE(level["added_ms"]["p99"].is_number());
+  EXPECT_TRUE(level["pss_kib_per_stream"].is_number() || level.contains("memory_problem"));
+  EXPECT_TRUE(json["client"]["ratio"].is_number()) << json["client"].dump();
+  EXPECT_EQ(json["targets"][0]["name"], "mock-direct");
+  std::string html = Slurp(dir / "out" / "bench.html");
+  EXPECT_THAT(html, HasSubstr("<svg"));
+  EXPECT_THAT(html, HasSubstr("cpp"));
+  fs::remove_all(dir);
+}
+
+TEST(BenchHtmlTest, ChartsOneLinePerTargetSelfContained) {
+  nlohmann::json bench = {
+      {"command", "streamcheck bench --target cpp --target flask"},
+      {"targets",
+       {{{"name", "cpp"},
+         {"throughput", {{"direct_mib_s", 1000}, {"proxied_mib_s", 800}, {"ratio", 0.8}}},
+         {"levels",
+          {{{"mode", "concurrency"},
+            {"concurrency", 1},
+            {"added_ms", {{"p99", 0.2}}},
+            {"ttft_ms", {{"p99", 1.5}}},
+            {"pss_kib_per_stream", 20}},
+           {{"mode", "concurrency"},
+            {"concurrency", 64},
+            {"added_ms", {{"p99", 0.4}}},
+            {"ttft_ms", {{"p99", 3}}},
+            {"pss_kib_per_stream", 22}}}}},
+        {{"name", "fl<ask"},
+         {"throughput", nullptr},
+         {"levels",
+          {{{"mode", "concurrency"},
+            {"concurrency", 1},
+            {"added_ms", {{"p99", 0.5}}},
+            {"ttft_ms", {{"p99", 2}}}},
+           {{"mode", "concurrency"}, {"concurrency", 64}, {"skipped", "no"}}}}}}}};
+  std::string html = reports::BenchHtml(bench);
+  EXPECT_THAT(html, HasSubstr("fl&lt;ask"));
+  EXPECT_THAT(html, Not(HasSubstr("fl<ask")));
+  EXPECT_THAT(html, Not(HasSubstr("<script")));
+  EXPECT_THAT(html, Not(HasSubstr("http://")));  // nothing external (SVG needs no namespace inline)
+  EXPECT_THAT(html, HasSubstr("ratio 0.80"));
+  EXPECT_THAT(html, HasSubstr("skipped: no"));
+  std::string chart = reports::LineChartSvg("t", "ms", {"1", "64"},
+                                            {{"a", {1.0, 10.0}}, {"b", {2.0, std::nullopt}}}, true);
+  // Series a is a line of two points; b has one point and no line.
+  std::size_t lines = 0;
+  for (std::size_t at = chart.find("<polyline"); at != std::string::npos;
+       at = chart.find("<polyline", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2u);  // a single point is drawn as a one-point polyline too
+  EXPECT_THAT(chart, HasSubstr("b at 1: 2 ms"));
+  EXPECT_THAT(reports::LineChartSvg("t", "ms", {"1"}, {}, true), HasSubstr("not measured"));
+}
+
+}  // namespace
+}  // namespace streamcheck::bench
