@@ -87,6 +87,7 @@ struct BenchSettings {
   int tokens = 0;
   int token_delay_ms = 0;
   double size_mb = 0;
+  bool chunked = false;  // throughput bodies chunked by the mock (else with Content-Length)
   int rounds = 0;
   double timeout_s = 0;
   int shard_index = 0;

@@ -212,6 +212,7 @@ json ToJson(const BenchResult& result) {
                    {"tokens", s.tokens},
                    {"token_delay_ms", s.token_delay_ms},
                    {"size_mb", s.size_mb},
+                   {"chunked", s.chunked},
                    {"rounds", s.rounds},
                    {"timeout_s", s.timeout_s},
                    {"shard", {{"index", s.shard_index}, {"count", s.shard_count}}},
@@ -277,6 +278,7 @@ Result<BenchResult> FromJson(const json& j) {
       r.settings.tokens = s.value("tokens", 0);
       r.settings.token_delay_ms = s.value("token_delay_ms", 0);
       r.settings.size_mb = s.value("size_mb", 0.0);
+      r.settings.chunked = s.value("chunked", false);
       r.settings.rounds = s.value("rounds", 0);
       r.settings.timeout_s = s.value("timeout_s", 0.0);
       r.settings.loops = s.value("loops", 1);
@@ -458,9 +460,9 @@ std::string ConsoleTables(const BenchResult& r) {
     any_throughput = any_throughput || t.throughput_measured || !t.throughput.problem.empty();
   if (any_throughput) {
     out += Format(
-        "\nthroughput: /directAccess/ GET %g MiB, median of %d rounds (goal: proxied "
+        "\nthroughput: /directAccess/ GET %g MiB (%s), median of %d rounds (goal: proxied "
         ">= 0.80 of direct)\n",
-        r.settings.size_mb, r.settings.rounds);
+        r.settings.size_mb, r.settings.chunked ? "chunked" : "Content-Length", r.settings.rounds);
     out += Format("%-18s %13s %14s %7s %10s\n", "target", "direct MiB/s", "proxied MiB/s", "ratio",
                   "CPU s/GiB");
     for (const auto& t : r.targets) {

@@ -224,8 +224,10 @@ class Runner {
                settings.size_mb, settings.rounds));
     std::vector<double> cpu(proxies.size(), 0), proxied_bytes(proxies.size(), 0);
     std::vector<bool> cpu_ok(proxies.size(), true);
+    mocks::MockConfig body;
+    body.content_length = !settings.chunked;
     for (auto* s : proxies) {
-      if (auto set = s->mock.control->SetConfig(mocks::MockConfig{}); !set) {
+      if (auto set = s->mock.control->SetConfig(body); !set) {
         s->bench->throughput.problem = "the mock refused its configuration: " + set.message();
       }
     }

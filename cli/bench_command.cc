@@ -272,6 +272,7 @@ int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
   s.tokens = args.tokens;
   s.token_delay_ms = args.token_delay_ms;
   s.size_mb = args.size_mb;
+  s.chunked = args.chunked;
   s.rounds = args.rounds;
   s.timeout_s = args.timeout_s;
   s.shard_index = shard.first;

@@ -429,6 +429,9 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->add_option("--size-mb", b.size_mb,
                    WithDefault("Throughput: body size per request, in MiB", b.size_mb))
       ->check(CLI::Range(1.0, 4096.0));
+  bench->add_flag("--chunked", b.chunked,
+                  "Throughput: the mock sends the body chunked (default: with Content-Length, "
+                  "as a file server does)");
   bench
       ->add_option("--rounds", b.rounds,
                    WithDefault("Throughput and client rounds (medians are reported)", b.rounds))

@@ -89,6 +89,7 @@ struct BenchArgs {
   int tokens = 64;
   int token_delay_ms = 20;
   double size_mb = 256;
+  bool chunked = false;  // throughput bodies chunked (default: with Content-Length)
   int rounds = 3;
   double timeout_s = 30;  // the longest one stream may take
   double min_ratio = -1;  // gates; < 0: off

@@ -268,6 +268,7 @@ TEST(BenchReportTest, JsonCarriesTheContract) {
 
 TEST(BenchReportTest, JsonRoundTripKeepsHistograms) {
   BenchResult r = SampleResult();
+  r.settings.chunked = true;
   auto back = FromJson(ToJson(r));
   ASSERT_TRUE(back) << back.error();
   const Level& l = back->targets[0].levels[1];
@@ -275,6 +276,7 @@ TEST(BenchReportTest, JsonRoundTripKeepsHistograms) {
   EXPECT_DOUBLE_EQ(l.load.ttft_us.Percentile(99),
                    r.targets[0].levels[1].load.ttft_us.Percentile(99));
   EXPECT_EQ(ToJson(*back)["targets"], ToJson(r)["targets"]);
+  EXPECT_TRUE(back->settings.chunked);
   EXPECT_FALSE(FromJson(nlohmann::json::object()));
 }
 

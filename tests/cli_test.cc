@@ -319,6 +319,8 @@ TEST(CliTest, BenchOptions) {
   EXPECT_EQ(defaults.bench.tokens, 64);
   EXPECT_EQ(defaults.bench.token_delay_ms, 20);
   EXPECT_LT(defaults.bench.min_ratio, 0);  // no gate unless asked
+  EXPECT_FALSE(defaults.bench.chunked);    // a Content-Length body, as a file server sends
+  EXPECT_TRUE(Parse({"bench", "--chunked"}, "bench").bench.chunked);
   Invocation gated = Parse(
       {"bench", "--target", "cpp", "--target", "flask", "--concurrency", "1,64", "--min-ratio", "2",
        "--max-added-p99-ms", "5", "--rate", "50", "--shard", "1/4", "--json", "b.json"},
