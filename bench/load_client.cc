@@ -220,6 +220,11 @@ class Loop {
     curl_easy_setopt(
         e, CURLOPT_HTTP_VERSION,
         load_.http_version == "2" ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_1_1);
+    if (!load_.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, load_.ca_file.c_str());
+    if (load_.insecure) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
     std::int64_t late_ms = due_ns >= 0 ? (now_ns - due_ns) / kNsPerMs : 0;
     long timeout_ms = std::max<long>(1, long(load_.stream_timeout.count() - late_ms));
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);

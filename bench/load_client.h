@@ -39,6 +39,8 @@ struct StreamLoad {
   int expected_tokens = 0;  // content tokens of a complete stream (0: not checked)
   int loops = 1;            // event loops, each on its own thread
   std::string http_version = "1.1";
+  std::string ca_file;                // https: a CA certificate file to trust
+  bool insecure = false;              // https: no certificate verification
   std::function<bool()> should_stop;  // polled at least every 100 ms
 };
 

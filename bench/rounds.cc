@@ -27,9 +27,10 @@ std::string Format(const char* format, auto... args) {
   return line;
 }
 
-// A `streamcheck mock` process and its control client.
+// The mock a subject calls and its control client: a `streamcheck mock`
+// process of the bench's own, or (a spec's mock.url) one already running.
 struct MockProcess {
-  std::unique_ptr<harness::TargetProcess> process;
+  std::unique_ptr<harness::TargetProcess> process;  // null: not ours
   std::unique_ptr<mocks::MockClient> control;
   std::string url;
   harness::MemoryScope scope() const {
@@ -37,29 +38,60 @@ struct MockProcess {
   }
 };
 
-Result<MockProcess> StartMock(const BenchOptions& options, const std::string& name) {
-  auto port = harness::PickFreePort();
-  if (!port) return Error{port.error()};
+Result<MockProcess> ConnectMock(MockProcess mock, const std::string& name) {
+  auto control = mocks::MockClient::Connect(mock.url);
+  if (!control) return Error{"mock for " + name + ": " + control.error()};
+  mock.control = std::move(*control);
+  return mock;
+}
+
+// `listen`: "HOST:PORT" (a spec's mock.listen, the address its server is
+// configured to call); empty: a free port on 127.0.0.1.
+Result<MockProcess> StartMock(const BenchOptions& options, const std::string& name,
+                              const std::string& listen = "") {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  if (listen.empty()) {
+    auto free = harness::PickFreePort();
+    if (!free) return Error{free.error()};
+    port = *free;
+  } else {
+    auto colon = listen.rfind(':');
+    host = listen.substr(0, colon);
+    port = std::atoi(listen.c_str() + colon + 1);
+  }
   harness::LaunchOptions launch;
-  launch.argv = {(options.session.bin / "streamcheck").string(), "mock", "--port",
-                 std::to_string(*port)};
+  launch.argv = {(options.session.bin / "streamcheck").string(),
+                 "mock",
+                 "--host",
+                 host,
+                 "--port",
+                 std::to_string(port)};
   launch.log_path = options.session.log_dir / (name + "-mock.log");
   auto process = harness::TargetProcess::Start(launch);
   if (!process) return Error{"mock for " + name + ": " + process.error()};
   MockProcess mock;
   mock.process = std::move(*process);
-  mock.url = "http://127.0.0.1:" + std::to_string(*port);
+  mock.url = "http://" + listen + (listen.empty() ? "127.0.0.1:" + std::to_string(port) : "");
   std::function<bool()> stop;
   if (options.stop) stop = options.stop->Predicate();
   if (auto ready =
           mock.process->WaitReady(mock.url, "/v1/health/ready", std::chrono::seconds(30), stop);
       !ready) {
-    return Error{"mock for " + name + ": " + ready.message()};
+    return Error{"mock for " + name + (listen.empty() ? "" : " on " + listen + " (mock.listen)") +
+                 ": " + ready.message()};
   }
-  auto control = mocks::MockClient::Connect(mock.url);
-  if (!control) return Error{"mock for " + name + ": " + control.error()};
-  mock.control = std::move(*control);
-  return mock;
+  return ConnectMock(std::move(mock), name);
+}
+
+// The mock the target's spec makes it call.
+Result<MockProcess> MockFor(const BenchOptions& options, const harness::TargetSpec& spec) {
+  if (!spec.mock_url.empty()) {
+    MockProcess running;
+    running.url = spec.mock_url;
+    return ConnectMock(std::move(running), spec.name);
+  }
+  return StartMock(options, spec.name, spec.mock_listen);
 }
 
 // One target with its mock: a session (spawned or attached), or the mock-direct row.
@@ -72,13 +104,14 @@ struct Subject {
   std::string chat_url;
   std::string body;
   bool chat = true;
+  std::string no_chat_reason = "the spec has no chat feature";
   bool failed_level = false;  // a concurrency level did not complete: higher ones are skipped
   std::string failed_reason;
 };
 
-Result<double> MeasureGet(const std::string& url, std::uint64_t expected_bytes,
-                          const std::function<bool()>& stop) {
-  harness::HttpRequest request;
+// `request`: the target's defaults (headers, TLS), or none for the mock.
+Result<double> MeasureGet(harness::HttpRequest request, const std::string& url,
+                          std::uint64_t expected_bytes, const std::function<bool()>& stop) {
   request.url = url;
   request.keep_body_bytes = 0;
   request.hash_body = false;  // the server is measured here, not the client's hashing
@@ -166,7 +199,15 @@ class Runner {
       s.bench = &t;
       s.chat = spec.HasFeature("chat");
       Say("-- starting target " + spec.name);
-      auto mock = StartMock(options_, spec.name);
+      if (spec.external_backend) {
+        // Its backend is not a mock: no stamps to subtract, no large body to read.
+        s.chat = false;
+        s.no_chat_reason = "the spec's backend is external: its tokens carry no send stamps";
+        t.throughput_skipped = "the spec's backend is external: no mock to read directly";
+        subjects_.push_back(std::move(s));
+        continue;
+      }
+      auto mock = MockFor(options_, spec);
       if (!mock) {
         t.problem = mock.error();
         subjects_.push_back(std::move(s));
@@ -236,7 +277,7 @@ class Runner {
         Subject& s = *proxies[i];
         Throughput& tp = s.bench->throughput;
         if (!tp.problem.empty() || !Usable(s)) continue;
-        auto direct = MeasureGet(s.mock.url + "/" + query, bytes, stop_);
+        auto direct = MeasureGet({}, s.mock.url + "/" + query, bytes, stop_);
         if (!direct) {
           tp.problem = "direct read: " + direct.error();
           continue;
@@ -246,7 +287,8 @@ class Runner {
           if (auto c = CpuSeconds(*s.scope)) before = *c;
         }
         auto proxied =
-            MeasureGet(harness::JoinUrl(s.session->base_url(), s.session->spec().DirectPath(query)),
+            MeasureGet(s.session->RequestDefaults(),
+                       harness::JoinUrl(s.session->base_url(), s.session->spec().DirectPath(query)),
                        bytes, stop_);
         if (!proxied) {
           tp.problem = "proxied read: " + proxied.error();
@@ -320,7 +362,7 @@ class Runner {
         level.shard_index = settings.shard_index;
         level.shard_count = settings.shard_count;
         if (!s.chat) {
-          level.skipped = "the spec has no chat feature";
+          level.skipped = s.no_chat_reason;
         } else if (!Usable(s)) {
           level.skipped = "the target is not running: " + Excerpt(s.bench->problem);
         } else if (s.failed_level) {
@@ -358,7 +400,7 @@ class Runner {
         std::uint64_t share =
             ShareOf(std::uint64_t(std::llround(total)), settings.shard_index, settings.shard_count);
         if (!s.chat) {
-          level.skipped = "the spec has no chat feature";
+          level.skipped = s.no_chat_reason;
         } else if (!Usable(s)) {
           level.skipped = "the target is not running: " + Excerpt(s.bench->problem);
         } else {
@@ -393,7 +435,11 @@ class Runner {
     load.expected_tokens = settings.tokens;
     load.loops = settings.loops;
     load.should_stop = stop_;
-    if (s.session) load.http_version = s.session->spec().http_version;
+    if (s.session) {
+      load.http_version = s.session->spec().http_version;
+      load.ca_file = s.session->spec().ca_file;
+      load.insecure = s.session->spec().insecure;
+    }
     WaitForSlot();
     LoadProgress progress;
     std::optional<StreamMemorySampler> sampler;

@@ -168,6 +168,82 @@ TEST(BenchCommandTest, WritesTheContractAndAMissedGateExitsOne) {
   fs::remove_all(dir);
 }
 
+// A spec for the reference server with one fault switched on (server/faults.h).
+fs::path DefectiveSpec(const fs::path& dir, const std::string& name, const std::string& defect) {
+  nlohmann::json spec = {{"name", name},
+                         {"command",
+                          {"{bin}/defective_server", "--port", "{port}", "--backend",
+                           "{backend_url}", "--defect", defect}},
+                         {"ready_path", "/ping"},
+                         {"features", {"chat", "direct_access"}}};
+  fs::path path = dir / (name + ".json");
+  std::ofstream(path) << spec.dump(2);
+  return path;
+}
+
+const nlohmann::json* TargetIn(const nlohmann::json& bench, const std::string& name) {
+  for (const auto& t : bench["targets"]) {
+    if (t["name"] == name) return &t;
+  }
+  return nullptr;
+}
+
+// Servers with exactly the defects the bench must see: one drops a token of
+// every stream (each stream an error, none completed, no knee), one holds the
+// whole stream back until the backend ends it (every token at least 4 token
+// delays late: added latency far above the gate). A gate asked for fails,
+// naming the target; the healthy server in the same run completes every stream.
+TEST(BenchCommandTest, DefectiveTargetsCountErrorsAndMissTheGate) {
+  fs::path dir = fs::temp_directory_path() / ("bench-defects-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  fs::path parity = DefectiveSpec(dir, "drops-a-token", "chat-content-parity");
+  fs::path held = DefectiveSpec(dir, "holds-the-stream", "chat-incremental");
+  std::string command = std::string("timeout 300 ") + STREAMCHECK_BIN +
+                        " bench --target cpp --target " + parity.string() + " --target " +
+                        held.string() +
+                        " --concurrency 4 --tokens 6 --token-delay-ms 25 --no-throughput "
+                        "--no-client --no-mock-direct --max-added-p99-ms 50 --json " +
+                        (dir / "b.json").string() + " > " + (dir / "log.txt").string() + " 2>&1";
+  int status = std::system(command.c_str());
+  std::string log = Slurp(dir / "log.txt");
+  ASSERT_TRUE(WIFEXITED(status)) << log;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << log;
+  auto json = nlohmann::json::parse(Slurp(dir / "b.json"), nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << log;
+
+  const auto* cpp = TargetIn(json, "cpp");
+  ASSERT_NE(cpp, nullptr) << json.dump(1);
+  EXPECT_EQ((*cpp)["levels"][0]["completed"], 4) << (*cpp)["levels"][0].dump(1);
+
+  const auto* drops = TargetIn(json, "drops-a-token");
+  ASSERT_NE(drops, nullptr);
+  const auto& dl = (*drops)["levels"][0];
+  EXPECT_EQ(dl["completed"], 0) << dl.dump(1);
+  EXPECT_EQ(dl["errors"], 4);
+  EXPECT_EQ(dl["error_kinds"]["5 tokens instead of 6"], 4) << dl["error_kinds"].dump();
+  EXPECT_TRUE((*drops)["knee"].is_null());
+  EXPECT_THAT(log, HasSubstr("GATE MISSED: drops-a-token: added p99 at 4 streams"));
+  EXPECT_THAT(log, HasSubstr("4 of 4 streams did not complete (4 errors, 0 timeouts)"));
+
+  const auto* holds = TargetIn(json, "holds-the-stream");
+  ASSERT_NE(holds, nullptr);
+  const auto& hl = (*holds)["levels"][0];
+  EXPECT_EQ(hl["completed"], 4) << hl.dump(1);
+  // The first token waited for the other five: at least 4 delays of 25 ms.
+  EXPECT_GE(hl["added_ms"]["max"].get<double>(), 100.0) << hl.dump(1);
+  EXPECT_GT(hl["added_ms"]["p99"].get<double>(), 50.0);
+  EXPECT_TRUE((*holds)["knee"].is_null());
+  EXPECT_THAT(log, HasSubstr("GATE MISSED: holds-the-stream: added p99 at 4 streams"));
+  bool any_for_holds = false;
+  for (const auto& g : json["gates"]) {
+    if (g["target"] != "holds-the-stream") continue;
+    any_for_holds = true;
+    EXPECT_FALSE(g["passed"].get<bool>()) << g.dump();
+  }
+  EXPECT_TRUE(any_for_holds) << json["gates"].dump();
+  fs::remove_all(dir);
+}
+
 TEST(BenchHtmlTest, ChartsOneLinePerTargetSelfContained) {
   nlohmann::json bench = {
       {"command", "streamcheck bench --target cpp --target flask"},

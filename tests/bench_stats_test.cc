@@ -327,6 +327,19 @@ TEST(BenchReportTest, GatesNameTheTargetAndFigure) {
   BenchResult slow = SampleResult();
   EXPECT_FALSE(ApplyGates(slow, std::nullopt, 0.1));
   EXPECT_THAT(slow.gates[0].text, HasSubstr("cpp: added p99 at 1 streams"));
+  // Fast tokens on the streams that got through do not pass a level where
+  // others failed: the failed ones are not in the latency at all.
+  BenchResult failing = SampleResult();
+  failing.targets[0].levels[1].load.completed = 60;
+  failing.targets[0].levels[1].load.errors = 3;
+  failing.targets[0].levels[1].load.timeouts = 1;
+  EXPECT_FALSE(ApplyGates(failing, std::nullopt, 100.0));
+  ASSERT_EQ(failing.gates.size(), 2u);
+  EXPECT_TRUE(failing.gates[0].passed);
+  EXPECT_FALSE(failing.gates[1].passed);
+  EXPECT_THAT(failing.gates[1].text,
+              HasSubstr("4 of 64 streams did not complete (3 errors, 1 timeouts)"));
+  EXPECT_EQ(KneeOf(failing.targets[0]), 1);  // nor is it the knee
   // A figure that was not measured misses its gate.
   BenchResult none = SampleResult();
   none.targets[0].throughput.ratio.reset();
