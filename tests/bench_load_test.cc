@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -241,6 +242,49 @@ TEST(BenchCommandTest, DefectiveTargetsCountErrorsAndMissTheGate) {
     EXPECT_FALSE(g["passed"].get<bool>()) << g.dump();
   }
   EXPECT_TRUE(any_for_holds) << json["gates"].dump();
+  fs::remove_all(dir);
+}
+
+// Issue 15: two shard processes started together with one --start-at, each
+// driving its share of the level, merged into the whole level.
+TEST(BenchCommandTest, ShardsStartedTogetherMergeIntoTheWholeLoad) {
+  fs::path dir = fs::temp_directory_path() / ("bench-shards-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  // A start time a little ahead, so both shards are up and waiting for it.
+  long start = static_cast<long>(std::time(nullptr)) + 3;
+  std::string shards;
+  for (int i = 0; i < 2; ++i) {
+    shards += std::string("timeout 300 ") + STREAMCHECK_BIN +
+              " bench --target cpp --concurrency 5 --tokens 4 --token-delay-ms 5 --shard " +
+              std::to_string(i) + "/2 --start-at " + std::to_string(start) + " --json " +
+              (dir / ("s" + std::to_string(i) + ".json")).string() + " > " +
+              (dir / ("s" + std::to_string(i) + ".txt")).string() + " 2>&1 & ";
+  }
+  std::string command = "sh -c '" + shards + "wait'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::string logs = Slurp(dir / "s0.txt") + Slurp(dir / "s1.txt");
+  std::uint64_t streams = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto shard =
+        nlohmann::json::parse(Slurp(dir / ("s" + std::to_string(i) + ".json")), nullptr, false);
+    ASSERT_FALSE(shard.is_discarded()) << logs;
+    EXPECT_EQ(shard["settings"]["shard"]["index"], i);
+    EXPECT_TRUE(shard["targets"][0]["throughput"].is_null());  // shards split the streams only
+    const auto& level = shard["targets"][0]["levels"][0];
+    EXPECT_EQ(level["streams"], i == 0 ? 3 : 2) << level.dump(1);
+    streams += level["streams"].get<std::uint64_t>();
+  }
+  EXPECT_EQ(streams, 5u);
+  std::string merge = std::string(STREAMCHECK_BIN) + " bench --merge " +
+                      (dir / "s0.json").string() + " " + (dir / "s1.json").string() + " --json " +
+                      (dir / "m.json").string() + " > " + (dir / "m.txt").string() + " 2>&1";
+  ASSERT_EQ(std::system(merge.c_str()), 0) << Slurp(dir / "m.txt");
+  auto merged = nlohmann::json::parse(Slurp(dir / "m.json"), nullptr, false);
+  ASSERT_FALSE(merged.is_discarded());
+  const auto& level = merged["targets"][0]["levels"][0];
+  EXPECT_EQ(level["completed"], 5) << level.dump(1) << logs;
+  EXPECT_EQ(level["added_ms"]["samples"], 20);  // every token of every shard
+  EXPECT_EQ(merged["merged_from"].size(), 2u);
   fs::remove_all(dir);
 }
 
