@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -314,12 +315,90 @@ TEST(CliTest, ProbeRequiresAUrl) {
 TEST(CliTest, BenchOptions) {
   Invocation defaults = Parse({"bench"}, "bench");
   EXPECT_DOUBLE_EQ(defaults.bench.size_mb, 256);
-  EXPECT_EQ(defaults.bench.rounds, 5);
+  EXPECT_EQ(defaults.bench.rounds, 3);
+  EXPECT_EQ(defaults.bench.concurrency, "1,16,64,256,1000");
+  EXPECT_EQ(defaults.bench.tokens, 64);
+  EXPECT_EQ(defaults.bench.token_delay_ms, 20);
+  EXPECT_LT(defaults.bench.min_ratio, 0);  // no gate unless asked
+  EXPECT_FALSE(defaults.bench.chunked);    // a Content-Length body, as a file server sends
+  EXPECT_TRUE(Parse({"bench", "--chunked"}, "bench").bench.chunked);
+  Invocation gated = Parse(
+      {"bench", "--target", "cpp", "--target", "flask", "--concurrency", "1,64", "--min-ratio", "2",
+       "--max-added-p99-ms", "5", "--rate", "50", "--shard", "1/4", "--json", "b.json"},
+      "bench");
+  EXPECT_THAT(gated.bench.targets, ElementsAre("cpp", "flask"));
+  EXPECT_EQ(gated.bench.concurrency, "1,64");
+  EXPECT_DOUBLE_EQ(gated.bench.min_ratio, 2);
+  EXPECT_DOUBLE_EQ(gated.bench.max_added_p99_ms, 5);
+  EXPECT_THAT(gated.bench.rates, ElementsAre(50));
+  EXPECT_EQ(gated.bench.shard, "1/4");
   Invocation inv = Parse({"bench", "--size-mb", "64", "--rounds", "3"}, "bench");
   EXPECT_DOUBLE_EQ(inv.bench.size_mb, 64);
   EXPECT_EQ(inv.bench.rounds, 3);
   EXPECT_THAT(UsageError({"bench", "--rounds", "0"}), HasSubstr("--rounds"));
   EXPECT_THAT(UsageError({"bench", "--size-mb", "0.5"}), HasSubstr("--size-mb"));
+}
+
+// Refused before anything starts (exit 2), each saying which flag.
+TEST(CliTest, BenchUsageErrors) {
+  CliRun levels = Cli({"bench", "--concurrency", "1,x"});
+  EXPECT_EQ(levels.code, 2);
+  EXPECT_THAT(levels.err, HasSubstr("--concurrency"));
+  CliRun shard = Cli({"bench", "--shard", "4/4"});
+  EXPECT_EQ(shard.code, 2);
+  EXPECT_THAT(shard.err, HasSubstr("--shard must be I/N"));
+  CliRun target = Cli({"bench", "--target", "no-such-target-name"});
+  EXPECT_EQ(target.code, 2);
+  CliRun folder = Cli({"bench", "--json", "/nonexistent-folder/b.json"});
+  EXPECT_EQ(folder.code, 2);
+  EXPECT_THAT(folder.err, HasSubstr("does not exist"));
+}
+
+// --merge refuses the same shard twice (exit 2) and merges distinct ones.
+TEST(CliTest, BenchMergeRefusesADuplicateShard) {
+  fs::path dir = fs::temp_directory_path() / ("cli-bench-merge-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto shard = [&](int index) {
+    nlohmann::json j = {
+        {"tool", {{"name", "streamcheck"}, {"version", "t"}}},
+        {"settings",
+         {{"concurrency", {4}},
+          {"tokens", 2},
+          {"token_delay_ms", 1},
+          {"shard", {{"index", index}, {"count", 2}}}}},
+        {"targets",
+         {{{"name", "cpp"},
+           {"levels",
+            {{{"target", "cpp"},
+              {"mode", "concurrency"},
+              {"concurrency", 4},
+              {"streams", 2},
+              {"completed", 2},
+              {"errors", 0},
+              {"timeouts", 0},
+              {"tokens", 4},
+              {"duration_s", 1.0},
+              {"histograms",
+               {{"ttft", {{"min", 900}, {"max", 1000}, {"buckets", {{896, 1}, {1000, 1}}}}},
+                {"added",
+                 {{"min", 50}, {"max", 60 + index}, {"buckets", {{50, 3}, {60 + index, 1}}}}},
+                {"e2e", {{"min", 5}, {"max", 5}, {"buckets", {{5, 2}}}}}}}}}}}}}};
+    fs::path p = dir / ("s" + std::to_string(index) + ".json");
+    std::ofstream(p) << j.dump();
+    return p.string();
+  };
+  std::string s0 = shard(0), s1 = shard(1);
+  CliRun merged = Cli({"bench", "--merge", s0, s1, "--json", (dir / "m.json").string()});
+  EXPECT_EQ(merged.code, 0) << merged.err;
+  auto m = nlohmann::json::parse(std::ifstream(dir / "m.json"), nullptr, false);
+  ASSERT_FALSE(m.is_discarded());
+  EXPECT_EQ(m["targets"][0]["levels"][0]["completed"], 4);
+  EXPECT_EQ(m["targets"][0]["levels"][0]["added_ms"]["samples"], 8);
+  EXPECT_DOUBLE_EQ(m["targets"][0]["levels"][0]["added_ms"]["max"].get<double>(), 0.061);
+  CliRun twice = Cli({"bench", "--merge", s0, s0});
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_THAT(twice.err, HasSubstr("two results of shard 0"));
+  fs::remove_all(dir);
 }
 
 TEST(CliTest, ListAndReport) {
