@@ -302,6 +302,13 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--jobs,-j", inv.run.jobs,
                   WithDefault("Targets to run at once, each with its own mock", inv.run.jobs))
       ->check(CLI::Range(1, 64));
+  run->add_option("--repeat", inv.run.repeat,
+                  "Run each case this many times in a row, to tell a flaky case from a steady "
+                  "one: a case passes only when every run passed; one failed run fails it "
+                  "(a SHOULD case warns), else an errored run makes it error, else a skipped "
+                  "run skip; reports say how many runs passed, e.g. \"passed 7 of 10 runs\" "
+                  "(default: 1)")
+      ->check(CLI::Range(1, 1000));
   run->add_option("--timeout", inv.run.timeout_s,
                   "Stop the whole run after this many seconds, writing the reports "
                   "(exit 124) (default: 0, no limit)")

@@ -44,4 +44,10 @@ std::string_view ToString(Outcome outcome) { return Lookup(kOutcomes, outcome); 
 std::optional<Level> ParseLevel(std::string_view text) { return Parse(kLevels, text); }
 std::optional<Outcome> ParseOutcome(std::string_view text) { return Parse(kOutcomes, text); }
 
+int CaseResult::PassedRuns() const {
+  int passed = 0;
+  for (const auto& run : runs) passed += run.outcome == Outcome::kPass;
+  return passed;
+}
+
 }  // namespace streamcheck::core
