@@ -343,9 +343,9 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
 
   auto* list =
       app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
-  auto* list_json =
-      list->add_flag("--json", inv.list.json,
-                     "As JSON: id, area, level, title, measured, source, feature, defect");
+  auto* list_json = list->add_flag(
+      "--json", inv.list.json,
+      "As JSON: id, area, level, title, measured, source, feature, defect, precondition");
   list->add_flag("--markdown", inv.list.markdown, "As the catalog page (docs/catalog.md)")
       ->excludes(list_json);
 

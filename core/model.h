@@ -41,6 +41,9 @@ struct CaseInfo {
   // The fault switch of the test-only defective server that makes this case
   // fail ("" only for INFO cases, which never fail).
   std::string defect;
+  // What the case must have seen before it judges (a complete exchange, the
+  // fault it set up fired); without it the case fails or errors, never passes.
+  std::string precondition;
 };
 
 // One point of a stream's arrival curve, for timelines.

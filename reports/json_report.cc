@@ -154,6 +154,7 @@ ojson OrderedJson(const RunReport& report) {
                        {"source", c.source},
                        {"feature", c.feature},
                        {"defect", c.defect}});
+    if (!c.precondition.empty()) catalog.back()["precondition"] = c.precondition;
   }
   root["catalog"] = std::move(catalog);
   return root;
@@ -447,6 +448,7 @@ Result<RunReport> FromJson(const json& root) {
       f.String("source", &c.source);
       f.String("feature", &c.feature);
       f.String("defect", &c.defect);
+      f.String("precondition", &c.precondition);
       if (c.area.empty()) c.area = internal::AreaOf(c.id);
       report.catalog.push_back(std::move(c));
     }

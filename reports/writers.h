@@ -33,7 +33,8 @@ namespace streamcheck::reports {
 //               "failures"?: [{"message", "exchange"}], "duration_ms",
 //               "repeat"?, "passed_runs"?, "runs"?: [{"outcome", "message"?, "duration_ms"}],
 //               "metrics": {..}, "evidence": {..}}],
-//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect"}]}
+//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect",
+//               "precondition"?}]}
 //
 // "outcome" is pass, fail, warn, skip, error or not-run. "repeat", "passed_runs"
 // and "runs" appear only for a case run several times (`run --repeat N`): N,

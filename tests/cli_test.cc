@@ -327,6 +327,8 @@ TEST(CliTest, ListAndReport) {
   EXPECT_EQ(list.code, 0);
   EXPECT_THAT(list.out, AllOf(HasSubstr("chat.done-terminator"), HasSubstr("direct.large-get"),
                               HasSubstr("server.ready"), HasSubstr("MUST"), HasSubstr("SHOULD")));
+  // Each case says what it must have seen before it judges.
+  EXPECT_THAT(list.out, HasSubstr("judged only after: the mock's cut after 3 tokens fired"));
   CliRun no_results = Cli({"report"});
   EXPECT_EQ(no_results.code, 2);
   EXPECT_THAT(no_results.err, HasSubstr("results file"));
