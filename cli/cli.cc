@@ -269,6 +269,13 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--jobs,-j", inv.run.jobs,
                   WithDefault("Targets to run at once, each with its own mock", inv.run.jobs))
       ->check(CLI::Range(1, 64));
+  run->add_option("--repeat", inv.run.repeat,
+                  "Run each case this many times in a row, to tell a flaky case from a steady "
+                  "one: a case passes only when every run passed; one failed run fails it "
+                  "(a SHOULD case warns), else an errored run makes it error, else a skipped "
+                  "run skip; reports say how many runs passed, e.g. \"passed 7 of 10 runs\" "
+                  "(default: 1)")
+      ->check(CLI::Range(1, 1000));
   run->add_option("--timeout", inv.run.timeout_s,
                   "Stop the whole run after this many seconds, writing the reports "
                   "(exit 124) (default: 0, no limit)")
@@ -309,9 +316,9 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
 
   auto* list =
       app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
-  auto* list_json =
-      list->add_flag("--json", inv.list.json,
-                     "As JSON: id, area, level, title, measured, source, feature, defect");
+  auto* list_json = list->add_flag(
+      "--json", inv.list.json,
+      "As JSON: id, area, level, title, measured, source, feature, defect, precondition");
   list->add_flag("--markdown", inv.list.markdown, "As the catalog page (docs/catalog.md)")
       ->excludes(list_json);
 

@@ -16,6 +16,7 @@ struct RunArgs {
   std::string cases;                 // globs over case IDs
   double size_mb = 100;
   int jobs = 1;          // targets run at once
+  int repeat = 1;        // each case this many times (engine::RunOptions::repeat)
   double timeout_s = 0;  // the whole run (0: none)
   std::string json_path;
   std::string junit_path;

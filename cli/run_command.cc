@@ -328,6 +328,7 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.session.bin = BinDir();
   options.version = Version();
   options.jobs = args.jobs;
+  options.repeat = args.repeat;
   std::error_code ec;
   if (args.log_dir.empty() && args.report_dir.empty()) {
     char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
@@ -367,6 +368,7 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     out << "streamcheck " << Version() << ": " << selected->size() << " cases on " << targets.size()
         << " target(s), body size " << args.size_mb << " MiB, logs in "
         << options.session.log_dir.string();
+    if (args.repeat > 1) out << ", each case " << args.repeat << " times";
     if (gate->strict) out << ", --strict";
     if (!gate->baseline.empty()) {
       out << ", baseline " << gate->baseline << " (" << gate->expected.size() << " entries)";

@@ -52,4 +52,10 @@ std::string BodySizeText(const Exchange& x) {
   return text;
 }
 
+int CaseResult::PassedRuns() const {
+  int passed = 0;
+  for (const auto& run : runs) passed += run.outcome == Outcome::kPass;
+  return passed;
+}
+
 }  // namespace streamcheck::core

@@ -41,6 +41,9 @@ struct CaseInfo {
   // The fault switch of the test-only defective server that makes this case
   // fail ("" only for INFO cases, which never fail).
   std::string defect;
+  // What the case must have seen before it judges (a complete exchange, the
+  // fault it set up fired); without it the case fails or errors, never passes.
+  std::string precondition;
 };
 
 // One point of a stream's arrival curve, for timelines.
@@ -101,6 +104,13 @@ struct Failure {
   int exchange = -1;
 };
 
+// One run of a case that `run --repeat N` ran several times.
+struct RunOutcome {
+  Outcome outcome = Outcome::kNotRun;
+  std::string message;  // "" for a pass
+  double duration_ms = 0;
+};
+
 struct CaseResult {
   std::string target;   // target name
   std::string case_id;  // e.g. "direct.large-get"
@@ -111,9 +121,17 @@ struct CaseResult {
   Outcome outcome = Outcome::kNotRun;
   std::string message;  // for every outcome but pass: what was expected, what was seen
   std::vector<Failure> failures;
-  double duration_ms = 0;
+  double duration_ms = 0;                             // of every run, under --repeat
   nlohmann::json metrics = nlohmann::json::object();  // bytes, mib_per_s, rss_growth_mib, ...
+  // Under --repeat: of the first of the worst runs (core::WorseRun).
   Evidence evidence;
+  // `run --repeat N`, N > 1: the runs asked for and each run's outcome, in
+  // order (a stop ends them early); `outcome` is core::JudgeRepeated's. Empty
+  // `runs` and repeat 1 for a case run once.
+  int repeat = 1;
+  std::vector<RunOutcome> runs;
+  int PassedRuns() const;
+  bool repeated() const { return repeat > 1; }
 };
 
 // How a spawned target ended when the harness stopped it.

@@ -32,6 +32,8 @@ struct CaseProgress {
   std::atomic<int> requests{0};          // requests started so far
   std::atomic<std::uint64_t> bytes{0};   // body bytes of the request in flight
   std::atomic<std::uint64_t> events{0};  // SSE events of the request in flight
+  std::atomic<int> run{1};               // under --repeat: the run going on, from 1
+  int runs = 1;                          // under --repeat: the runs asked for
 };
 
 // The header every request of a case carries, so a server's own logs (and

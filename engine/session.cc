@@ -166,6 +166,7 @@ Status TargetSession::Start() {
   if (!spec_.managed()) {
     base_url_ = expanded->url;
     port_ = harness::PortOf(base_url_);
+    if (!options_.wait_ready) return Status::Ok();
     harness::ReadinessProbe probe;
     probe.url = harness::JoinUrl(base_url_, spec_.ready_path);
     probe.timeout = ready_timeout;

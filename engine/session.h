@@ -29,6 +29,10 @@ struct SessionOptions {
   // driven over HTTP (the bench runs its mocks as processes of their own);
   // empty: the spec decides (a mock in this process, or its mock.url).
   std::string backend_url;
+  // false: a url target is not polled for its ready path before the first
+  // case; the cases meet it as it is (tests that point the catalog at servers
+  // that answer nothing, tests/vacuous_pass_test.cc).
+  bool wait_ready = true;
 };
 
 class TargetSession {

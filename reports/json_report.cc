@@ -128,6 +128,17 @@ ojson OrderedJson(const RunReport& report) {
       result["failures"] = std::move(failures);
     }
     result["duration_ms"] = r.duration_ms;
+    if (r.repeated()) {
+      result["repeat"] = r.repeat;
+      result["passed_runs"] = r.PassedRuns();
+      ojson runs = ojson::array();
+      for (const auto& run : r.runs) {
+        ojson one = {{"outcome", ToString(run.outcome)}, {"duration_ms", run.duration_ms}};
+        if (!run.message.empty()) one["message"] = run.message;
+        runs.push_back(std::move(one));
+      }
+      result["runs"] = std::move(runs);
+    }
     result["metrics"] = r.metrics.is_object() ? ojson(r.metrics) : ojson::object();
     result["evidence"] = EvidenceJson(r.evidence);
     results.push_back(std::move(result));
@@ -144,6 +155,7 @@ ojson OrderedJson(const RunReport& report) {
                        {"source", c.source},
                        {"feature", c.feature},
                        {"defect", c.defect}});
+    if (!c.precondition.empty()) catalog.back()["precondition"] = c.precondition;
   }
   root["catalog"] = std::move(catalog);
 
@@ -351,6 +363,25 @@ void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::str
   f.String("note", &e->note);
 }
 
+// `repeat` and `runs` of a result run with --repeat (both absent otherwise).
+void ReadRuns(Fields& f, CaseResult* r, std::string* error) {
+  f.Int("repeat", &r->repeat);
+  if (f.ok() && r->repeat < 1) return f.Fail("repeat", "expected a count of runs, 1 or more");
+  const json* runs = f.Get("runs");
+  if (runs == nullptr) return;
+  if (!runs->is_array() || runs->size() > std::size_t(r->repeat)) {
+    return f.Fail("runs", "expected an array of at most `repeat` runs");
+  }
+  for (std::size_t k = 0; f.ok() && k < runs->size(); ++k) {
+    Fields rf((*runs)[k], Indexed(f.Where("runs"), k), error);
+    core::RunOutcome run;
+    rf.OutcomeField("outcome", &run.outcome);
+    rf.String("message", &run.message);
+    rf.Number("duration_ms", &run.duration_ms);
+    r->runs.push_back(std::move(run));
+  }
+}
+
 void ReadStop(const json& j, const std::string& where, core::StopSummary* s, std::string* error) {
   Fields f(j, where, error);
   f.String("exit", &s->exit);
@@ -468,6 +499,7 @@ Result<RunReport> FromJson(const json& root) {
       f.String("source", &c.source);
       f.String("feature", &c.feature);
       f.String("defect", &c.defect);
+      f.String("precondition", &c.precondition);
       if (c.area.empty()) c.area = internal::AreaOf(c.id);
       report.catalog.push_back(std::move(c));
     }
@@ -496,6 +528,7 @@ Result<RunReport> FromJson(const json& root) {
       }
     }
     f.Number("duration_ms", &r.duration_ms);
+    ReadRuns(f, &r, &error);
     if (const json* metrics = f.Get("metrics")) {
       if (!metrics->is_object()) f.Fail("metrics", "expected an object");
       r.metrics = *metrics;

@@ -107,7 +107,9 @@ std::string ToMarkdown(const RunReport& report) {
           continue;
         }
         const std::string figures = internal::KeyFigures(r->metrics);
-        out += " " + CellWord(*r) + (figures.empty() ? "" : " " + MarkdownInline(figures)) + " |";
+        const std::string runs = internal::RunsCell(*r);
+        out += " " + CellWord(*r) + (runs.empty() ? "" : " " + runs) +
+               (figures.empty() ? "" : " " + MarkdownInline(figures)) + " |";
       }
       out += "\n";
     }

@@ -232,6 +232,11 @@ std::string FormatBytes(double bytes) {
   return buf;
 }
 
+std::string RunsCell(const CaseResult& r) {
+  if (!r.repeated()) return "";
+  return std::to_string(r.PassedRuns()) + "/" + std::to_string(r.repeat) + " runs";
+}
+
 bool NumberMetric(const nlohmann::json& metrics, const char* key, double* out) {
   if (!metrics.is_object()) return false;
   const auto it = metrics.find(key);

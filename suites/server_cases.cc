@@ -89,7 +89,8 @@ std::vector<CaseDef> ServerCases() {
           {"server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
            "GET the spec's ready_path; the harness already waited for it (bounded by "
            "ready_timeout_s) before the first case.",
-           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone},
+           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone,
+           "an answer on the ready path (none fails)"},
           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case({"server.bad-requests", Level::kMust,
             "a malformed request line, a 64 KiB header, and Content-Length with "
@@ -97,13 +98,15 @@ std::vector<CaseDef> ServerCases() {
             "raw socket: `GARBAGE / NOT-HTTP`, a 64 KiB header, Content-Length with "
             "Transfer-Encoding; each must get 4xx or a closed connection within 10 s; then the "
             "ready path must answer 200.",
-            "RFC 9112 §2.2, §3, §6.1", "server-bad-requests", BackendUse::kNone},
+            "RFC 9112 §2.2, §3, §6.1", "server-bad-requests", BackendUse::kNone,
+            "a connection for each probe (none: error), then an answer on the ready path"},
            BadRequests),
       Case({"server.survives", Level::kMust,
             "after every other case the readiness path still answers 200 and the process lives",
             "after every other case: the process has not exited and the ready path answers 200.",
             "a server that dies under the catalog dies under its users", "server-survives",
-            BackendUse::kNone},
+            BackendUse::kNone,
+            "the process (when spawned) and an answer on the ready path (none fails)"},
            Survives, /*judges_liveness=*/true),
   };
 }

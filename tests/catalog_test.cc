@@ -33,6 +33,8 @@ TEST(CatalogTest, EveryCaseHasItsFacts) {
     EXPECT_FALSE(c.title.empty()) << c.id;
     EXPECT_FALSE(c.measured.empty()) << c.id;
     EXPECT_FALSE(c.source.empty()) << c.id << " cites no rule";
+    EXPECT_FALSE(c.precondition.empty())
+        << c.id << " states no precondition (what it must see before it judges)";
   }
 }
 
@@ -85,7 +87,8 @@ TEST(CatalogTest, ListJsonCarriesEveryCase) {
   ASSERT_TRUE(j.contains("cases"));
   ASSERT_EQ(j["cases"].size(), CatalogInfo().size());
   for (const auto& c : j["cases"]) {
-    for (const char* key : {"id", "area", "level", "title", "measured", "source", "defect"}) {
+    for (const char* key :
+         {"id", "area", "level", "title", "measured", "source", "defect", "precondition"}) {
       EXPECT_TRUE(c.contains(key)) << key;
     }
   }

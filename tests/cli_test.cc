@@ -407,6 +407,8 @@ TEST(CliTest, ListAndReport) {
   EXPECT_EQ(list.code, 0);
   EXPECT_THAT(list.out, AllOf(HasSubstr("chat.done-terminator"), HasSubstr("direct.large-get"),
                               HasSubstr("server.ready"), HasSubstr("MUST"), HasSubstr("SHOULD")));
+  // Each case says what it must have seen before it judges.
+  EXPECT_THAT(list.out, HasSubstr("judged only after: the mock's cut after 3 tokens fired"));
   CliRun no_results = Cli({"report"});
   EXPECT_EQ(no_results.code, 2);
   EXPECT_THAT(no_results.err, HasSubstr("results file"));
@@ -473,6 +475,62 @@ TEST(CliTest, ARunWhoseCasesAllSkipIsNotGreen) {
                   "--log-dir", (tmp.path() / "logs").string()});
   EXPECT_EQ(r.code, 4) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("no case ran"));
+}
+
+TEST(CliTest, RepeatIsCountedAndBounded) {
+  EXPECT_EQ(Parse({"run"}, "run").run.repeat, 1);
+  EXPECT_EQ(Parse({"run", "--repeat", "10"}, "run").run.repeat, 10);
+  EXPECT_THAT(UsageError({"run", "--repeat", "0"}), HasSubstr("--repeat"));
+  EXPECT_THAT(UsageError({"run", "--repeat", "1001"}), HasSubstr("--repeat"));
+  // --help defines the outcome of a repeated case.
+  const std::string help = ParseArgs({"run", "--help"}).output;
+  EXPECT_THAT(help, HasSubstr("--repeat"));
+  EXPECT_THAT(help, HasSubstr("one failed run fails it"));
+  EXPECT_THAT(help, HasSubstr("passed 7 of 10 runs"));
+}
+
+// Two running targets at once, each case three times, the liveness case
+// (server.survives) too: every report says how many runs passed.
+TEST(CliTest, RunRepeatWithJobsCountsRunsInEveryReport) {
+  auto mock = mocks::MockBackend::Start();
+  ASSERT_TRUE(mock.ok()) << mock.error();
+  TempDir tmp;
+  std::vector<std::string> args = {"run",
+                                   "--repeat",
+                                   "3",
+                                   "--jobs",
+                                   "2",
+                                   "--cases",
+                                   "server.ready,server.survives",
+                                   "--report-dir",
+                                   (tmp.path() / "out").string()};
+  for (const char* name : {"one", "two"}) {
+    const fs::path spec = tmp.path() / (std::string(name) + ".json");
+    std::ofstream(spec) << R"({"name": ")" << name << R"(", "url": ")" << (*mock)->url()
+                        << R"(", "backend": "external", "ready_path": "/v1/health/ready"})";
+    args.insert(args.end(), {"--target", spec.string()});
+  }
+  CliRun r = Cli(args);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("each case 3 times"));
+  EXPECT_EQ(Count(r.out, "3 of 3 runs passed"), 4u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("PASS 3/3"));  // the matrix
+  const auto results =
+      nlohmann::json::parse(std::ifstream(tmp.path() / "out" / "results.json"), nullptr, false);
+  ASSERT_TRUE(results.is_object());
+  ASSERT_EQ(results["results"].size(), 4u);
+  for (const auto& result : results["results"]) {
+    EXPECT_EQ(result["outcome"], "pass") << result.dump();
+    EXPECT_EQ(result["repeat"], 3);
+    EXPECT_EQ(result["passed_runs"], 3);
+    EXPECT_EQ(result["runs"].size(), 3u);
+  }
+  // server.survives ran after server.ready on each target.
+  EXPECT_EQ(results["results"][1]["case"], "server.survives");
+  std::ifstream md(tmp.path() / "out" / "summary.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("pass 3/3 runs"));
 }
 
 TEST(CliTest, RunHelpListsTheExitCodes) {
