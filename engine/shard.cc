@@ -52,6 +52,7 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"chat.concurrent", 550},
       {"direct.large-get", 1050},
       {"direct.integrity", 1050},
+      {"direct.content-coding", 300},
       {"direct.incremental", 2000},
       {"direct.memory-bounded", 950},
       {"direct.backpressure", 9600},

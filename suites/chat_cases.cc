@@ -305,7 +305,7 @@ std::vector<CaseDef> ChatCases() {
                 "HTTP version, chunked or close-delimited, Connection; time to headers and events",
                 "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
                 "Connection, line-ending counts, time to headers, first and last event.",
-                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kAnyCalls,
+                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kNone,
                 "a response to record (none: error)"},
                Framing),
       Case(

@@ -197,6 +197,7 @@ const std::map<std::string, Expected>& Table() {
       {"chat.concurrent", {{F, F, F, F}}},
       {"direct.large-get", {{F, F, F, F}}},
       {"direct.integrity", {{F, F, F, F}}},
+      {"direct.content-coding", {{F, F, F, F}}},
       {"direct.incremental", {{F, F, F, F}}},
       {"direct.memory-bounded", {{F, F, F, F}}},
       {"direct.backpressure", {{W, W, W, W}}},
