@@ -212,6 +212,19 @@ TEST_F(EngineTest, CasesThatJudgeLivenessRunLast) {
   EXPECT_EQ((*selected).back()->info.id, "a.live");
 }
 
+// A case during which a correct server calls its backend, but that skipped:
+// it asked nothing of the server, so the mock not being called is no error.
+TEST_F(EngineTest, ASkippedCaseIsNotAskedToHaveCalledTheBackend) {
+  std::vector<CaseDef> catalog = {
+      Def("a.skips", Level::kMust, [](CaseContext& ctx) { ctx.Skip("nothing to measure"); }),
+      Def("a.calls", Level::kMust, [](CaseContext&) {})};
+  for (auto& c : catalog) c.backend = BackendUse::kCalls;
+  auto report = engine::Run(catalog, All(catalog), Options({UrlTarget("t")}));
+  auto results = ByCase(report);
+  EXPECT_EQ(results["t a.skips"]->outcome, Outcome::kSkip) << results["t a.skips"]->message;
+  EXPECT_EQ(results["t a.calls"]->outcome, Outcome::kError) << "the mock was never called";
+}
+
 // The case that stops its target (server.graceful-shutdown) runs after even
 // the liveness cases, whatever the catalog's order.
 TEST_F(EngineTest, ACaseThatStopsTheTargetRunsAfterTheLivenessCases) {
