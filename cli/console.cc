@@ -109,7 +109,7 @@ std::string ExchangeLines(const core::CaseResult& r) {
     if (!x.label.empty()) line += " (" + x.label + ")";
     line += " -> " + (x.status ? std::to_string(x.status) : std::string("no response"));
     if (!x.http_version.empty()) line += " HTTP/" + x.http_version;
-    line += ", " + std::to_string(x.body_bytes) + " bytes";
+    line += ", " + core::BodySizeText(x);
     if (x.events) line += ", " + std::to_string(x.events) + " events";
     if (x.first_byte_ms >= 0) line += ", first byte " + Ms(x.first_byte_ms);
     line += ", total " + Ms(x.total_ms);

@@ -261,6 +261,12 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     targets = *resolved;
   }
+  for (const auto& target : targets) {
+    if (auto env = harness::CheckEnvironment(target); !env) {
+      err << "streamcheck run: " << env.message() << "; nothing was run\n";
+      return kExitUsage;
+    }
+  }
   auto selected = engine::SelectCases(suites::Catalog(), args.cases);
   if (!selected) {
     err << "streamcheck run: " << selected.error() << "\n";

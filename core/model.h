@@ -61,13 +61,18 @@ struct Exchange {
   HeaderList response_headers;
   std::vector<std::string> first_events;  // data of the first few events
   std::vector<std::string> last_events;   // data of the last few events
-  std::uint64_t body_bytes = 0;
+  std::uint64_t body_bytes = 0;           // after content decoding
+  std::uint64_t wire_bytes = 0;           // as received (differs when the body was compressed)
   std::uint64_t events = 0;
   double headers_ms = -1;  // -1: never
   double first_byte_ms = -1;
   double total_ms = 0;
   std::string error;  // why the transfer did not complete, "" when it did
 };
+
+// "1048576 bytes", or "1048576 bytes (1049173 on the wire)" for a body that
+// came content-coded.
+std::string BodySizeText(const Exchange& exchange);
 
 // The server's memory at one moment of a case.
 struct MemoryPoint {

@@ -22,8 +22,9 @@ bool TargetSession::EnsureStarted() {
 }
 
 std::string TargetSession::Died() {
-  if (process_ && !process_->IsRunning()) {
-    return "the target " + process_->DescribeExit() + "; last log lines:\n" + process_->LogTail(15);
+  if (process_ && !process_->IsAlive()) {
+    return "the target " + process_->DescribeExit() + ", and no process it started is left" +
+           "; last log lines:\n" + process_->LogTail(15);
   }
   return "";
 }
@@ -109,10 +110,6 @@ Status TargetSession::StartMock(harness::Placeholders& values) {
     if (!client) return Status::Failure(client.error());
     client_ = std::move(*client);
     mock_ = client_.get();
-    if (auto reset = mock_->Reset(); !reset) {
-      return Status::Failure("the mock at " + spec_.mock_url +
-                             " did not reset: " + reset.message());
-    }
   } else {
     std::string host = "127.0.0.1";
     int port = 0;
@@ -133,6 +130,12 @@ Status TargetSession::StartMock(harness::Placeholders& values) {
     }
     backend_ = std::move(*backend);
     mock_ = &backend_->control();
+  }
+  with_defaults_ = std::make_unique<mocks::MockWithDefaults>(*mock_, spec_.mock_defaults);
+  mock_ = with_defaults_.get();
+  if (auto reset = mock_->Reset(); !reset) {
+    return Status::Failure("the mock at " + mock_->url() + " did not take the spec's mock " +
+                           "defaults: " + reset.message());
   }
   const std::string url = mock_->url();
   const std::string authority = url.substr(url.find("://") + 3);

@@ -17,6 +17,7 @@
 #include "harness/target_spec.h"
 #include "mocks/mock_backend.h"
 #include "mocks/mock_client.h"
+#include "mocks/mock_defaults.h"
 
 namespace streamcheck::engine {
 
@@ -75,7 +76,9 @@ class TargetSession {
   harness::TargetSpec expanded_;
   std::unique_ptr<mocks::MockBackend> backend_;  // the harness's own mock
   std::unique_ptr<mocks::MockClient> client_;    // or a running one, over HTTP
-  mocks::MockControl* mock_ = nullptr;           // whichever is in use
+  // Either, under the spec's "mock": {"config"} defaults.
+  std::unique_ptr<mocks::MockWithDefaults> with_defaults_;
+  mocks::MockControl* mock_ = nullptr;  // with_defaults_, once the mock is up
   std::unique_ptr<harness::TargetProcess> process_;
   std::string base_url_;
   int port_ = 0;  // the port of base_url_

@@ -501,7 +501,7 @@ void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
   std::vector<std::pair<std::string, std::string>> facts;
   facts.emplace_back("status", x.status ? std::to_string(x.status) : "no response");
   if (!x.http_version.empty()) facts.emplace_back("HTTP version", x.http_version);
-  facts.emplace_back("body", std::to_string(x.body_bytes) + " bytes" +
+  facts.emplace_back("body", core::BodySizeText(x) +
                                  (x.events ? ", " + std::to_string(x.events) + " events" : ""));
   if (x.headers_ms >= 0) facts.emplace_back("headers after", Ms(x.headers_ms));
   if (x.first_byte_ms >= 0) facts.emplace_back("first byte after", Ms(x.first_byte_ms));
@@ -802,7 +802,8 @@ class Page {
               " more timeline" + (folded == 1 ? "" : "s") + ": replies under " +
               FormatNumber(static_cast<double>(internal::kChartMinBytes) / 1024) + " KiB" +
               " with fewer than " + std::to_string(internal::kChartMinEvents) +
-              " events, event streams that arrived within " + FormatNumber(internal::kChartMinSpanMs) +
+              " events, event streams that arrived within " +
+              FormatNumber(internal::kChartMinSpanMs) +
               " ms, or replies that came in one or two reads on every target</summary>\n"
               "<div class=\"charts\">\n";
       for (const auto& chart : plan_) {

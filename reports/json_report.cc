@@ -32,6 +32,7 @@ ojson ExchangeJson(const Exchange& x) {
   if (!x.first_events.empty()) j["first_events"] = x.first_events;
   if (!x.last_events.empty()) j["last_events"] = x.last_events;
   j["body_bytes"] = x.body_bytes;
+  if (x.wire_bytes != x.body_bytes) j["wire_bytes"] = x.wire_bytes;
   if (x.events > 0) j["events"] = x.events;
   if (x.headers_ms >= 0) j["headers_ms"] = x.headers_ms;
   if (x.first_byte_ms >= 0) j["first_byte_ms"] = x.first_byte_ms;
@@ -287,6 +288,8 @@ void ReadExchange(const json& j, const std::string& where, Exchange* x, std::str
   f.Strings("first_events", &x->first_events);
   f.Strings("last_events", &x->last_events);
   f.Count("body_bytes", &x->body_bytes);
+  x->wire_bytes = x->body_bytes;
+  f.Count("wire_bytes", &x->wire_bytes);
   f.Count("events", &x->events);
   f.Number("headers_ms", &x->headers_ms);
   f.Number("first_byte_ms", &x->first_byte_ms);

@@ -70,6 +70,7 @@ enum class Fault {
   kDirectTruncatedUpload,
   kDirectRange,
   kDirectUploadLimit,
+  kDirectContentCoding,
   // server
   kServerReady,
   kServerReadyNever,

@@ -236,7 +236,7 @@ std::vector<CaseDef> ChatCases() {
             "the seed plan's request (`gpt-4`, one user message \"Hello\", `stream: true`): status "
             "200 and a transfer that completes.",
             "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status", "chat-status",
-            BackendUse::kNone},
+            BackendUse::kAnyCalls},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckStatus(r, 200));
@@ -246,20 +246,20 @@ std::vector<CaseDef> ChatCases() {
             "media type text/event-stream (parameters such as charset allowed)",
             "media type before `;`, case-insensitive.",
             "WHATWG HTML, Server-sent events (the text/event-stream MIME type); RFC 9110 §8.3.1",
-            "chat-content-type", BackendUse::kNone},
+            "chat-content-type", BackendUse::kAnyCalls},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckMediaType(StreamHello(ctx), "text/event-stream"));
            }),
       Case({"chat.first-line-data", Level::kMust,
             "the first non-comment line of the body starts with data:",
             "first line that is neither a comment nor blank, from the WHATWG parser.", kSse,
-            "chat-first-line-data", BackendUse::kNone},
+            "chat-first-line-data", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFirstLineIsData(StreamHello(ctx))); }),
       Case({"chat.sse-grammar", Level::kMust,
             "the body parses as an event stream and ends on an event boundary",
             "transfer complete, at least one event, no partial line or undispatched event at "
             "close (LF, CRLF, CR all accepted); a line over 1 MiB or an event over 8 MiB fails.",
-            kSse, "chat-sse-grammar", BackendUse::kNone},
+            kSse, "chat-sse-grammar", BackendUse::kAnyCalls},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckTransferComplete(r));
@@ -269,28 +269,28 @@ std::vector<CaseDef> ChatCases() {
             "every data event before [DONE] is a chat.completion.chunk with one id",
             "every event before `[DONE]` parsed as JSON; `object`, one `id`, integer `created`, "
             "`model`, `choices[]` with `index` and object `delta`.",
-            kOpenAi, "chat-chunk-schema", BackendUse::kNone},
+            kOpenAi, "chat-chunk-schema", BackendUse::kAnyCalls},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckSseGrammar(r));
              ctx.Expect(harness::CheckChunkSchema(r));
            }),
-      Case(
-          {"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
-           "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first", BackendUse::kNone},
-          [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
+      Case({"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
+            "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first",
+            BackendUse::kAnyCalls},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
       Case({"chat.finish-reason", Level::kMust,
             "each choice gets exactly one non-null finish_reason, on its last chunk",
             "per choice index: exactly one non-null `finish_reason`, on the last chunk carrying "
             "that choice.",
-            kOpenAi, "chat-finish-reason", BackendUse::kNone},
+            kOpenAi, "chat-finish-reason", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReason(StreamHello(ctx))); }),
       Case({"chat.done-terminator", Level::kMust,
             "data: [DONE] arrives exactly once, as the last event",
             "`data: [DONE]` exactly once and last.",
             "OpenAI API reference (streaming: the stream ends with data: [DONE]); the OpenAI SDKs "
             "stop reading there",
-            "chat-done-terminator", BackendUse::kNone},
+            "chat-done-terminator", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckDoneTerminator(StreamHello(ctx))); }),
       Case({"chat.content-parity", Level::kMust,
             "the concatenated delta.content equals the backend's text",
@@ -348,15 +348,16 @@ std::vector<CaseDef> ChatCases() {
             "`Cache-Control` contains `no-cache` or `no-store`, and `X-Accel-Buffering: no`.",
             "WHATWG HTML, Server-sent events (authoring notes: no caching); nginx's "
             "X-Accel-Buffering",
-            "chat-no-cache", BackendUse::kNone},
+            "chat-no-cache", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckNoCacheHeaders(StreamHello(ctx))); }),
-      MakeCase("chat", "chat",
-               {"chat.framing", Level::kInfo,
-                "HTTP version, chunked or close-delimited, Connection; time to headers and events",
-                "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
-                "Connection, line-ending counts, time to headers, first and last event.",
-                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kNone},
-               Framing),
+      MakeCase(
+          "chat", "chat",
+          {"chat.framing", Level::kInfo,
+           "HTTP version, chunked or close-delimited, Connection; time to headers and events",
+           "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
+           "Connection, line-ending counts, time to headers, first and last event.",
+           "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kAnyCalls},
+          Framing),
       Case(
           {"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
            "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",

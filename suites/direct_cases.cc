@@ -107,6 +107,31 @@ void Incremental(CaseContext& ctx) {
   ctx.Expect(CheckBeforeGate(gated, "the body after its first MiB"));
 }
 
+// A 1 MiB body through the proxy from a backend that gzips when the request
+// allows it, then from one that sends it plain: each time the label the client
+// gets must match its bytes.
+void ContentCoding(CaseContext& ctx) {
+  for (auto compress : {mocks::Compression::kGzip, mocks::Compression::kNone}) {
+    auto config = ctx.backend().config();
+    config.size_mb = 1;
+    config.compress = compress;
+    config.content_length = false;
+    ctx.backend().SetConfig(config);
+    ctx.backend().ResetStats();
+    harness::HttpRequest request;
+    request.url = ctx.Url(ctx.DirectPath("large-file"));
+    request.total_timeout = std::chrono::seconds(60);
+    const std::string backend =
+        compress == mocks::Compression::kGzip ? "a backend that gzips" : "a plain backend";
+    auto r = ctx.Perform(request, "1 MiB from " + backend);
+    ctx.Expect(harness::CheckStatus(r, 200));
+    ctx.Expect(harness::CheckContentCoding(r, ExpectedSha(config.seed, mocks::kMiB)));
+    if (compress == mocks::Compression::kGzip && ctx.backend().stats().responses_gzipped == 0) {
+      ctx.Note("The backend sent this body plain: the request it got did not accept gzip.\n");
+    }
+  }
+}
+
 harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::string& what) {
   harness::HttpRequest request;
   request.url = ctx.Url(path);
@@ -199,6 +224,19 @@ void ResponseFraming(CaseContext& ctx) {
 }
 
 void TruncationVisible(CaseContext& ctx) {
+  // Precondition: the same body, uncut, arrives whole; else a server that
+  // answers nothing would pass.
+  auto whole = ctx.backend().config();
+  whole.size_mb = 4;
+  ctx.backend().SetConfig(whole);
+  auto plain = Get(ctx, ctx.DirectPath("large-file"), "4 MiB, the backend sends it whole");
+  if (!plain.complete || plain.status != 200) {
+    return ctx.Fail(
+        "expected the uncut 4 MiB body to arrive whole first (else nothing can be "
+        "judged), got " +
+        (plain.status ? "status " + std::to_string(plain.status) : std::string("no response")) +
+        (plain.error.empty() ? "" : ": " + plain.error));
+  }
   struct Variant {
     const char* name;
     bool content_length;
@@ -293,12 +331,21 @@ std::string LastTargetAtBackend(const mocks::MockStats& stats) {
 
 // A target that still leaves the backend's path: a dot-segment, decoded or
 // encoded, an empty segment that names a host, or an absolute URL.
+// A path that can leave the backend's tree: a dot-segment (RFC 3986 §5.2.4),
+// one hidden by percent-encoding, an encoded slash, or a leading "//", which
+// naive code (urljoin, redirects) reads as another host (a network-path
+// reference, RFC 3986 §4.2). A "//" after the first segment, as in
+// "/http://host/x", is an empty segment in the backend's own tree.
 bool EscapesTheBackend(const std::string& target) {
   std::string lower = ToLower(target.substr(0, target.find('?')));
-  for (const char* escape : {"/../", "%2e%2e", "%2f", "//", "://"}) {
+  for (const char* escape : {"/../", "%2e%2e", "%2f"}) {
     if (lower.find(escape) != std::string::npos) return true;
   }
-  return lower.size() >= 3 && lower.compare(lower.size() - 3, 3, "/..") == 0;
+  // ... and a target in absolute-form, which a backend may take as a proxy request.
+  for (const char* start : {"//", "http://", "https://"}) {
+    if (lower.rfind(start, 0) == 0) return true;
+  }
+  return lower == ".." || (lower.size() >= 3 && lower.compare(lower.size() - 3, 3, "/..") == 0);
 }
 
 void PathConfined(CaseContext& ctx) {
@@ -524,6 +571,17 @@ std::vector<CaseDef> DirectCases() {
             "RFC 9110 §7.6; a proxy reads its upstream only as fast as its client drains",
             "direct-backpressure", BackendUse::kCalls},
            Backpressure),
+      Case({"direct.content-coding", Level::kMust,
+            "the Content-Encoding the client gets agrees with the bytes it gets",
+            "1 MiB GET through the proxy twice, the client sending the spec's Accept-Encoding "
+            "(python-requests' `gzip, deflate` by default): once from a backend that gzips, as "
+            "api.openai.com does, once from a plain one, as a NIM; each body, decoded by its "
+            "label, has the backend's SHA-256. A gzip body labelled identity, or a plain one "
+            "labelled gzip, fails.",
+            "RFC 9110 §8.4: Content-Encoding names the codings applied to the content; clients "
+            "(python-requests, httpx, the OpenAI SDKs) decode by it",
+            "direct-content-coding", BackendUse::kCalls},
+           ContentCoding),
       Case({"direct.stall-survives", Level::kMust,
             "a backend that pauses 5 s mid-body still completes, intact",
             "4 MiB body; the mock pauses 5 s after 1 MiB; complete, exact length and SHA-256.",
@@ -644,8 +702,10 @@ std::vector<CaseDef> DirectCases() {
             "must reach the backend (else nothing can be judged). A second (decoy) mock must see "
             "nothing; every request either mock receives counts, 404s included; a probe passes "
             "when no backend saw it (refused, or answered by the server itself) or the backend "
-            "got a path with no `..`, `%2e%2e`, `%2F`, `//` or absolute URL.",
-            "RFC 3986 §5.2.4 (dot-segments); RFC 9112 §3.2.2 (absolute-form); SSRF",
+            "got a path with no `..`, `%2e%2e` or `%2F`, that starts neither with `//` nor "
+            "with a scheme (a `//` later in the path is an empty segment, RFC 3986 §3.3).",
+            "RFC 3986 §5.2.4 (dot-segments), §4.2 (network-path references); RFC 9112 §3.2.2 "
+            "(absolute-form); SSRF",
             "direct-path-confined", BackendUse::kUses},
            PathConfined),
       Case({"direct.large-upload", Level::kShould,
