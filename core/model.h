@@ -162,6 +162,27 @@ struct GateSettings {
   bool empty() const { return !strict && baseline.empty() && expected.empty(); }
 };
 
+// How a run was split over processes (`run --shard I/N`, engine/shard.h), so
+// `report --merge` can put the shards together, refuse a shard given twice and
+// say what no shard reported. Absent for a run that was not sharded.
+struct ShardTarget {
+  std::string target;
+  std::vector<std::string> cases;  // in run order
+};
+struct ShardInfo {
+  int count = 0;             // N of --shard I/N
+  std::vector<int> indexes;  // the shards this report holds: one for a shard, several once merged
+  // Every (target, case) the whole run selected, over all its shards.
+  std::vector<ShardTarget> selected;
+  // Cases that judge the target's liveness: they run on every shard that has
+  // a case of their target, so several shards report them (merged, not refused).
+  std::vector<std::string> liveness;
+  // Pairs of `selected` no shard reported when this report was merged: its
+  // `error` results for them stand in for the missing shards' (a later merge
+  // with those shards replaces them).
+  std::vector<ShardTarget> unreported;
+};
+
 struct RunReport {
   std::string tool_name = "streamcheck";
   std::string tool_version;
@@ -172,6 +193,7 @@ struct RunReport {
   std::vector<CaseResult> results;
   std::optional<Interruption> interrupted;
   GateSettings gate;
+  std::optional<ShardInfo> shard;
 };
 
 }  // namespace streamcheck::core

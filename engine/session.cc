@@ -105,8 +105,9 @@ core::TargetSummary TargetSession::Summary() const {
 
 Status TargetSession::StartMock(harness::Placeholders& values) {
   if (spec_.external_backend) return Status::Ok();
-  if (!spec_.mock_url.empty()) {
-    auto client = mocks::MockClient::Connect(spec_.mock_url);
+  const std::string& running = spec_.mock_url.empty() ? options_.backend_url : spec_.mock_url;
+  if (!running.empty()) {
+    auto client = mocks::MockClient::Connect(running);
     if (!client) return Status::Failure(client.error());
     client_ = std::move(*client);
     mock_ = client_.get();

@@ -25,6 +25,10 @@ struct SessionOptions {
   std::filesystem::path root;     // {root}, and the working folder of spawned targets
   std::filesystem::path bin;      // {bin}
   std::filesystem::path log_dir;  // <target>.log goes here
+  // A running `streamcheck mock` for the target to call, "http://HOST:PORT",
+  // driven over HTTP (the bench runs its mocks as processes of their own);
+  // empty: the spec decides (a mock in this process, or its mock.url).
+  std::string backend_url;
 };
 
 class TargetSession {

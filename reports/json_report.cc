@@ -146,6 +146,20 @@ ojson OrderedJson(const RunReport& report) {
                        {"defect", c.defect}});
   }
   root["catalog"] = std::move(catalog);
+
+  if (report.shard) {
+    const auto& s = *report.shard;
+    auto pairs = [](const std::vector<core::ShardTarget>& list) {
+      ojson out = ojson::array();
+      for (const auto& t : list) out.push_back({{"target", t.target}, {"cases", t.cases}});
+      return out;
+    };
+    root["shard"] = {{"count", s.count},
+                     {"indexes", s.indexes},
+                     {"selected", pairs(s.selected)},
+                     {"liveness", s.liveness}};
+    if (!s.unreported.empty()) root["shard"]["unreported"] = pairs(s.unreported);
+  }
   return root;
 }
 
@@ -405,6 +419,40 @@ Result<RunReport> FromJson(const json& root) {
         report.gate.expected.push_back(std::move(e));
       }
     }
+  }
+
+  if (const json* shard = top.Get("shard")) {
+    Fields f(*shard, "shard", &error);
+    core::ShardInfo s;
+    f.Int("count", &s.count);
+    if (f.ok() && s.count < 1) f.Fail("count", "expected a shard count of 1 or more");
+    if (const json* indexes = f.Get("indexes", true)) {
+      if (!indexes->is_array()) f.Fail("indexes", "expected an array of shard indexes");
+      for (std::size_t i = 0; f.ok() && i < indexes->size(); ++i) {
+        const json& v = (*indexes)[i];
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() >= s.count) {
+          f.Fail("indexes", "expected shard indexes from 0 to count - 1");
+        } else {
+          s.indexes.push_back(v.get<int>());
+        }
+      }
+    }
+    auto pairs = [&](const char* key, bool required, std::vector<core::ShardTarget>* out) {
+      const json* list = f.Get(key, required);
+      if (list == nullptr) return;
+      if (!list->is_array()) return f.Fail(key, "expected [{\"target\", \"cases\"}, ...]");
+      for (std::size_t i = 0; f.ok() && i < list->size(); ++i) {
+        Fields sf((*list)[i], Indexed(f.Where(key), i), &error);
+        core::ShardTarget t;
+        sf.String("target", &t.target, true);
+        sf.Strings("cases", &t.cases);
+        out->push_back(std::move(t));
+      }
+    };
+    pairs("selected", true, &s.selected);
+    f.Strings("liveness", &s.liveness);
+    pairs("unreported", false, &s.unreported);
+    report.shard = std::move(s);
   }
 
   if (const json* catalog = top.Get("catalog")) {

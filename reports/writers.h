@@ -32,8 +32,15 @@ namespace streamcheck::reports {
 //  "results": [{"target", "case", "area", "level", "outcome", "message",
 //               "failures"?: [{"message", "exchange"}], "duration_ms",
 //               "metrics": {..}, "evidence": {..}}],
-//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect"}]}
+//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect"}],
+//  "shard"?: {"count", "indexes": [..], "selected": [{"target", "cases": [..]}],
+//             "liveness": [..], "unreported"?: [{"target", "cases": [..]}]}}
 //
+// "shard" appears only for a sharded run (`run --shard I/N`) and a merge of
+// its shards: which shards of `count` the file holds, what the whole run
+// selected, the cases that run on every shard of their target, and the pairs
+// whose results are a merge's stand-ins for shards it did not have
+// (core::ShardInfo, reports/merge.h).
 // "outcome" is pass, fail, warn, skip, error or not-run. "problem" appears
 // only for a target that could not start or died; "stop" only when its stop
 // is worth knowing; "gate" only when the run had --strict or --expect (a
