@@ -77,6 +77,7 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"direct.client-abort", 3150},
       {"direct.path-confined", 150},
       {"direct.large-upload", 1200},
+      {"direct.content-coding", 60},
       {"direct.upload-limit", 350},
       {"server.bad-requests", 20},
       {"server.survives", 10},

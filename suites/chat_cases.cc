@@ -414,14 +414,14 @@ std::vector<CaseDef> ChatCases() {
             "there is at least one.",
             "OpenAI API reference, chat completion chunk (`finish_reason` enum); the OpenAI SDKs "
             "type it as that Literal and clients branch on it (TGI once sent \"eos_token\")",
-            "chat-finish-reason-value", BackendUse::kNone},
+            "chat-finish-reason-value", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReasonValue(StreamHello(ctx))); }),
       Case({"chat.utf8", Level::kMust, "the body is valid UTF-8",
             "every byte of the event stream decodes as UTF-8 (the SSE parser counts invalid "
             "sequences; one fails).",
             "WHATWG HTML, Server-sent events (an event stream is always UTF-8); the OpenAI Python "
             "SDK decodes lines strictly and raises UnicodeDecodeError",
-            "chat-utf8", BackendUse::kNone},
+            "chat-utf8", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckUtf8(StreamHello(ctx))); }),
       Case({"chat.sdk-safe", Level::kShould,
             "no block the OpenAI SDKs misread: no data-less blocks, no named chunk events",
@@ -431,7 +431,7 @@ std::vector<CaseDef> ChatCases() {
             "field, then `json.loads` of its empty data raises; a named event is handed over as "
             "{\"data\", \"event\"}); openai-node `streaming.ts` the same; WHATWG HTML, Server-sent "
             "events",
-            "chat-sdk-safe", BackendUse::kNone},
+            "chat-sdk-safe", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckSdkSafe(StreamHello(ctx))); }),
       Case({"chat.vendor-extensions", Level::kShould,
             "OpenAI's chunk format only: no vendor chunks or fields (each one seen is named)",
@@ -443,7 +443,7 @@ std::vector<CaseDef> ChatCases() {
             "them; a migration review sees them here.",
             "OpenAI API reference, chat completion chunk object; Azure OpenAI content filtering "
             "(prompt_filter_results, streaming annotations)",
-            "chat-vendor-extensions", BackendUse::kNone},
+            "chat-vendor-extensions", BackendUse::kAnyCalls},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckVendorExtensions(StreamHello(ctx))); }),
       MakeCase("chat", "tools",
                {"chat.tool-call-parity", Level::kMust,

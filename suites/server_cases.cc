@@ -166,9 +166,7 @@ constexpr double kDefaultStopTimeoutS = 30;
 void GracefulShutdown(CaseContext& ctx) {
   auto* process = ctx.process();
   if (!process) {
-    return ctx.Skip(
-        "the harness did not start this target (a url target), so it cannot send "
-        "it SIGTERM");
+    return ctx.Skip("not started by the harness (a url target): it cannot be sent SIGTERM");
   }
   if (!process->IsRunning())
     return ctx.Error("the target is not running: " + process->DescribeExit());
