@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "common/text.h"
 
@@ -131,9 +132,27 @@ harness::HttpResponse CaseContext::Perform(harness::HttpRequest request, const s
 
 std::vector<harness::HttpResponse> CaseContext::PerformAll(
     std::vector<harness::HttpRequest> requests, const std::string& label) {
+  return PerformAllWhile(std::move(requests), label, {});
+}
+
+std::vector<harness::HttpResponse> CaseContext::PerformAllWhile(
+    std::vector<harness::HttpRequest> requests, const std::string& label,
+    const std::function<void()>& meanwhile) {
   for (auto& r : requests) r = Prepare(std::move(r));
   if (progress_) progress_->requests += int(requests.size());
-  auto responses = harness::PerformAll(requests);
+  std::vector<harness::HttpResponse> responses;
+  if (meanwhile) {
+    std::thread transfers([&] { responses = harness::PerformAll(requests); });
+    try {
+      meanwhile();
+    } catch (...) {
+      transfers.join();
+      throw;
+    }
+    transfers.join();
+  } else {
+    responses = harness::PerformAll(requests);
+  }
   for (std::size_t i = 0; i < responses.size() && i < kRecordedOfMany; ++i) {
     Record(requests[i], responses[i],
            label + " (stream " + std::to_string(i + 1) + " of " + std::to_string(responses.size()) +
@@ -161,7 +180,8 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
   x.request = request.method + " " + PathOf(request);
   x.request_headers = Redacted(request.headers, session_.spec().headers);
   if (request.upload_size) {
-    x.request_body = "(" + std::to_string(*request.upload_size) + " bytes generated)";
+    x.request_body = "(" + std::to_string(*request.upload_size) + " bytes generated" +
+                     (request.upload_chunked ? ", chunked)" : ")");
   } else {
     x.request_body = Excerpt(request.body, kRequestBodyExcerpt);
   }

@@ -68,6 +68,13 @@ class CaseContext {
   // Every request at once on one curl multi handle; the first few recorded.
   std::vector<harness::HttpResponse> PerformAll(std::vector<harness::HttpRequest> requests,
                                                 const std::string& label = "");
+  // PerformAll on another thread while `meanwhile` runs on this one (it may
+  // use the context: the background requests are recorded after it returns).
+  // Every wait in `meanwhile` must be bounded; the requests' own timeouts
+  // bound the rest.
+  std::vector<harness::HttpResponse> PerformAllWhile(std::vector<harness::HttpRequest> requests,
+                                                     const std::string& label,
+                                                     const std::function<void()>& meanwhile);
   // Records an exchange the case made some other way (raw sockets).
   void RecordExchange(core::Exchange exchange);
 
@@ -122,7 +129,14 @@ struct CaseDef {
   // The case judges whether the target process is alive itself; the engine
   // then does not turn a dead target into `error` around it, and runs it last.
   bool judges_liveness = false;
+  // The case ends the target itself (SIGTERM): it runs after every other case
+  // of its target, judges_liveness ones included, and its exit is no error.
+  bool stops_target = false;
   BackendUse backend = BackendUse::kUses;
 };
+
+// Where a case runs among its target's: 0 in catalog order, 1 after those
+// (judges_liveness), 2 last (stops_target). Sorting is stable within each.
+inline int RunOrder(const CaseDef& c) { return c.stops_target ? 2 : c.judges_liveness ? 1 : 0; }
 
 }  // namespace streamcheck::engine

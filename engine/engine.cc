@@ -203,10 +203,12 @@ class TargetRun {
       record.not_run = "stopped while running: " + why->reason;
       return;
     }
-    if (mock && (def.backend == BackendUse::kCalls || def.backend == BackendUse::kAnyCalls)) {
+    // A skipped case asked nothing of the server.
+    if (mock && !record.skip &&
+        (def.backend == BackendUse::kCalls || def.backend == BackendUse::kAnyCalls)) {
       CheckTheMockWasCalled(def, *mock, record);
     }
-    if (def.judges_liveness) return;
+    if (def.judges_liveness || def.stops_target) return;
     if (auto died = session_.Died(); !died.empty()) {
       died_ = died;
       died_in_ = def.info.id;
@@ -278,9 +280,10 @@ Result<std::vector<const CaseDef*>> SelectCases(const std::vector<CaseDef>& cata
   for (const auto& c : catalog) {
     if (globs.empty() || MatchesFilter(c.info.id, filter)) selected.push_back(&c);
   }
-  // Cases that judge the target's liveness run after the rest of their target's.
-  std::stable_partition(selected.begin(), selected.end(),
-                        [](const CaseDef* c) { return !c->judges_liveness; });
+  // Cases that judge the target's liveness run after the rest of their
+  // target's, and a case that stops the target after those.
+  std::stable_sort(selected.begin(), selected.end(),
+                   [](const CaseDef* a, const CaseDef* b) { return RunOrder(*a) < RunOrder(*b); });
   return selected;
 }
 

@@ -50,6 +50,13 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"chat.error-event", 10},
       {"chat.client-abort", 300},
       {"chat.concurrent", 550},
+      {"chat.finish-reason-value", 20},
+      {"chat.utf8", 20},
+      {"chat.sdk-safe", 20},
+      {"chat.vendor-extensions", 20},
+      {"chat.tool-call-parity", 20},
+      {"chat.multi-choice", 20},
+      {"chat.long-stream", 7000},
       {"direct.large-get", 1050},
       {"direct.integrity", 1050},
       {"direct.content-coding", 300},
@@ -71,8 +78,12 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"direct.client-abort", 3150},
       {"direct.path-confined", 150},
       {"direct.large-upload", 1200},
+      {"direct.content-coding", 60},
+      {"direct.upload-limit", 350},
       {"server.bad-requests", 20},
       {"server.survives", 10},
+      {"server.health-during-stream", 1150},
+      {"server.graceful-shutdown", 1800},
   };
   return table;
 }

@@ -139,6 +139,38 @@ CheckResult CheckToolCall(const HttpResponse& r, const std::string& name,
   return CheckResult::Pass();
 }
 
+CheckResult CheckChoiceTexts(const HttpResponse& r, const std::vector<std::string>& expected) {
+  const auto& chat = r.stream.chat;
+  const long long n = static_cast<long long>(expected.size());
+  std::string seen;
+  for (const auto& [index, c] : chat.choices)
+    seen += (seen.empty() ? "" : ", ") + std::to_string(index);
+  for (const auto& [index, c] : chat.choices) {
+    if (index < 0 || index >= n) {
+      return CheckResult::Fail("expected choices 0.." + std::to_string(n - 1) +
+                               " only, got choice " + std::to_string(index));
+    }
+  }
+  for (long long i = 0; i < n; ++i) {
+    auto it = chat.choices.find(i);
+    if (it == chat.choices.end()) {
+      return CheckResult::Fail("expected " + std::to_string(n) +
+                               " choices, got no chunk for choice " + std::to_string(i) +
+                               " (choices seen: " + (seen.empty() ? "none" : seen) + "; " +
+                               Seen(r) + ")");
+    }
+    const auto& c = it->second;
+    const std::string& want = expected[std::size_t(i)];
+    if (c.text_bytes != want.size() || c.text != want.substr(0, ChatSummary::kMaxChoiceText)) {
+      return CheckResult::Fail("expected choice " + std::to_string(i) +
+                               " to stream its own text \"" + Excerpt(want, 60) + "\" (" +
+                               std::to_string(want.size()) + " characters), got \"" +
+                               Excerpt(c.text, 60) + "\" (" + std::to_string(c.text_bytes) + ")");
+    }
+  }
+  return CheckResult::Pass();
+}
+
 CheckResult CheckDoneTerminator(const HttpResponse& r) {
   const auto& chat = r.stream.chat;
   if (chat.done_count == 0) {

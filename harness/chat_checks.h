@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "harness/check_result.h"
 #include "harness/http_client.h"
@@ -32,6 +33,10 @@ CheckResult CheckVendorExtensions(const HttpResponse& response);
 // and the choice finished with "tool_calls".
 CheckResult CheckToolCall(const HttpResponse& response, const std::string& name,
                           const std::string& arguments);
+// Choices 0..n-1 (n = expected.size()) and no others, choice i streaming
+// exactly expected[i].
+CheckResult CheckChoiceTexts(const HttpResponse& response,
+                             const std::vector<std::string>& expected);
 // A last chunk before [DONE] with choices [] and usage.completion_tokens == tokens.
 CheckResult CheckUsage(const HttpResponse& response, int tokens);
 // A non-streamed chat.completion whose message content equals `expected`.

@@ -211,6 +211,11 @@ void ChatStreamAnalyzer::AddChoice(const sse::Event& event, const json& choice) 
   } else if (finished && (!ContentOf(choice).empty() || choice["delta"].contains("tool_calls"))) {
     if (c.after_finish.empty()) c.after_finish = EventRef(event);
   }
+  const std::string content = ContentOf(choice);
+  c.text_bytes += content.size();
+  if (c.text.size() < ChatSummary::kMaxChoiceText) {
+    c.text.append(content, 0, ChatSummary::kMaxChoiceText - c.text.size());
+  }
   if (index == 0 && HasDelta(choice) && choice["delta"].is_object() &&
       choice["delta"].contains("tool_calls") && choice["delta"]["tool_calls"].is_array()) {
     for (const auto& call : choice["delta"]["tool_calls"]) {

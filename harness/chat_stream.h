@@ -52,6 +52,8 @@ struct ChatSummary {
     std::uint64_t finish_at = 0;  // event index of the last of them
     std::string after_finish;     // a chunk with delta content after the finish, as EventRef() says
     std::string finish_reason;    // the first non-null one
+    std::string text;             // its delta.content, at most kMaxChoiceText bytes of it
+    std::uint64_t text_bytes = 0;
   };
   std::map<long long, Choice> choices;  // at most kMaxChoices; more is a schema violation
   // The first finish_reason that is not one of OpenAI's (stop, length,
@@ -93,6 +95,7 @@ struct ChatSummary {
   static constexpr std::size_t kMaxChoices = 64;
   static constexpr std::size_t kMaxToolCalls = 64;
   static constexpr std::size_t kMaxText = 4 << 20;
+  static constexpr std::size_t kMaxChoiceText = 64 << 10;
   static constexpr std::size_t kMaxEssences = 4096;
   static constexpr std::size_t kMaxKeptData = 64 << 10;
 };

@@ -219,7 +219,10 @@ class Transfer {
 
     if (request_.upload_size) {
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, curl_off_t(*request_.upload_size));
+      // -1: a length curl does not know, so HTTP/1.1 sends it chunked.
+      curl_easy_setopt(
+          e, CURLOPT_INFILESIZE_LARGE,
+          request_.upload_chunked ? curl_off_t(-1) : curl_off_t(*request_.upload_size));
       curl_easy_setopt(e, CURLOPT_READFUNCTION, &Transfer::ReadThunk);
       curl_easy_setopt(e, CURLOPT_READDATA, this);
       curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, request_.method.c_str());
@@ -236,6 +239,9 @@ class Transfer {
     }
     // No "Expect: 100-continue" round trip: send bodies straight away.
     header_list_ = curl_slist_append(header_list_, "Expect:");
+    if (request_.upload_size && request_.upload_chunked) {
+      header_list_ = curl_slist_append(header_list_, "Transfer-Encoding: chunked");
+    }
     for (const auto& [name, value] : request_.headers) {
       std::string line = value.empty() ? name + ";" : name + ": " + value;
       header_list_ = curl_slist_append(header_list_, line.c_str());

@@ -37,6 +37,8 @@ struct HttpRequest {
   // `upload_fill(offset, out, n)` writes bytes [offset, offset+n).
   std::optional<std::uint64_t> upload_size;
   std::function<void(std::uint64_t offset, char* out, std::size_t n)> upload_fill;
+  // Send that upload with Transfer-Encoding: chunked instead of Content-Length.
+  bool upload_chunked = false;
 
   std::chrono::milliseconds connect_timeout{5'000};
   std::chrono::milliseconds total_timeout{120'000};  // the whole transfer, a hard bound

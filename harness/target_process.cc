@@ -443,6 +443,10 @@ Status TargetProcess::WaitReady(const std::string& base_url, const std::string& 
   return Status::Failure(status.message() + "; " + log);
 }
 
+void TargetProcess::Terminate() {
+  if (!reaped_) kill(pid_, SIGTERM);
+}
+
 StopReport TargetProcess::Stop(milliseconds grace) {
   if (stopped_) {
     StopReport again = stop_report_;

@@ -64,6 +64,10 @@ class TargetProcess {
   // Waits up to `timeout` for the process to exit by itself (sends no signal); true once
   // it has exited.
   bool WaitForExit(std::chrono::milliseconds timeout);
+  // SIGTERM to the process alone, not its group, as a container runtime stops
+  // its first process (docker stop, a Kubernetes pod): how the server shuts
+  // down is then its own. Stop() still ends whatever is left.
+  void Terminate();
   // "exited with code N" / "killed by signal N (SIGKILL)"; empty while running.
   std::string DescribeExit() const { return exit_description_; }
 

@@ -437,8 +437,15 @@ TargetSpec BuiltinCppSpec() {
                   "--backend",
                   "{backend_url}",
                   "--backend-headers-timeout-ms",
-                  "3000"};
+                  "3000",
+                  "--max-body-bytes",
+                  "1073741824"};
   spec.backend_timeout_s = 3;
+  // Its header timeout (--header-timeout-ms): a stream must outlive it.
+  spec.request_timeout_s = 10;
+  spec.max_upload_bytes = 1073741824;
+  spec.stop_timeout_s = 5;
+  spec.features = {"chat", "direct_access", "tools"};
   spec.ready_path = "/ping";
   spec.ready_timeout_s = 30;
   spec.origin = "built-in";

@@ -3,6 +3,7 @@
 // the server's way. A piece of the backend's stream is read only once the
 // previous events have been written to the client.
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -30,6 +31,31 @@ constexpr std::size_t kPiece = 8 * 1024;
 constexpr std::size_t kWholeBodyLimit = 16 * 1024 * 1024;  // non-stream answers, errors
 
 std::string FrameData(const std::string& data) { return "data: " + data + "\n\n"; }
+
+// chat-vendor-extensions: what Azure OpenAI sends before the first chunk.
+constexpr char kAzurePromptFilterChunk[] =
+    R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":)"
+    R"([{"prompt_index":0,"content_filter_results":{}}]})";
+
+// chat-tool-call-parity: the chunk carries a piece of a tool call's arguments.
+bool HasToolArguments(const json& chunk) {
+  if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) {
+    return false;
+  }
+  for (const auto& c : chunk["choices"]) {
+    if (!c.is_object() || !c.contains("delta") || !c["delta"].is_object() ||
+        !c["delta"].contains("tool_calls") || !c["delta"]["tool_calls"].is_array()) {
+      continue;
+    }
+    for (const auto& call : c["delta"]["tool_calls"]) {
+      if (call.is_object() && call.contains("function") && call["function"].is_object() &&
+          call["function"].contains("arguments")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
 bool HasContent(const json& chunk) {
   if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array()) {
@@ -98,6 +124,7 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   }
 
   void Start() {
+    started_ = Clock::now();
     conn_->ReadWholeBody(conn_->core().options.max_chat_body_bytes,
                          [self = shared_from_this()](BodyRead r, std::string body) {
                            self->OnRequestBody(r, std::move(body));
@@ -255,6 +282,15 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
       if (FaultOn(Fault::kChatClientAbort) && f == BackendFailure::kNone && !done) ReadMore();
       return;
     }
+    if (FaultOn(Fault::kChatLongStream) && Clock::now() - started_ > std::chrono::seconds(2)) {
+      backend_->Abort();
+      return conn_->Abort();
+    }
+    if (FaultOn(Fault::kServerGracefulShutdown) && ShuttingDown()) {
+      // The fault: a stream cut short but ended cleanly, then the exit.
+      backend_->Abort();
+      return conn_->SendEnd([](bool) { std::_Exit(0); });
+    }
     parser_.Feed(std::string_view(piece_.get(), n));
     if (f != BackendFailure::kNone) return End(Describe(f, backend_->timeouts()));
     if (done) return End("the backend closed its stream");
@@ -314,6 +350,40 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
       return "";
     }
     if (FaultOn(Fault::kChatBothPaths) && plain_path_ && events_ == 0) return "";
+    if (FaultOn(Fault::kChatFinishReasonValue) && has_choices) {
+      for (auto& choice : chunk["choices"]) {
+        if (choice.is_object() && choice.value("finish_reason", json()) == "stop") {
+          choice["finish_reason"] = "eos_token";
+        }
+      }
+      return FrameData(chunk.dump());
+    }
+    if (FaultOn(Fault::kChatUtf8) && content && content_events_ == 2) {
+      // A marker in valid JSON, then the raw byte in its place.
+      constexpr std::string_view kMarker = "@@cut@@";
+      auto& delta = chunk["choices"][0]["delta"];
+      delta["content"] = delta["content"].get<std::string>() + std::string(kMarker);
+      std::string data = chunk.dump();
+      data.replace(data.find(kMarker), kMarker.size(), "\xC3");
+      return FrameData(data);
+    }
+    if (FaultOn(Fault::kChatSdkSafe) && events_ == 1)
+      return "event: ping\n\n" + FrameSseEvent(event);
+    if (FaultOn(Fault::kChatVendorExtensions) && events_ == 0) {
+      return FrameData(kAzurePromptFilterChunk) + FrameSseEvent(event);
+    }
+    if (FaultOn(Fault::kChatToolCallParity) && HasToolArguments(chunk) && ++tool_pieces_ == 2) {
+      return "";
+    }
+    if (FaultOn(Fault::kChatMultiChoice) && has_choices && !chunk["choices"].empty()) {
+      json kept = json::array();
+      for (const auto& choice : chunk["choices"]) {
+        if (choice.is_object() && choice.value("index", json()) == 0) kept.push_back(choice);
+      }
+      if (kept.empty()) return "";
+      chunk["choices"] = kept;
+      return FrameData(chunk.dump());
+    }
     return FrameSseEvent(event);
   }
 
@@ -401,6 +471,8 @@ class ChatExchange : public std::enable_shared_from_this<ChatExchange> {
   bool client_gone_ = false;
   int events_ = 0;
   int content_events_ = 0;
+  int tool_pieces_ = 0;  // chat-tool-call-parity
+  Clock::time_point started_;
   std::shared_ptr<Recording> recording_;
 };
 

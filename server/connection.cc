@@ -378,7 +378,10 @@ void Connection::ReadBody(BodyPiece on_piece) {
         }
         self->body_received_ += n;
         std::uint64_t limit = self->core_.options.max_body_bytes;
-        if (limit > 0 && self->body_received_ > limit && !FaultOn(Fault::kServerBodyLimits)) {
+        // direct-upload-limit: the limit is read off Content-Length only.
+        bool by_length_only = FaultOn(Fault::kDirectUploadLimit) && !self->body_length_;
+        if (limit > 0 && self->body_received_ > limit && !FaultOn(Fault::kServerBodyLimits) &&
+            !by_length_only) {
           self->body_done_ = true;
           self->keep_alive_ = false;
           return on_piece(BodyRead::kTooLarge, {});

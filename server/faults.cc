@@ -36,6 +36,21 @@ constexpr FaultInfo kFaults[] = {
      "reads the backend's stream to its end after the client left"},
     {Fault::kChatConcurrent, "chat-concurrent",
      "a stream cache keyed by model alone: concurrent streams all get the first one's text"},
+    {Fault::kChatFinishReasonValue, "chat-finish-reason-value",
+     "sends finish_reason \"eos_token\" (as TGI once did) instead of \"stop\""},
+    {Fault::kChatUtf8, "chat-utf8",
+     "ends the second content token with a lone byte 0xC3 (a character cut in two)"},
+    {Fault::kChatSdkSafe, "chat-sdk-safe",
+     "sends a data-less `event: ping` block after the first chunk"},
+    {Fault::kChatVendorExtensions, "chat-vendor-extensions",
+     "sends Azure OpenAI's prompt-filter chunk first (id \"\", choices [], "
+     "prompt_filter_results)"},
+    {Fault::kChatToolCallParity, "chat-tool-call-parity",
+     "drops the second piece of a streamed tool call's arguments"},
+    {Fault::kChatMultiChoice, "chat-multi-choice",
+     "relays choices[0] only: the chunks of the other choices are dropped"},
+    {Fault::kChatLongStream, "chat-long-stream",
+     "cuts a chat stream 2 s after its request arrived (a whole-request timeout)"},
     {Fault::kDirectLargeGet, "direct-large-get",
      "drops the backend's last piece and ends the chunked body cleanly"},
     {Fault::kDirectIntegrity, "direct-integrity", "flips one bit of body byte 1000"},
@@ -81,6 +96,9 @@ constexpr FaultInfo kFaults[] = {
      "uploads chunked, and ends the backend's body cleanly when the client's upload breaks"},
     {Fault::kDirectRange, "direct-range",
      "adds a second, conflicting Content-Range to a backend's partial response"},
+    {Fault::kDirectUploadLimit, "direct-upload-limit",
+     "enforces --max-body-bytes by Content-Length only: a chunked upload of any size goes to "
+     "the backend whole"},
     {Fault::kServerReady, "server-ready",
      "the readiness path answers 200 once (to the lifecycle), then 503"},
     {Fault::kServerReadyNever, "server-ready-never", "the readiness path always answers 503"},
@@ -103,10 +121,16 @@ constexpr FaultInfo kFaults[] = {
     {Fault::kServerNoLengthBody, "server-no-length-body",
      "waits up to 30 s for the body of a POST that has neither Content-Length nor "
      "Transfer-Encoding"},
+    {Fault::kServerHealthDuringStream, "server-health-during-stream",
+     "serves 8 connections at a time; more wait in the backlog (a small worker pool)"},
+    {Fault::kServerGracefulShutdown, "server-graceful-shutdown",
+     "on SIGTERM ends open chat streams cleanly without [DONE] (a clean short body), then "
+     "exits"},
 };
 
 #ifdef STREAMCHECK_SERVER_FAULTS
 std::atomic<Fault> active_fault{Fault::kNone};
+std::atomic<bool> shutting_down{false};
 #endif
 
 }  // namespace
@@ -123,6 +147,8 @@ std::optional<Fault> FaultNamed(std::string_view name) {
 #ifdef STREAMCHECK_SERVER_FAULTS
 void SetActiveFault(Fault fault) { active_fault = fault; }
 Fault ActiveFault() { return active_fault.load(std::memory_order_relaxed); }
+void SetShuttingDown() { shutting_down = true; }
+bool ShuttingDown() { return shutting_down.load(); }
 #endif
 
 }  // namespace streamcheck::server

@@ -37,6 +37,13 @@ enum class Fault {
   kChatErrorEvent,
   kChatClientAbort,
   kChatConcurrent,
+  kChatFinishReasonValue,
+  kChatUtf8,
+  kChatSdkSafe,
+  kChatVendorExtensions,
+  kChatToolCallParity,
+  kChatMultiChoice,
+  kChatLongStream,
   // direct
   kDirectLargeGet,
   kDirectIntegrity,
@@ -62,6 +69,7 @@ enum class Fault {
   kDirectHeaderInjection,
   kDirectTruncatedUpload,
   kDirectRange,
+  kDirectUploadLimit,
   kDirectContentCoding,
   // server
   kServerReady,
@@ -76,6 +84,9 @@ enum class Fault {
   kServerHeaderCount,
   kServerHttp10,
   kServerNoLengthBody,
+  // server, DRUM's cases
+  kServerHealthDuringStream,
+  kServerGracefulShutdown,
 };
 
 struct FaultInfo {
@@ -93,8 +104,12 @@ std::optional<Fault> FaultNamed(std::string_view name);
 void SetActiveFault(Fault fault);
 Fault ActiveFault();
 inline bool FaultOn(Fault fault) { return ActiveFault() == fault; }
+// server-graceful-shutdown: the fixture got SIGTERM (set from its main).
+void SetShuttingDown();
+bool ShuttingDown();
 #else
 constexpr bool FaultOn(Fault) { return false; }
+constexpr bool ShuttingDown() { return false; }
 #endif
 
 }  // namespace streamcheck::server

@@ -34,6 +34,12 @@ void RaiseFileLimit() {
   }
 }
 
+// server-slow-clients, server-health-during-stream: a fixed pool of
+// connections, the rest left in the backlog.
+bool PoolFault() {
+  return FaultOn(Fault::kServerSlowClients) || FaultOn(Fault::kServerHealthDuringStream);
+}
+
 }  // namespace
 
 class ReferenceServer::Impl {
@@ -47,6 +53,8 @@ class ReferenceServer::Impl {
     if (!backend) return Status::Failure(backend.error());
     core_.backend = *backend;
     if (FaultOn(Fault::kServerSlowClients)) core_.options.max_connections = 16;
+    // Accept pauses once this many are open, after serving the one it holds: 8 in all.
+    if (FaultOn(Fault::kServerHealthDuringStream)) core_.options.max_connections = 7;
     int threads = std::max(1, core_.options.io_threads);
 #ifdef STREAMCHECK_SERVER_FAULTS
     threads = 1;  // the faults keep shared state without locks
@@ -76,7 +84,7 @@ class ReferenceServer::Impl {
         acceptor_->close(ignored);
       });
     };
-    if (FaultOn(Fault::kServerSlowClients)) {
+    if (PoolFault()) {
       // The fault: a full pool makes new connections wait in the backlog.
       core_.connection_closed = [this] {
         asio::post(workers_[0]->io, [this] {
@@ -156,7 +164,7 @@ class ReferenceServer::Impl {
         return;
       }
       if (core_.open_connections.load() >= core_.options.max_connections) {
-        if (FaultOn(Fault::kServerSlowClients)) {
+        if (PoolFault()) {
           accept_paused_ = true;
           Serve(std::move(socket));
           return;

@@ -32,9 +32,10 @@ const std::vector<CaseDef>& Catalog() {
     for (auto part : {ChatCases(), DirectCases(), server_rest}) {
       all.insert(all.end(), part.begin(), part.end());
     }
-    // Cases that judge liveness (server.survives) go last.
-    std::stable_partition(all.begin(), all.end(),
-                          [](const CaseDef& c) { return !c.judges_liveness; });
+    // Cases that judge liveness (server.survives) go last, and the one that
+    // stops the target (server.graceful-shutdown) after them.
+    std::stable_sort(all.begin(), all.end(),
+                     [](const CaseDef& a, const CaseDef& b) { return RunOrder(a) < RunOrder(b); });
     return all;
   }();
   return catalog;

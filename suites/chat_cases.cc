@@ -1,4 +1,5 @@
 // chat: POST /v1/chat/completions and /chat/completions with "stream": true.
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "harness/checks.h"
@@ -145,6 +146,86 @@ void BothPaths(CaseContext& ctx) {
     if (!check.ok) return ctx.Fail(path + ": " + check.message);
   }
   ctx.Expect(harness::CheckSameStream(v1, plain));
+}
+
+// The function the tool-call case offers; the mock calls it.
+constexpr char kToolName[] = "lookup";
+
+void ToolCallParity(CaseContext& ctx) {
+  auto request = ChatRequest(ctx, kPrompt);
+  auto body = nlohmann::json::parse(request.body);
+  body["tools"] = nlohmann::json::parse(R"([{"type": "function", "function": {
+      "description": "looks a query up",
+      "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
+                     "required": ["query"]}}}])");
+  body["tools"][0]["function"]["name"] = kToolName;
+  request.body = body.dump();
+  auto r = ctx.Perform(request, "a request with tools");
+  auto config = ctx.backend().config();
+  auto expected = mocks::ExpectedToolCall(config.seed, kPrompt, {kToolName}, config.token_count);
+  ctx.Expect(harness::CheckStatus(r, 200));
+  ctx.Expect(harness::CheckToolCall(r, expected.name, expected.arguments));
+  ctx.Expect(harness::CheckDoneTerminator(r));
+}
+
+void MultiChoice(CaseContext& ctx) {
+  constexpr int kChoices = 3;
+  auto request = ChatRequest(ctx, kPrompt);
+  auto body = nlohmann::json::parse(request.body);
+  body["n"] = kChoices;
+  request.body = body.dump();
+  auto r = ctx.Perform(request, "n: 3");
+  auto config = ctx.backend().config();
+  std::vector<std::string> texts;
+  for (int i = 0; i < kChoices; ++i) {
+    texts.push_back(mocks::CompletionText(config.seed, kPrompt, config.token_count, i));
+  }
+  ctx.Expect(harness::CheckStatus(r, 200));
+  ctx.Expect(harness::CheckChoiceTexts(r, texts));
+  ctx.Expect(harness::CheckFinishReason(r));
+}
+
+// "10", "2.5": seconds as a spec gives them.
+std::string Seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", s);
+  return text;
+}
+
+// How much longer than the spec's request_timeout_s the long stream lasts.
+constexpr int kBeyondTimeoutS = 5;
+
+void LongStream(CaseContext& ctx) {
+  const double limit_s = ctx.spec().request_timeout_s;
+  if (limit_s <= 0) {
+    return ctx.Skip("the spec declares no request_timeout_s: there is no request limit to outlast");
+  }
+  // 20 tokens spread over the limit plus 5 s.
+  constexpr int kTokens = 20;
+  const int length_ms = int((limit_s + kBeyondTimeoutS) * 1000);
+  auto config = ctx.backend().config();
+  config.token_count = kTokens;
+  config.token_delay_ms = length_ms / kTokens;
+  ctx.backend().SetConfig(config);
+  auto request = ChatRequest(ctx, kPrompt);
+  request.total_timeout = std::chrono::milliseconds(length_ms + 30'000);
+  auto r = ctx.Perform(request, "a stream of " + std::to_string(length_ms / 1000) + " s");
+  ctx.Metric("stream_ms", r.t_total_ms);
+  ctx.Expect(harness::CheckStatus(r, 200));
+  if (r.status != 200) return;
+  const std::string expected = ExpectedText(ctx, kPrompt);
+  if (!r.complete || r.stream.chat.done_count == 0 || harness::StreamedText(r) != expected) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", r.t_total_ms / 1000);
+    return ctx.Fail("expected a stream of " + std::to_string(length_ms / 1000) +
+                    " s (the spec's request_timeout_s " + Seconds(limit_s) + " s + " +
+                    std::to_string(kBeyondTimeoutS) + " s) to complete; it ended after " + seconds +
+                    " s with " + std::to_string(r.stream.chat.text_bytes) + " of " +
+                    std::to_string(expected.size()) + " characters" +
+                    (r.stream.chat.done_count ? "" : " and no [DONE]") +
+                    (r.complete ? "" : " (" + r.error + ")") +
+                    ": the server's request timeout cuts streams");
+  }
 }
 
 void Framing(CaseContext& ctx) {
@@ -367,6 +448,74 @@ std::vector<CaseDef> ChatCases() {
             "the seed plan's concurrency test", "chat-concurrent", BackendUse::kCalls,
             "every stream answers 200 and ends in [DONE] before its text is compared"},
            Concurrent),
+      Case({"chat.finish-reason-value", Level::kMust,
+            "every finish_reason is one of stop, length, tool_calls, content_filter, "
+            "function_call",
+            "each non-null `finish_reason` in the stream is one of OpenAI's five values, and "
+            "there is at least one.",
+            "OpenAI API reference, chat completion chunk (`finish_reason` enum); the OpenAI SDKs "
+            "type it as that Literal and clients branch on it (TGI once sent \"eos_token\")",
+            "chat-finish-reason-value", BackendUse::kAnyCalls},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReasonValue(StreamHello(ctx))); }),
+      Case({"chat.utf8", Level::kMust, "the body is valid UTF-8",
+            "every byte of the event stream decodes as UTF-8 (the SSE parser counts invalid "
+            "sequences; one fails).",
+            "WHATWG HTML, Server-sent events (an event stream is always UTF-8); the OpenAI Python "
+            "SDK decodes lines strictly and raises UnicodeDecodeError",
+            "chat-utf8", BackendUse::kAnyCalls},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckUtf8(StreamHello(ctx))); }),
+      Case({"chat.sdk-safe", Level::kShould,
+            "no block the OpenAI SDKs misread: no data-less blocks, no named chunk events",
+            "no block with an `event:`, `retry:` or `id:` field but no data (valid SSE: WHATWG "
+            "dispatches nothing), and no chunk event with an `event:` field.",
+            "openai-python `_streaming.py` (SSEDecoder yields an event for a block with any "
+            "field, then `json.loads` of its empty data raises; a named event is handed over as "
+            "{\"data\", \"event\"}); openai-node `streaming.ts` the same; WHATWG HTML, Server-sent "
+            "events",
+            "chat-sdk-safe", BackendUse::kAnyCalls},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckSdkSafe(StreamHello(ctx))); }),
+      Case({"chat.vendor-extensions", Level::kShould,
+            "OpenAI's chunk format only: no vendor chunks or fields (each one seen is named)",
+            "names each vendor shape seen: Azure OpenAI's prompt-filter first chunk (`id` \"\", "
+            "`choices: []`, `prompt_filter_results`), Azure's content-filter annotation chunks "
+            "after the finish, a final chunk with another `object` (Perplexity's "
+            "`chat.completion.done`), top-level fields beyond OpenAI's (DRUM's "
+            "`datarobot_association_id`). The OpenAI SDKs read them all, so the MUST cases pass "
+            "them; a migration review sees them here.",
+            "OpenAI API reference, chat completion chunk object; Azure OpenAI content filtering "
+            "(prompt_filter_results, streaming annotations)",
+            "chat-vendor-extensions", BackendUse::kAnyCalls},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckVendorExtensions(StreamHello(ctx))); }),
+      MakeCase("chat", "tools",
+               {"chat.tool-call-parity", Level::kMust,
+                "a streamed tool call arrives whole: its name and concatenated arguments equal "
+                "the backend's",
+                "a request with `tools` (one function); the mock streams `delta.tool_calls` (id "
+                "and name first, the arguments in one piece per token, `finish_reason` "
+                "`tool_calls`); choice 0's first call must have the mock's name and "
+                "concatenated arguments, then `[DONE]`. Only on targets whose spec has the "
+                "feature `tools`.",
+                "OpenAI API reference, function calling (streaming `delta.tool_calls`); the "
+                "OpenAI SDKs accumulate `function.arguments` by tool-call index",
+                "chat-tool-call-parity", BackendUse::kCalls},
+               ToolCallParity),
+      Case({"chat.multi-choice", Level::kShould,
+            "with n: 3, each of the three choices streams its own whole text",
+            "`n: 3`: chunks for choices 0, 1 and 2 and no other, each choice's concatenated "
+            "`delta.content` equal to the mock's text for that choice, one `finish_reason` each.",
+            "OpenAI API reference, chat completion request `n` and chunk `choices[].index`",
+            "chat-multi-choice", BackendUse::kCalls},
+           MultiChoice),
+      Case({"chat.long-stream", Level::kMust,
+            "a stream lasting the spec's request_timeout_s plus 5 s completes",
+            "where the spec declares `request_timeout_s` T: 20 tokens spread over T + 5 s; "
+            "status 200, a complete transfer, `[DONE]` and the whole text. Skipped when the "
+            "spec declares none.",
+            "DRUM `gunicorn/gunicorn.conf.py` (`timeout` from DRUM_CLIENT_REQUEST_TIMEOUT; "
+            "gunicorn's arbiter kills a sync worker busy longer, mid-stream); a stream lasts as "
+            "long as the model generates",
+            "chat-long-stream", BackendUse::kCalls},
+           LongStream),
   };
 }
 

@@ -431,6 +431,56 @@ void LargeUpload(CaseContext& ctx) {
   }
 }
 
+// How far over the spec's max_upload_bytes the upload-limit bodies go: a
+// little, so a server that reads up to its limit and refuses has little left
+// to drain.
+constexpr std::uint64_t kOverLimit = 64 * 1024;
+
+void UploadLimit(CaseContext& ctx) {
+  const std::uint64_t limit = ctx.spec().max_upload_bytes;
+  if (limit == 0) {
+    return ctx.Skip("the spec declares no max_upload_bytes: the server's upload limit is unknown");
+  }
+  // First: an upload under the limit goes through, so a 413 below is about size.
+  const std::string small(1024, 'u');
+  auto echo = Echo(ctx, "PUT", small);
+  if (auto check = harness::CheckEcho(echo, "PUT", small.size(), Sha256::Of(small)); !check.ok) {
+    return ctx.Fail(
+        "expected a 1 KiB upload (under max_upload_bytes) to reach the backend "
+        "first: " +
+        check.message);
+  }
+  const std::uint64_t size = limit + kOverLimit;
+  for (bool chunked : {false, true}) {
+    const std::string how = chunked ? "chunked" : "with Content-Length";
+    ctx.backend().ResetStats();
+    harness::HttpRequest request;
+    request.method = "PUT";
+    request.url = ctx.Url(ctx.DirectPath("echo"));
+    request.upload_size = size;
+    request.upload_chunked = chunked;
+    request.upload_fill = [](std::uint64_t offset, char* out, std::size_t n) {
+      mocks::FillBytes(11, offset, out, n);
+    };
+    request.keep_body_bytes = 4096;
+    request.total_timeout = std::chrono::seconds(120);
+    auto r = ctx.Perform(request, std::to_string(size) + "-byte body " + how);
+    auto seen = ctx.backend().stats().last_request;
+    if (seen.is_object() && seen.contains("body_length") &&
+        seen["body_length"].is_number_unsigned() &&
+        seen["body_length"].get<std::uint64_t>() >= size) {
+      ctx.Fail("expected the backend never to get the whole " + std::to_string(size) +
+               "-byte body sent " + how + " (max_upload_bytes " + std::to_string(limit) +
+               "); it got all of it");
+    }
+    if (r.status != 413) {
+      ctx.Fail("expected 413 for a " + std::to_string(size) + "-byte body sent " + how +
+               " (max_upload_bytes " + std::to_string(limit) + "), got " +
+               (r.status ? std::to_string(r.status) : "no response: " + r.error));
+    }
+  }
+}
+
 void Backpressure(CaseContext& ctx) {
   // A 96 MiB body read at 8 MiB/s from a backend that could send it in well
   // under a second: a server without backpressure holds most of it, and even
@@ -688,6 +738,18 @@ std::vector<CaseDef> DirectCases() {
             "RFC 9110 §7.6; a proxy streams request bodies too", "direct-large-upload",
             BackendUse::kCalls, "the backend's echo of the whole body (none fails)"},
            LargeUpload),
+      Case({"direct.upload-limit", Level::kMust,
+            "above the spec's max_upload_bytes an upload gets 413 and never reaches the backend "
+            "whole",
+            "where the spec declares `max_upload_bytes` N: a 1 KiB PUT first reaches the "
+            "backend; then `PUT /directAccess/echo` of N + 64 KiB, once with Content-Length and "
+            "once chunked: each gets 413, and the backend's /echo never reports the whole body. "
+            "Skipped when the spec declares none.",
+            "RFC 9110 §15.5.14 (413 Content Too Large); DRUM's migration plan "
+            "(`fastapi_migration_plan/`: 413 above 100 MiB); a limit read off Content-Length "
+            "alone lets a chunked body through",
+            "direct-upload-limit", BackendUse::kCalls},
+           UploadLimit),
   };
 }
 

@@ -105,16 +105,25 @@ struct SpecOptions {
   int ready_timeout_s = 30;
 };
 
+// The fixture's upload limit: above the largest upload of the cases
+// (direct.large-upload's 100 MiB), small enough to send past quickly.
+constexpr std::uint64_t kMaxUploadBytes = 128ull << 20;
+
 // A target spec for the fixture with one defect, as any user would write one.
+// request_timeout_s is the 2 s after which chat-long-stream cuts a stream.
 fs::path WriteSpec(const fs::path& dir, const SpecOptions& options) {
   json spec = {{"name", options.name},
                {"command",
                 {"{bin}/defective_server", "--port", "{port}", "--backend", "{backend_url}",
-                 "--defect", options.defect, "--backend-headers-timeout-ms", "3000"}},
+                 "--defect", options.defect, "--backend-headers-timeout-ms", "3000",
+                 "--max-body-bytes", std::to_string(kMaxUploadBytes)}},
                {"ready_path", "/ping"},
                {"ready_timeout_s", options.ready_timeout_s},
                {"backend_timeout_s", 3},
-               {"features", {"chat", "direct_access"}}};
+               {"request_timeout_s", 2},
+               {"max_upload_bytes", kMaxUploadBytes},
+               {"stop_timeout_s", 5},
+               {"features", {"chat", "direct_access", "tools"}}};
   fs::path path = dir / (options.name + ".json");
   std::ofstream(path) << spec.dump(2);
   return path;

@@ -310,12 +310,61 @@ TEST_F(EngineTest, CasesThatJudgeLivenessRunLast) {
   EXPECT_EQ((*selected).back()->info.id, "a.live");
 }
 
+// A case during which a correct server calls its backend, but that skipped:
+// it asked nothing of the server, so the mock not being called is no error.
+TEST_F(EngineTest, ASkippedCaseIsNotAskedToHaveCalledTheBackend) {
+  std::vector<CaseDef> catalog = {
+      Def("a.skips", Level::kMust, [](CaseContext& ctx) { ctx.Skip("nothing to measure"); }),
+      Def("a.calls", Level::kMust, [](CaseContext&) {})};
+  for (auto& c : catalog) c.backend = BackendUse::kCalls;
+  auto report = engine::Run(catalog, All(catalog), Options({UrlTarget("t")}));
+  auto results = ByCase(report);
+  EXPECT_EQ(results["t a.skips"]->outcome, Outcome::kSkip) << results["t a.skips"]->message;
+  EXPECT_EQ(results["t a.calls"]->outcome, Outcome::kError) << "the mock was never called";
+}
+
+// The case that stops its target (server.graceful-shutdown) runs after even
+// the liveness cases, whatever the catalog's order.
+TEST_F(EngineTest, ACaseThatStopsTheTargetRunsAfterTheLivenessCases) {
+  std::vector<CaseDef> catalog = {Def("a.stop", Level::kShould, [](CaseContext&) {}),
+                                  Def("a.live", Level::kMust, [](CaseContext&) {}),
+                                  Def("a.one", Level::kMust, [](CaseContext&) {})};
+  catalog[0].stops_target = true;
+  catalog[1].judges_liveness = true;
+  auto selected = SelectCases(catalog, "");
+  ASSERT_TRUE(selected.ok());
+  ASSERT_EQ(selected->size(), 3u);
+  EXPECT_EQ((*selected)[0]->info.id, "a.one");
+  EXPECT_EQ((*selected)[1]->info.id, "a.live");
+  EXPECT_EQ((*selected)[2]->info.id, "a.stop");
+  EXPECT_EQ(suites::Catalog().back().info.id, "server.graceful-shutdown");
+}
+
 // The real catalog on the real reference server, twice in one process, and
 // four targets at once: same cases, same outcomes.
 harness::TargetSpec Reference(const std::string& name) {
   auto spec = harness::BuiltinCppSpec();
   spec.name = name;
   return spec;
+}
+
+// server.graceful-shutdown ends the target itself: that is no error, and the
+// session's stop afterwards finds the process gone and nothing left behind.
+TEST_F(EngineTest, TheRunEndsCleanlyAfterTheTargetWasShutDown) {
+  auto selected = SelectCases(suites::Catalog(), "server.graceful-shutdown,server.ready");
+  ASSERT_TRUE(selected.ok());
+  auto report = engine::Run(suites::Catalog(), *selected, Options({Reference("cpp")}));
+  ASSERT_EQ(report.results.size(), 2u);
+  EXPECT_EQ(report.results[0].case_id, "server.ready");
+  for (const auto& r : report.results) {
+    EXPECT_EQ(r.outcome, Outcome::kPass) << r.case_id << ": " << r.message;
+  }
+  ASSERT_EQ(report.targets.size(), 1u);
+  const auto& stop = report.targets[0].stop;
+  EXPECT_FALSE(stop.was_running) << "the case had stopped it";
+  EXPECT_FALSE(stop.exit.empty());
+  EXPECT_FALSE(stop.left_behind);
+  EXPECT_TRUE(stop.leftovers_killed.empty());
 }
 
 TEST_F(EngineTest, RunsTwiceInOneProcessAndWithFourJobs) {

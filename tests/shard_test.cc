@@ -234,8 +234,10 @@ TEST(ShardTest, ShardInfoRecordsTheWholeSelection) {
   EXPECT_THAT(info.indexes, ElementsAre(1));
   ASSERT_EQ(info.selected.size(), 2u);
   EXPECT_EQ(info.selected[1].target, "b");
-  EXPECT_THAT(info.selected[1].cases,
-              ElementsAre("server.ready", "chat.status", "server.bad-requests", "server.survives"));
+  EXPECT_THAT(
+      info.selected[1].cases,
+      ElementsAre("server.ready", "chat.status", "server.bad-requests",
+                  "server.health-during-stream", "server.survives", "server.graceful-shutdown"));
   EXPECT_THAT(info.liveness, ElementsAre("server.survives"));
 }
 

@@ -197,6 +197,31 @@ TEST(StreamShapesTest, ToolCallsAreAssembledFromTheirPieces) {
   EXPECT_FALSE(CheckToolCall(Stream(kOpenAi), "get_weather", "{}").ok);
 }
 
+// n: 2 as OpenAI streams it: each chunk carries one choice, by index.
+std::string ChoiceChunk(int index, const std::string& content, const std::string& finish = "null") {
+  return Data(
+      R"({"id":"c2","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":)" +
+      std::to_string(index) + R"(,"delta":{"content":")" + content + R"("},"finish_reason":)" +
+      finish + "}]}");
+}
+
+TEST(StreamShapesTest, EachChoiceStreamsItsOwnText) {
+  const std::string both = ChoiceChunk(0, "Hi") + ChoiceChunk(1, "Yo") + ChoiceChunk(0, " there") +
+                           ChoiceChunk(1, " you") + ChoiceChunk(0, "", R"("stop")") +
+                           ChoiceChunk(1, "", R"("stop")") + kDone;
+  auto r = Stream(both);
+  EXPECT_TRUE(CheckFinishReason(r).ok);
+  EXPECT_TRUE(CheckChoiceTexts(r, {"Hi there", "Yo you"}).ok)
+      << CheckChoiceTexts(r, {"Hi there", "Yo you"}).message;
+  EXPECT_THAT(CheckChoiceTexts(r, {"Hi there", "Yo me"}).message, HasSubstr("choice 1"));
+  // A relay that reads choices[0] only.
+  auto first_only = Stream(ChoiceChunk(0, "Hi") + ChoiceChunk(0, " there") +
+                           ChoiceChunk(0, "", R"("stop")") + kDone);
+  EXPECT_THAT(CheckChoiceTexts(first_only, {"Hi there", "Yo you"}).message,
+              HasSubstr("no chunk for choice 1"));
+  EXPECT_THAT(CheckChoiceTexts(r, {"Hi there"}).message, HasSubstr("got choice 1"));
+}
+
 TEST(StreamShapesTest, ContentAfterTheFinishFails) {
   auto body = Content("Hi") + Content("", R"("stop")") + Content(" more") + kDone;
   EXPECT_FALSE(Judge(body).finish);

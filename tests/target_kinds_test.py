@@ -170,6 +170,10 @@ def not_passed(results, allowed_skips=()):
 # A url target is not spawned: the cases that judge what happens to the
 # process (it survives, it shuts down) cannot run and say so.
 URL_SKIPS = ("spawned", "started by the harness", "not started by")
+# Cases that need a fact the spec does not declare (request_timeout_s,
+# max_upload_bytes, the tools feature) skip and say which.
+SPEC_SKIPS = ("declares no request_timeout_s", "declares no max_upload_bytes",
+              "features do not include tools")
 
 
 class UrlTargetsTest(unittest.TestCase):
@@ -184,7 +188,7 @@ class UrlTargetsTest(unittest.TestCase):
                 "backend_timeout_s": 3,
             })
             self.assertTrue(results, out)
-            self.assertEqual(not_passed(results, URL_SKIPS), {}, out)
+            self.assertEqual(not_passed(results, URL_SKIPS + SPEC_SKIPS), {}, out)
             # Its pid is found from its listening socket, so memory is measured.
             self.assertEqual(results["direct.memory-bounded"]["outcome"], "pass", out)
             self.assertEqual(code, 0, out)
@@ -253,7 +257,7 @@ class UrlTargetsTest(unittest.TestCase):
             for case in ("chat.status", "chat.sse-grammar", "chat.chunk-schema",
                          "chat.done-terminator", "chat.finish-reason", "server.ready"):
                 self.assertIn(case, ran, out)
-            self.assertEqual(not_passed({c: results[c] for c in ran}), {}, out)
+            self.assertEqual(not_passed({c: results[c] for c in ran}, SPEC_SKIPS), {}, out)
             self.assertEqual(code, 0, out)
 
 
@@ -456,7 +460,7 @@ class ContentCodingTest(unittest.TestCase):
                                        "--cases", "direct.*,server.ready", "--size-mb", "16")
             musts = {c: r for c, r in results.items() if r.get("level") == "MUST"}
             self.assertIn("direct.content-coding", musts, out)
-            self.assertEqual(not_passed(musts, ("memory",)), {}, out)
+            self.assertEqual(not_passed(musts, ("memory",) + SPEC_SKIPS), {}, out)
 
     def test_a_proxy_that_drops_content_encoding_fails(self):
         with Workdir() as w:

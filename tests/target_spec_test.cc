@@ -544,6 +544,9 @@ TEST(TargetSpecTest, BuiltinCppSpecMatchesTargetsCppJson) {
   EXPECT_EQ(file->ready_timeout_s, builtin.ready_timeout_s);
   EXPECT_DOUBLE_EQ(file->backend_timeout_s, builtin.backend_timeout_s);
   EXPECT_EQ(file->features, builtin.features);
+  EXPECT_DOUBLE_EQ(file->request_timeout_s, builtin.request_timeout_s);
+  EXPECT_EQ(file->max_upload_bytes, builtin.max_upload_bytes);
+  EXPECT_DOUBLE_EQ(file->stop_timeout_s, builtin.stop_timeout_s);
 
   // Its placeholders all expand.
   Placeholders values = {{"port", "1"},         {"host", "h"},         {"backend_url", "http://b"},

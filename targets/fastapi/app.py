@@ -276,13 +276,32 @@ async def _relay_events(resp):
         await _close(resp)
 
 
+def _confined(tail):
+    """False for a path the backend may read as another path or host: a dot
+    segment (also percent-encoded), an encoded slash, backslash or NUL, or an
+    empty segment (`//host/`, `http://host/`)."""
+    lower = tail.lower()
+    if any(bad in lower for bad in (b"%2f", b"%5c", b"%00")):
+        return False
+    decoded = urllib.parse.unquote_to_bytes(tail)
+    if b"\\" in decoded:
+        return False
+    segments = decoded.split(b"/")
+    for i, segment in enumerate(segments):
+        if segment in (b".", b".."):
+            return False
+        if not segment and i < len(segments) - 1:
+            return False
+    return True
+
+
 def _upstream_url(request, path):
     """The backend URL for a /directAccess or /nim request.
 
     Uses the raw request path so that percent-escapes reach the backend as the
     client sent them, and the raw query string so that repeated keys and
-    their order survive. A trailing slash is dropped, as DRUM does. The host
-    is always the configured backend: dot segments and `//` stay paths on it.
+    their order survive. A trailing slash is dropped, as DRUM does. None for
+    a path that is not confined to the backend (see _confined).
     """
     raw = request.scope.get("raw_path") or b""
     for prefix in (b"/directAccess/", b"/nim/"):
@@ -291,6 +310,8 @@ def _upstream_url(request, path):
             break
     else:
         tail = urllib.parse.quote(path).encode("ascii")
+    if not _confined(tail):
+        return None
     target = b"/" + tail.rstrip(b"/")
     query = request.scope.get("query_string", b"")
     if query:
@@ -338,8 +359,11 @@ async def direct_access(request: Request, path: str):
     # the client sent chunked goes on chunked; no body goes on as none.
     has_body = ("content-length" in request.headers
                 or "transfer-encoding" in request.headers)
+    url = _upstream_url(request, path)
+    if url is None:
+        return _error(400, "the path leaves the backend")
     upstream = client.build_request(
-        request.method, _upstream_url(request, path),
+        request.method, url,
         headers=_end_to_end(request.headers.items(), REQUEST_DROP),
         content=request.stream() if has_body else None)
     try:
