@@ -57,7 +57,8 @@ BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResp
 // disk. `sent` must not be empty (nothing seen is no pass).
 CheckResult CheckBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client,
                              double bound_mib);
-// A 5xx (status `preferred` SHOULD) with a body, within `bound_ms` of the request.
+// A 5xx (status `preferred` SHOULD) within `bound_ms` of the request. Its
+// body is not judged: RFC 9110 §15.6 asks for an explanation only as a SHOULD.
 CheckResult CheckServerError(const HttpResponse& response, long preferred, double bound_ms);
 
 }  // namespace streamcheck::harness

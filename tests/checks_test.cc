@@ -840,8 +840,9 @@ TEST(ChecksTest, ServerError) {
       FailsWith(AllOf(HasSubstr("expected the 502 within 5000 ms"), HasSubstr("it took 7250 ms"))));
   HttpResponse empty = Plain(504, "");
   empty.t_headers_ms = 10;
-  EXPECT_THAT(CheckServerError(empty, 504, 5000),
-              FailsWith(AllOf(HasSubstr("error body with the 504"), HasSubstr("empty body"))));
+  // RFC 9110 §15.6: the explaining body is a SHOULD, not judged here (Caddy
+  // answers an unreachable upstream with an empty 502).
+  EXPECT_THAT(CheckServerError(empty, 504, 5000), Passes());
   HttpResponse none;
   none.t_total_ms = 5001;
   none.error = "Timeout was reached";
