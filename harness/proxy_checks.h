@@ -18,7 +18,8 @@ namespace streamcheck::harness {
 CheckResult CheckResponseFraming(const HttpResponse& response);
 // The backend broke off mid-body: the client must see an incomplete response
 // (or a 5xx, when the server knew before its headers), never a clean end of a
-// shorter body.
+// shorter body. No response at all, with a transport error, also counts as
+// visible (a proxy that had not sent its headers yet may reset instead).
 CheckResult CheckTruncationVisible(const HttpResponse& response);
 // Same status and same body as the backend sent.
 CheckResult CheckPassthrough(const HttpResponse& response, long status, const std::string& body);
@@ -57,6 +58,11 @@ BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResp
 // disk. `sent` must not be empty (nothing seen is no pass).
 CheckResult CheckBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client,
                              double bound_mib);
+// The Content-Encoding the client got agrees with the bytes it got (RFC 9110
+// §8.4): the body decodes by its label to the backend's bytes (SHA-256
+// `expected_hex`). A plain body labelled gzip does not decode; gzip bytes
+// labelled identity (no Content-Encoding) arrive as gzip.
+CheckResult CheckContentCoding(const HttpResponse& response, const std::string& expected_hex);
 // A 5xx (status `preferred` SHOULD) within `bound_ms` of the request. Its
 // body is not judged: RFC 9110 §15.6 asks for an explanation only as a SHOULD.
 CheckResult CheckServerError(const HttpResponse& response, long preferred, double bound_ms);

@@ -371,6 +371,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
       bool hop_by_hop = hop.count(lower) &&
                         !(FaultOn(Fault::kDirectResponseHeaders) && lower != "transfer-encoding");
       if (hop_by_hop || lower == "content-length") continue;
+      if (FaultOn(Fault::kDirectContentCoding) && lower == "content-encoding") continue;
       if (lower == "content-range") content_range = std::string(field.value());
       head.insert(field.name_string(), field.value());
     }

@@ -65,6 +65,7 @@ enum class Fault {
   kDirectHeaderInjection,
   kDirectTruncatedUpload,
   kDirectRange,
+  kDirectContentCoding,
   // server
   kServerReady,
   kServerReadyNever,

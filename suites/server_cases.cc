@@ -70,11 +70,14 @@ void Survives(CaseContext& ctx) {
     ctx.Fail("expected the server process to be alive after the other cases; it " +
              process->DescribeExit() + "; last log lines:\n" + process->LogTail(15));
   };
-  if (process && !process->IsRunning()) return died();
+  if (process && !process->IsAlive()) return died();
   auto check = harness::CheckStatus(GetReady(ctx), 200);
   // A refused or reset connection may be a process on its way out: give it a
   // moment (bounded) to say how it ended.
-  if (!check.ok && process && process->WaitForExit(std::chrono::seconds(2))) return died();
+  if (!check.ok && process) {
+    if (process->IsRunning()) process->WaitForExit(std::chrono::seconds(2));
+    if (!process->IsAlive()) return died();
+  }
   ctx.Expect(check);
 }
 
@@ -86,7 +89,8 @@ std::vector<CaseDef> ServerCases() {
           {"server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
            "GET the spec's ready_path; the harness already waited for it (bounded by "
            "ready_timeout_s) before the first case.",
-           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone},
+           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone,
+           "an answer on the ready path (none fails)"},
           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case({"server.bad-requests", Level::kMust,
             "a malformed request line, a 64 KiB header, and Content-Length with "
@@ -94,13 +98,15 @@ std::vector<CaseDef> ServerCases() {
             "raw socket: `GARBAGE / NOT-HTTP`, a 64 KiB header, Content-Length with "
             "Transfer-Encoding; each must get 4xx or a closed connection within 10 s; then the "
             "ready path must answer 200.",
-            "RFC 9112 §2.2, §3, §6.1", "server-bad-requests", BackendUse::kNone},
+            "RFC 9112 §2.2, §3, §6.1", "server-bad-requests", BackendUse::kNone,
+            "a connection for each probe (none: error), then an answer on the ready path"},
            BadRequests),
       Case({"server.survives", Level::kMust,
             "after every other case the readiness path still answers 200 and the process lives",
             "after every other case: the process has not exited and the ready path answers 200.",
             "a server that dies under the catalog dies under its users", "server-survives",
-            BackendUse::kNone},
+            BackendUse::kNone,
+            "the process (when spawned) and an answer on the ready path (none fails)"},
            Survives, /*judges_liveness=*/true),
   };
 }
