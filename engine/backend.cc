@@ -34,6 +34,12 @@ bool CaseBackend::WaitCancelled(std::chrono::milliseconds timeout) {
   return r && *r;
 }
 
+bool CaseBackend::WaitUploadStarted(std::chrono::milliseconds timeout) {
+  auto r = control_.WaitUploadStarted(timeout);
+  if (!r) Failed("say whether request body bytes arrived", r.error());
+  return r && *r;
+}
+
 mocks::MockStats CaseBackend::stats() {
   auto r = control_.Stats();
   if (!r) {

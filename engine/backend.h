@@ -26,6 +26,7 @@ class CaseBackend {
   void OpenGate();
   bool WaitGateReached(std::chrono::milliseconds timeout);
   bool WaitCancelled(std::chrono::milliseconds timeout);
+  bool WaitUploadStarted(std::chrono::milliseconds timeout);
   mocks::MockStats stats();
   void ResetStats();
   // The backend unreachable, and back; Resume's failure is the case's error.

@@ -71,6 +71,7 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"direct.query-string", 20},
       {"direct.query-repeated", 20},
       {"direct.request-headers", 20},
+      {"direct.response-headers", 20},
       {"direct.response-framing", 60},
       {"direct.truncation-visible", 90},
       {"direct.backend-down", 400},

@@ -1,6 +1,7 @@
 #include "harness/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -203,6 +204,10 @@ class Transfer {
       curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
                        std::max(1L, long(request_.idle_timeout.count() / 1000)));
     }
+    if (request_.recv_buffer_bytes > 0) {
+      curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, &Transfer::SockoptThunk);
+      curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, this);
+    }
     if (request_.max_recv_mib_s > 0) {
       curl_easy_setopt(e, CURLOPT_MAX_RECV_SPEED_LARGE,
                        curl_off_t(request_.max_recv_mib_s * 1024 * 1024));
@@ -254,6 +259,13 @@ class Transfer {
   }
   static size_t WriteThunk(char* data, size_t size, size_t n, void* self) {
     return static_cast<Transfer*>(self)->OnData(std::string_view(data, size * n));
+  }
+  // Before connect(2): a buffer set then is also the window TCP advertises.
+  static int SockoptThunk(void* self, curl_socket_t fd, curlsocktype purpose) {
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKOPT_OK;
+    int bytes = static_cast<Transfer*>(self)->request_.recv_buffer_bytes;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    return CURL_SOCKOPT_OK;
   }
   static size_t ReadThunk(char* out, size_t size, size_t n, void* self) {
     return static_cast<Transfer*>(self)->OnUpload(out, size * n);

@@ -45,7 +45,10 @@ struct HttpRequest {
   // Abort when no byte arrives for this long (0: only total_timeout applies).
   std::chrono::milliseconds idle_timeout{0};
 
-  double max_recv_mib_s = 0;                       // a slow client (0: read as fast as possible)
+  double max_recv_mib_s = 0;  // a slow client (0: read as fast as possible)
+  // SO_RCVBUF of the client's socket (0: the kernel's autotuning, which may
+  // grow it to net.ipv4.tcp_rmem's maximum): bounds what waits unread here.
+  int recv_buffer_bytes = 0;
   long read_piece_bytes = 256 * 1024;              // the most one read hands over (curl's buffer)
   std::optional<std::uint64_t> abort_after_bytes;  // the client goes away mid-body
   bool abort_after_first_event = false;            // ... or after the first SSE event

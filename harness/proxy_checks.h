@@ -1,5 +1,6 @@
 // Checks of a reverse proxy (/directAccess/): framing, truncation, status and
-// body passthrough, what the backend's /echo saw, gateway errors.
+// body passthrough, what the backend's /echo saw, hop-by-hop headers both
+// ways, how far the backend ran ahead of the client, gateway errors.
 #pragma once
 
 #include <cstdint>
@@ -28,15 +29,42 @@ CheckResult CheckEcho(const HttpResponse& echo, const std::string& method,
 // The backend's /echo saw every `key=value` of `query` (repeated keys in order).
 CheckResult CheckEchoQuery(const HttpResponse& echo,
                            const std::vector<std::pair<std::string, std::string>>& query);
-// The backend's /echo saw each of `present` (name: value) and none of `absent`.
+// The backend's /echo saw each of `present` (name: value) and none of
+// `absent`, and no Connection header of its naming `connection_option` (RFC
+// 9110 §7.6.1: a proxy removes Connection or replaces it with its own options).
 CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
-                             const std::vector<std::string>& absent);
+                             const std::vector<std::string>& absent,
+                             const std::string& connection_option = "");
+// The same for the response a client got: hop-by-hop headers of the backend's
+// response were not passed back.
+CheckResult CheckResponseHeaders(const HttpResponse& response, const Headers& present,
+                                 const std::vector<std::string>& absent,
+                                 const std::string& connection_option = "");
+
+// How far a backend's sends ran ahead of a client's reads, at the worst moment.
+struct BackendLead {
+  double max_mib = 0;                // bytes the backend had sent minus bytes the client had read
+  double at_ms = 0;                  // when, on the client's clock
+  std::uint64_t sent = 0, read = 0;  // the two counts then
+};
+// `sent` is the backend's send timeline (t_ms since its transfer began, bytes
+// handed to its socket). That transfer began before the client's first byte,
+// so each point is placed at the latest moment it can have been,
+// t_first_byte_ms + t_ms, and the client's count is taken at or after it: the
+// lead found is never more than the real one, whatever the two clocks.
+BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client);
+// The backend ran at most `bound_mib` ahead of the client: a proxy that reads
+// its upstream only as fast as its client drains holds little, in memory or on
+// disk. `sent` must not be empty (nothing seen is no pass).
+CheckResult CheckBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client,
+                             double bound_mib);
 // The Content-Encoding the client got agrees with the bytes it got (RFC 9110
 // §8.4): the body decodes by its label to the backend's bytes (SHA-256
 // `expected_hex`). A plain body labelled gzip does not decode; gzip bytes
 // labelled identity (no Content-Encoding) arrive as gzip.
 CheckResult CheckContentCoding(const HttpResponse& response, const std::string& expected_hex);
-// A 5xx (status `preferred` SHOULD) with a body, within `bound_ms` of the request.
+// A 5xx (status `preferred` SHOULD) within `bound_ms` of the request. Its
+// body is not judged: RFC 9110 §15.6 asks for an explanation only as a SHOULD.
 CheckResult CheckServerError(const HttpResponse& response, long preferred, double bound_ms);
 
 }  // namespace streamcheck::harness

@@ -50,6 +50,7 @@ struct CaptureBody {
     std::string text;
     std::unique_ptr<Sha256> sha;
     std::uint64_t length = 0;
+    Handler* handler = nullptr;  // told of hashed bytes as they arrive
   };
 
   class reader {
@@ -73,6 +74,7 @@ struct CaptureBody {
         n += b.size();
         body_.length += b.size();
       }
+      if (body_.hash && n > 0) body_.handler->BodyBytes(n);
       ec = {};
       return n;
     }
@@ -313,6 +315,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
     auto& body = body_parser_->get().body();
     body.hash = mode == BodyMode::kHash;
     if (body.hash) body.sha = std::make_unique<Sha256>();
+    body.handler = &s_.handler;
     auto expect = request_.Header("Expect");
     if (expect && EqualsIgnoreCase(TrimHeaderValue(*expect), "100-continue") && !request_.http10) {
       out_head_ = "HTTP/1.1 100 Continue\r\n\r\n";

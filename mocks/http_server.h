@@ -116,6 +116,8 @@ class Handler {
   // Called once the head is read, before the body: counts the request.
   virtual Admission Admit(const Request& head) = 0;
   virtual BodyMode BodyModeFor(const Request& head) = 0;
+  // Bytes of a kHash body as they arrive, before the request is whole.
+  virtual void BodyBytes(std::uint64_t /*n*/) {}
   // The response to a whole request; never null.
   virtual std::unique_ptr<Response> Handle(Request& request) = 0;
   // A response the server makes itself (400, 413, 431). `unadmitted_head` is

@@ -211,6 +211,9 @@ class MockBackend::Impl : public detail::Handler {
   bool WaitCancelled(std::chrono::milliseconds timeout) {
     return WaitFor(timeout, [this] { return stats_.transfers_cancelled > 0; });
   }
+  bool WaitUploadStarted(std::chrono::milliseconds timeout) {
+    return WaitFor(timeout, [this] { return stats_.request_body_bytes > 0; });
+  }
 
   MockStats stats() const {
     std::lock_guard lock(mutex_);
@@ -278,6 +281,16 @@ class MockBackend::Impl : public detail::Handler {
     return IsEchoPath(r.path) ? detail::BodyMode::kHash : detail::BodyMode::kKeep;
   }
 
+  void BodyBytes(std::uint64_t n) override {
+    bool first = false;
+    {
+      std::lock_guard lock(mutex_);
+      first = stats_.request_body_bytes == 0;
+      stats_.request_body_bytes += n;
+    }
+    if (first) WakeEvents();  // waits look only for the first bytes
+  }
+
   std::unique_ptr<Response> Refuse(int status, const std::string& message,
                                    const std::string& unadmitted_head) override {
     if (!unadmitted_head.empty()) {
@@ -307,6 +320,7 @@ class MockBackend::Impl : public detail::Handler {
     if (p == "/v1/chat/completions" && m == "POST") return Chat(r);
     if (p == "/large-file" && (m == "GET" || m == "HEAD")) return LargeFile(r);
     if (IsEchoPath(p)) return Echo(r);
+    if (p == "/response-headers") return ResponseHeaders(r);
     if (p.rfind("/status/", 0) == 0 && p.size() == 11 &&
         p.find_first_not_of("0123456789", 8) == std::string::npos) {
       int code = std::stoi(p.substr(8));
@@ -563,6 +577,26 @@ class MockBackend::Impl : public detail::Handler {
     ResponseHead head = JsonHead(200, Dump(Summary(r)));
     Encode(r, c, head);
     return Delayed(c.headers_delay_ms, Fixed(std::move(head)));
+  }
+
+  // Each query pair NAME=VALUE a response header, hop-by-hop ones included
+  // (for proxies' response side); the body lists them. The framing is the
+  // server's: Content-Length and Transfer-Encoding are refused.
+  std::unique_ptr<Response> ResponseHeaders(const Request& r) {
+    ResponseHead head = JsonHead(200, "");
+    json sent = json::object();
+    for (const auto& [name, value] : r.query) {
+      std::string lower = ToLower(name);
+      bool token = !name.empty() && name.find_first_of(" \t\r\n:\0", 0, 6) == std::string::npos;
+      if (!token || value.find_first_of("\r\n\0", 0, 3) != std::string::npos ||
+          lower == "content-length" || lower == "transfer-encoding") {
+        return ErrorResponse(400, "/response-headers: cannot send the header \"" + name + "\"");
+      }
+      head.headers.emplace_back(name, value);
+      sent[ValidUtf8(name)].push_back(ValidUtf8(value));
+    }
+    head.body = Dump({{"headers", sent}});
+    return Encoded(r, std::move(head));
   }
 
   std::unique_ptr<Response> Chat(const Request& r);
@@ -849,12 +883,15 @@ std::unique_ptr<Response> MockBackend::Impl::Control(const Request& r) {
     if (m != "GET") return wrong_method("GET");
     auto what = QueryValue(r, "for").value_or("");
     auto timeout = ParseCount(QueryValue(r, "timeout_ms").value_or(""));
-    if ((what != "gate" && what != "cancelled") || !timeout || *timeout > kMaxLongPollMs) {
-      return ErrorResponse(400, "GET /_mock/wait needs for=gate|cancelled and timeout_ms=0.." +
-                                    std::to_string(kMaxLongPollMs));
+    if ((what != "gate" && what != "cancelled" && what != "upload") || !timeout ||
+        *timeout > kMaxLongPollMs) {
+      return ErrorResponse(400,
+                           "GET /_mock/wait needs for=gate|cancelled|upload and timeout_ms=0.." +
+                               std::to_string(kMaxLongPollMs));
     }
     std::function<bool()> reached = [this, what] {
       std::lock_guard lock(mutex_);
+      if (what == "upload") return stats_.request_body_bytes > 0;
       return what == "gate" ? stats_.gate_reached : stats_.transfers_cancelled > 0;
     };
     return std::make_unique<WaitResponse>(reached, Clock::now() + Ms(*timeout));
@@ -890,6 +927,9 @@ class MockBackend::Impl::InProcessControl : public MockControl {
   }
   Result<bool> WaitCancelled(std::chrono::milliseconds timeout) override {
     return impl_.WaitCancelled(timeout);
+  }
+  Result<bool> WaitUploadStarted(std::chrono::milliseconds timeout) override {
+    return impl_.WaitUploadStarted(timeout);
   }
   Result<MockStats> Stats() override { return impl_.stats(); }
   Status ResetStats() override { return impl_.ResetStats(), Status::Ok(); }

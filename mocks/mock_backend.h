@@ -14,6 +14,8 @@
 //   ANY  /echo[/...]            JSON: method, path, target, query, headers,
 //                               body_length + body_sha256 (hashed as it arrives)
 //   ANY  /status/<code>         that status with a JSON body
+//   ANY  /response-headers?NAME=VALUE...   200, each pair a response header
+//                               (hop-by-hop ones too; not the framing ones)
 //   anything else               404, counted like every request
 // Every response body is gzipped when compress is "gzip" and the request's
 // Accept-Encoding allows it; nothing is compressed otherwise.
@@ -26,7 +28,7 @@
 //   GET  /_mock/stats           MockStats as JSON; POST /_mock/stats/reset
 //   POST /_mock/reset           default config, fresh stats, resumed
 //   POST /_mock/gate/open
-//   GET  /_mock/wait?for=gate|cancelled&timeout_ms=N   long poll, N <= 60000:
+//   GET  /_mock/wait?for=gate|cancelled|upload&timeout_ms=N   long poll, N <= 60000:
 //                               {"reached": true|false}
 //   POST /_mock/suspend, POST /_mock/resume   (see MockControl::Suspend)
 //

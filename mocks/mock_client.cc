@@ -159,6 +159,10 @@ Result<bool> MockClient::WaitCancelled(std::chrono::milliseconds timeout) {
   return WaitFor("cancelled", timeout);
 }
 
+Result<bool> MockClient::WaitUploadStarted(std::chrono::milliseconds timeout) {
+  return WaitFor("upload", timeout);
+}
+
 Result<MockStats> MockClient::Stats() {
   auto reply = Expect200("GET", "/_mock/stats");
   if (!reply) return Error{reply.error()};

@@ -28,6 +28,7 @@ class MockClient : public MockControl {
   Status OpenGate() override;
   Result<bool> WaitGateReached(std::chrono::milliseconds timeout) override;
   Result<bool> WaitCancelled(std::chrono::milliseconds timeout) override;
+  Result<bool> WaitUploadStarted(std::chrono::milliseconds timeout) override;
   Result<MockStats> Stats() override;
   Status ResetStats() override;
   Status Suspend() override;

@@ -44,6 +44,9 @@ class MockControl {
   virtual Result<bool> WaitGateReached(std::chrono::milliseconds timeout) = 0;
   // True once a transfer was counted cancelled; false when `timeout` passed first.
   virtual Result<bool> WaitCancelled(std::chrono::milliseconds timeout) = 0;
+  // True once request body bytes arrived (MockStats::request_body_bytes > 0),
+  // while the request may still be under way; false when `timeout` passed first.
+  virtual Result<bool> WaitUploadStarted(std::chrono::milliseconds timeout) = 0;
 
   virtual Result<MockStats> Stats() = 0;
   // Fresh counters; the gate's state (reached, opened by) stays.

@@ -35,6 +35,9 @@ class MockWithDefaults : public MockControl {
   Result<bool> WaitCancelled(std::chrono::milliseconds timeout) override {
     return inner_.WaitCancelled(timeout);
   }
+  Result<bool> WaitUploadStarted(std::chrono::milliseconds timeout) override {
+    return inner_.WaitUploadStarted(timeout);
+  }
   Result<MockStats> Stats() override { return inner_.Stats(); }
   Status ResetStats() override { return inner_.ResetStats(); }
   Status Suspend() override { return inner_.Suspend(); }

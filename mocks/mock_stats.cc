@@ -111,6 +111,7 @@ json ToJson(const MockStats& s) {
             {"requests_by_case", by_case},
             {"request_heads", heads},
             {"body_bytes_sent", s.body_bytes_sent},
+            {"request_body_bytes", s.request_body_bytes},
             {"transfers_started", s.transfers_started},
             {"transfers_completed", s.transfers_completed},
             {"transfers_cancelled", s.transfers_cancelled},
@@ -137,6 +138,7 @@ Result<MockStats> StatsFromJson(const json& j) {
   for (auto status :
        {Read(j, "requests", s.requests), Read(j, "chat_requests", s.chat_requests),
         Read(j, "body_bytes_sent", s.body_bytes_sent),
+        Read(j, "request_body_bytes", s.request_body_bytes),
         Read(j, "transfers_started", s.transfers_started),
         Read(j, "transfers_completed", s.transfers_completed),
         Read(j, "transfers_cancelled", s.transfers_cancelled),

@@ -50,6 +50,9 @@ struct MockStats {
 
   // Content bytes handed to the socket: before gzip and chunk framing.
   std::uint64_t body_bytes_sent = 0;
+  // Request body bytes of /echo requests, counted as they arrive (before the
+  // request is whole): what shows an upload streamed through a proxy.
+  std::uint64_t request_body_bytes = 0;
   std::uint64_t transfers_started = 0;    // streamed responses begun
   std::uint64_t transfers_completed = 0;  // ended cleanly, the client holding every byte
   std::uint64_t transfers_cancelled = 0;  // the client went away (write failed, or EOF/RST read)

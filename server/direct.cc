@@ -3,6 +3,9 @@
 // goes to the backend, and the response comes back as it arrives, read from
 // the backend only as fast as the client takes it. A Content-Length body moves
 // by splice(2) when it can; everything else through one bounded buffer.
+#include <unistd.h>
+
+#include <cstdio>
 #include <deque>
 #include <set>
 #include <sstream>
@@ -45,13 +48,40 @@ std::string FirstValues(const std::string& query) {
 bool BodyFaultActive() {
   for (Fault f : {Fault::kDirectLargeGet, Fault::kDirectIntegrity, Fault::kDirectIncremental,
                   Fault::kDirectMemoryBounded, Fault::kDirectBackpressure,
-                  Fault::kDirectBackpressureReadAhead, Fault::kDirectSsePassthrough,
-                  Fault::kDirectResponseFraming, Fault::kDirectTruncationVisible,
-                  Fault::kDirectClientAbort}) {
+                  Fault::kDirectBackpressureReadAhead, Fault::kDirectBackpressureSpool,
+                  Fault::kDirectSsePassthrough, Fault::kDirectResponseFraming,
+                  Fault::kDirectTruncationVisible, Fault::kDirectClientAbort}) {
     if (FaultOn(f)) return true;
   }
   return false;
 }
+
+// direct-backpressure-spool and direct-large-upload-spool: an unlinked
+// temporary file written at its end and read from `read_at`.
+class Spool {
+ public:
+  Spool() : file_(std::tmpfile(), &std::fclose) {}
+  bool ok() const { return file_ != nullptr; }
+  bool Append(const char* data, std::size_t n) {
+    bool wrote = ::pwrite(fileno(file_.get()), data, n, off_t(size_)) == ssize_t(n);
+    if (wrote) size_ += n;
+    return wrote;
+  }
+  // Up to `n` bytes from read_at on; "" at the end (or on a read error).
+  std::string Take(std::size_t n) {
+    std::string out(std::min<std::uint64_t>(n, size_ - read_at_), '\0');
+    ssize_t got = ::pread(fileno(file_.get()), out.data(), out.size(), off_t(read_at_));
+    out.resize(got > 0 ? std::size_t(got) : 0);
+    read_at_ += out.size();
+    return out;
+  }
+  std::uint64_t size() const { return size_; }
+  bool drained() const { return read_at_ >= size_; }
+
+ private:
+  std::unique_ptr<FILE, int (*)(FILE*)> file_;
+  std::uint64_t size_ = 0, read_at_ = 0;
+};
 
 // direct-client-abort: backend calls left open and unread, for good.
 std::vector<std::unique_ptr<BackendCall>>& Parked() {
@@ -116,6 +146,8 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
         upload_ = Upload::kDiscard;
       } else if (FaultOn(Fault::kDirectLargeUpload)) {
         upload_ = Upload::kWhole;
+      } else if (FaultOn(Fault::kDirectLargeUploadSpool)) {
+        upload_ = Upload::kSpool;
       } else if (conn_->body_length() && !FaultOn(Fault::kDirectTruncatedUpload)) {
         upload_ = Upload::kLength;
         out.set(http::field::content_length, std::to_string(*conn_->body_length()));
@@ -131,11 +163,12 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     }
     request_head_ = out;
     if (upload_ == Upload::kDiscard || upload_ == Upload::kWhole) return ReadBodyFirst();
+    if (upload_ == Upload::kSpool) return SpoolBodyFirst();
     Connect();
   }
 
  private:
-  enum class Upload { kNone, kLength, kChunked, kDiscard, kWhole };
+  enum class Upload { kNone, kLength, kChunked, kDiscard, kWhole, kSpool };
 
   // The backend target for a path that stays inside the backend, or nullopt.
   std::optional<std::string> BackendTarget(const std::string& raw_path, const std::string& query) {
@@ -182,6 +215,22 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     });
   }
 
+  // direct-large-upload-spool: the body read whole into a file, then sent on
+  // from it with its length (UploadNext).
+  void SpoolBodyFirst() {
+    if (!spool_) spool_ = std::make_unique<Spool>();
+    conn_->ReadBody([self = shared_from_this()](BodyRead r, std::string_view piece) {
+      if (r == BodyRead::kPiece) {
+        if (!self->spool_->Append(piece.data(), piece.size())) return self->conn_->Abort();
+        return self->SpoolBodyFirst();
+      }
+      if (r != BodyRead::kDone) return self->conn_->Abort();
+      self->request_head_.set(http::field::content_length, std::to_string(self->spool_->size()));
+      self->upload_ = Upload::kLength;
+      self->Connect();
+    });
+  }
+
   void Connect() {
     std::ostringstream head;
     head << request_head_.base();
@@ -212,6 +261,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   }
 
   void UploadNext() {
+    if (spool_) return UploadFromSpool();
     conn_->ReadBody([self = shared_from_this()](BodyRead r, std::string_view piece) {
       if (!self->uploading_) return;  // the backend answered first
       switch (r) {
@@ -231,6 +281,16 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
         default:
           return self->UploadBroken(r);
       }
+    });
+  }
+
+  void UploadFromSpool() {
+    writing_ = spool_->Take(kPiece);
+    if (writing_.empty()) return UploadDone();
+    backend_->Write(asio::buffer(writing_), [self = shared_from_this()](BackendFailure f) {
+      if (!self->uploading_) return;
+      if (f != BackendFailure::kNone) return self->UploadRefused();
+      self->UploadFromSpool();
     });
   }
 
@@ -308,7 +368,9 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     std::string content_range;
     for (const auto& field : got) {
       std::string lower = ToLower(std::string(field.name_string()));
-      if (hop.count(lower) || lower == "content-length") continue;
+      bool hop_by_hop = hop.count(lower) &&
+                        !(FaultOn(Fault::kDirectResponseHeaders) && lower != "transfer-encoding");
+      if (hop_by_hop || lower == "content-length") continue;
       if (FaultOn(Fault::kDirectContentCoding) && lower == "content-encoding") continue;
       if (lower == "content-range") content_range = std::string(field.value());
       head.insert(field.name_string(), field.value());
@@ -346,6 +408,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     conn_->SendHead(head, framing, length_, [self = shared_from_this(), keep_length](bool ok) {
       if (!ok) return;
       if (FaultOn(Fault::kDirectBackpressureReadAhead)) return self->ReadAhead();
+      if (FaultOn(Fault::kDirectBackpressureSpool)) return self->SpoolAhead();
       if (keep_length && self->conn_->core().options.zero_copy && !BodyFaultActive()) {
         return self->SpliceBody();
       }
@@ -532,6 +595,33 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     });
   }
 
+  // direct-backpressure-spool: as ReadAhead, into a file instead of memory.
+  void SpoolAhead() {
+    if (!spool_) spool_ = std::make_unique<Spool>();
+    backend_->ReadBody(piece_.get(), kPiece,
+                       [self = shared_from_this()](BackendFailure f, std::size_t n, bool done) {
+                         bool kept = self->spool_->Append(self->piece_.get(), n);
+                         self->ahead_ended_ = done || f != BackendFailure::kNone || !kept;
+                         self->ahead_failed_ = f != BackendFailure::kNone || !kept;
+                         if (!self->ahead_ended_) self->SpoolAhead();
+                         if (!self->draining_) self->DrainSpool();
+                       });
+  }
+  void DrainSpool() {
+    if (conn_->closed()) return;
+    if (spool_->drained()) {
+      draining_ = false;
+      if (!ahead_ended_) return;
+      if (ahead_failed_) return conn_->Abort();
+      return EndBody();
+    }
+    draining_ = true;
+    writing_ = spool_->Take(kPiece);
+    conn_->SendBody(asio::buffer(writing_), [self = shared_from_this()](bool ok) {
+      if (ok) self->DrainSpool();
+    });
+  }
+
   void ClientLeft() {
     if (!backend_) return;
     if (FaultOn(Fault::kDirectClientAbort)) {
@@ -571,6 +661,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
   http::response<http::empty_body> head_;  // faults that hold the body
   std::string whole_, copy_;
   std::deque<std::string> ahead_;  // direct-backpressure-read-ahead
+  std::unique_ptr<Spool> spool_;   // the spool faults
   bool ahead_ended_ = false, ahead_failed_ = false, draining_ = false;
 };
 

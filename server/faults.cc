@@ -62,6 +62,9 @@ constexpr FaultInfo kFaults[] = {
      "buffers like the Flask target: the body read whole, then copied into the response"},
     {Fault::kDirectBackpressureReadAhead, "direct-backpressure-read-ahead",
      "reads the backend ahead of the client into an unbounded queue (one copy of the body)"},
+    {Fault::kDirectBackpressureSpool, "direct-backpressure-spool",
+     "reads the backend ahead of the client into a temporary file, memory flat (as nginx's "
+     "proxy_buffering with its proxy_temp_path)"},
     {Fault::kDirectStallSurvives, "direct-stall-survives", "a 1 s backend idle timeout"},
     {Fault::kDirectSsePassthrough, "direct-sse-passthrough",
      "re-frames event streams as `data:VALUE` (no space)"},
@@ -74,6 +77,8 @@ constexpr FaultInfo kFaults[] = {
     {Fault::kDirectQueryRepeated, "direct-query-repeated", "keeps only the first value of a key"},
     {Fault::kDirectRequestHeaders, "direct-request-headers",
      "forwards every request header, hop-by-hop ones included"},
+    {Fault::kDirectResponseHeaders, "direct-response-headers",
+     "passes every backend response header back, hop-by-hop ones included"},
     {Fault::kDirectResponseFraming, "direct-response-framing",
      "a backend Content-Length is kept while the body goes out chunked"},
     {Fault::kDirectTruncationVisible, "direct-truncation-visible",
@@ -90,6 +95,9 @@ constexpr FaultInfo kFaults[] = {
      "drops the backend's Content-Encoding but relays its compressed bytes"},
     {Fault::kDirectLargeUpload, "direct-large-upload",
      "reads the whole request body into memory before sending it on"},
+    {Fault::kDirectLargeUploadSpool, "direct-large-upload-spool",
+     "reads the whole request body into a temporary file before sending it on, memory flat (as "
+     "nginx's proxy_request_buffering)"},
     {Fault::kDirectHeaderInjection, "direct-header-injection",
      "percent-decodes request header values and forwards them raw (CR/LF included)"},
     {Fault::kDirectTruncatedUpload, "direct-truncated-upload",

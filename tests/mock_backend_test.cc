@@ -702,6 +702,60 @@ TEST(MockBackendTest, EchoReportsTheRequest) {
   }
 }
 
+// An upload's body bytes are counted as they arrive, before the request is
+// whole: the client sends half of a Content-Length body and the mock has
+// counted it (and its wait has ended) while the other half is not yet sent.
+TEST(MockBackendTest, UploadBytesAreCountedAsTheyArrive) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  EXPECT_FALSE(*mock->control().WaitUploadStarted(std::chrono::milliseconds(0)));
+  auto upload = RawConnection::Open(mock->port());
+  ASSERT_TRUE(upload);
+  ASSERT_TRUE(upload->Send("PUT /echo HTTP/1.1\r\nHost: m\r\nContent-Length: 2000\r\n\r\n" +
+                           std::string(1000, 'a')));
+  auto started = mock->control().WaitUploadStarted(std::chrono::seconds(10));
+  ASSERT_TRUE(started && *started) << "the first 1000 bytes were not counted";
+  auto during = mock->stats();
+  EXPECT_EQ(during.request_body_bytes, 1000u);
+  EXPECT_EQ(during.last_request, json::object()) << "the request cannot be whole yet";
+  ASSERT_TRUE(upload->Send(std::string(1000, 'b')));
+  ASSERT_TRUE(upload->ReadUntil([](const std::string& r) {
+    return r.find("}") != std::string::npos;
+  })) << upload->received;
+  EXPECT_EQ(mock->stats().request_body_bytes, 2000u);
+  EXPECT_EQ(mock->stats().last_request["body_length"], 2000);
+  // Over HTTP too: the long poll's "upload" condition.
+  auto poll = Perform(Get(mock->url(), "/_mock/wait?for=upload&timeout_ms=0"));
+  EXPECT_EQ(poll.body, R"({"reached":true})");
+  mock->ResetStats();
+  EXPECT_FALSE(*mock->control().WaitUploadStarted(std::chrono::milliseconds(0)));
+}
+
+// /response-headers answers with the headers its query names, hop-by-hop ones
+// included, and refuses the framing ones (the mock's to set).
+TEST(MockBackendTest, ResponseHeadersRouteSendsTheNamedHeaders) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto r =
+      Perform(Get(mock->url(),
+                  "/response-headers?Connection=upgrade,%20X-Hop&X-Hop=1&Keep-Alive=timeout%3D5"
+                  "&Upgrade=h2c&X-End=kept"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.complete) << r.error;
+  EXPECT_EQ(r.Header("Connection"), "upgrade, X-Hop");
+  EXPECT_EQ(r.Header("X-Hop"), "1");
+  EXPECT_EQ(r.Header("Keep-Alive"), "timeout=5");
+  EXPECT_EQ(r.Header("Upgrade"), "h2c");
+  EXPECT_EQ(r.Header("X-End"), "kept");
+  auto j = json::parse(r.body, nullptr, false);
+  EXPECT_EQ(j["headers"]["X-End"], json({"kept"})) << r.body;
+  for (const char* bad : {"Content-Length=5", "Transfer-Encoding=chunked", "Bad%20Name=1",
+                          "X-Split=a%0D%0AX-Injected:%201"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_EQ(Perform(Get(mock->url(), std::string("/response-headers?") + bad)).status, 400);
+  }
+}
+
 TEST(MockBackendTest, StatusRoutesAnswerWithThatStatus) {
   auto mock = StartMock();
   ASSERT_TRUE(mock);

@@ -96,6 +96,17 @@ void GateCase(MockControl& mock) {
   auto cancelled = mock.WaitCancelled(std::chrono::milliseconds(50));
   ASSERT_TRUE(cancelled.ok());
   EXPECT_FALSE(*cancelled);
+  // An upload half sent: its bytes are seen before the request is whole.
+  auto none = mock.WaitUploadStarted(std::chrono::milliseconds(50));
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(*none);
+  auto upload = RawConnection::Open(PortOf(mock.url()));
+  ASSERT_TRUE(upload);
+  ASSERT_TRUE(upload->Send("PUT /echo HTTP/1.1\r\nHost: m\r\nContent-Length: 10\r\n\r\nhalf"));
+  auto started = mock.WaitUploadStarted(kBound);
+  ASSERT_TRUE(started.ok()) << started.error();
+  EXPECT_TRUE(*started);
+  EXPECT_EQ(mock.Stats()->request_body_bytes, 4u);
   ASSERT_TRUE(mock.Reset().ok());
   EXPECT_EQ(mock.config(), MockConfig{});
 }

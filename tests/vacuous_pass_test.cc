@@ -209,6 +209,7 @@ const std::map<std::string, Expected>& Table() {
       {"direct.query-string", {{F, F, F, F}}},
       {"direct.query-repeated", {{W, W, W, W}}},
       {"direct.request-headers", {{W, W, W, W}}},
+      {"direct.response-headers", {{W, W, W, W}}},
       {"direct.response-framing", {{F, F, F, F}}},
       {"direct.truncation-visible", {{F, F, F, F}}},
       {"direct.backend-down", {{F, F, F, F}}},

@@ -3,13 +3,22 @@
 # the reference server is compared with. Writes a config into a fresh temporary
 # folder and runs nginx in the foreground as the current user; removes the
 # folder when stopped.
-#   targets/nginx/run.sh PORT BACKEND_HOST BACKEND_PORT
+#   targets/nginx/run.sh PORT BACKEND_HOST BACKEND_PORT [buffered]
 # /ping and / answer {"message":"OK"}; /directAccess/<path> goes to
 # BACKEND/<path> with the query string; /v1/chat/completions and
 # /chat/completions go to BACKEND/v1/chat/completions. Buffering is off both
-# ways (proxy_buffering, proxy_request_buffering), as for a streaming server.
+# ways (proxy_buffering, proxy_request_buffering), as for a streaming server;
+# with `buffered`, nginx's defaults stand: both on, a response held in memory
+# buffers and then a temp file of up to 1024m (proxy_max_temp_file_size), a
+# request body read whole (to memory or a temp file) before it is sent on.
 set -euo pipefail
-port="$1" backend_host="$2" backend_port="$3"
+port="$1" backend_host="$2" backend_port="$3" mode="${4:-streaming}"
+buffering="proxy_buffering off; proxy_request_buffering off;"
+case "$mode" in
+  streaming) ;;
+  buffered) buffering="# nginx's defaults: proxy_buffering on, proxy_request_buffering on" ;;
+  *) echo "nginx/run.sh: mode is streaming or buffered, not $mode" >&2; exit 2 ;;
+esac
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 dir="$(mktemp -d /tmp/streamcheck-nginx-XXXXXX)"
 user_line=""
@@ -38,8 +47,7 @@ http {
       proxy_pass http://backend/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
+      $buffering
       proxy_connect_timeout 5s;
       # Between two reads: the backend's 5 s pause mid-body must survive.
       proxy_read_timeout 10s;
@@ -48,16 +56,14 @@ http {
       proxy_pass http://backend/v1/chat/completions;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
+      $buffering
       proxy_read_timeout 10s;
     }
     location = /chat/completions {
       proxy_pass http://backend/v1/chat/completions;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
+      $buffering
       proxy_read_timeout 10s;
     }
   }
