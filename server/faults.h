@@ -65,7 +65,11 @@ enum class Fault {
   // server
   kServerReady,
   kServerReadyNever,
-  kServerBadRequests,
+  kServerRequestLine,
+  kServerClTe,
+  kServerContentLength,
+  kServerTransferEncoding,
+  kServerLargeHeader,
   kServerSurvives,
   kServerSurvivesExit,
   kServerDesync,
