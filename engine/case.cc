@@ -1,6 +1,7 @@
 #include "engine/case.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/text.h"
 
@@ -33,11 +34,16 @@ bool IsSecret(const std::string& name) {
   return false;
 }
 
-core::HeaderList Redacted(const harness::Headers& headers) {
+// Secret by name, or set by the spec (its values may be API keys).
+core::HeaderList Redacted(const harness::Headers& headers, const harness::Headers& from_spec) {
   core::HeaderList out;
   for (const auto& [name, value] : headers) {
-    out.emplace_back(name, IsSecret(name) ? "(redacted, " + std::to_string(value.size()) + " bytes)"
-                                          : Excerpt(value, 200));
+    const bool spec_set = std::any_of(from_spec.begin(), from_spec.end(), [&](const auto& h) {
+      return EqualsIgnoreCase(h.first, name);
+    });
+    out.emplace_back(name, IsSecret(name) || spec_set
+                               ? "(redacted, " + std::to_string(value.size()) + " bytes)"
+                               : Excerpt(value, 200));
   }
   return out;
 }
@@ -60,14 +66,39 @@ CaseContext::CaseContext(TargetSession& session, const core::CaseInfo& info,
       options_(options),
       result_(result),
       record_(record),
-      progress_(progress) {}
+      progress_(progress) {
+  if (session.mock()) backend_.emplace(*session.mock(), record);
+}
+
+CaseBackend& CaseContext::backend() {
+  if (!backend_) {
+    throw std::logic_error("case " + info_.id +
+                           " used the mock of a target with an external backend");
+  }
+  return *backend_;
+}
 
 std::string CaseContext::Url(const std::string& path) const {
   return harness::JoinUrl(session_.base_url(), path);
 }
 
 harness::HttpRequest CaseContext::Prepare(harness::HttpRequest request) {
-  request.headers.emplace_back(kCaseHeader, info_.id);
+  // The spec's way of talking to the server, then the case's own headers
+  // (a case's header replaces the spec's of that name).
+  const auto defaults = session_.RequestDefaults();
+  harness::Headers headers;
+  for (const auto& [name, value] : defaults.headers) {
+    bool replaced = std::any_of(request.headers.begin(), request.headers.end(),
+                                [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
+    if (!replaced) headers.emplace_back(name, value);
+  }
+  headers.insert(headers.end(), request.headers.begin(), request.headers.end());
+  headers.emplace_back(kCaseHeader, info_.id);
+  request.headers = std::move(headers);
+  request.http_version = defaults.http_version;
+  if (request.accept_encoding.empty()) request.accept_encoding = defaults.accept_encoding;
+  request.ca_file = defaults.ca_file;
+  request.insecure = defaults.insecure;
   request.should_stop = session_.stop().Predicate();
   return request;
 }
@@ -128,7 +159,7 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
   core::Exchange x;
   x.label = label;
   x.request = request.method + " " + PathOf(request);
-  x.request_headers = Redacted(request.headers);
+  x.request_headers = Redacted(request.headers, session_.spec().headers);
   if (request.upload_size) {
     x.request_body = "(" + std::to_string(*request.upload_size) + " bytes generated)";
   } else {
@@ -136,7 +167,7 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
   }
   x.status = int(r.status);
   x.http_version = r.http_version;
-  x.response_headers = Redacted(r.headers);
+  x.response_headers = Redacted(r.headers, {});
   x.first_events = r.stream.FirstData();
   x.last_events = r.stream.LastData();
   for (auto* events : {&x.first_events, &x.last_events}) {

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/verdict.h"
+#include "engine/backend.h"
 #include "engine/session.h"
 #include "harness/check_result.h"
 #include "harness/http_client.h"
@@ -45,7 +47,11 @@ class CaseContext {
   const core::CaseInfo& info() const { return info_; }
   const CaseOptions& options() const { return options_; }
   std::string Url(const std::string& path) const;
-  mocks::MockBackend& backend() { return session_.backend(); }
+  // A path under the spec's direct prefix: DirectPath("echo") is "/directAccess/echo".
+  std::string DirectPath(const std::string& rest) const { return spec().DirectPath(rest); }
+  // The mock the server calls. Only cases that use it are run on a target
+  // with an external backend (CaseDef::backend), so it is always there.
+  CaseBackend& backend();
   // The target's process when the harness started it, else null (url targets).
   harness::TargetProcess* process() { return session_.process(); }
   bool stop_requested() { return session_.stop().stop_requested(); }
@@ -87,8 +93,17 @@ class CaseContext {
   core::CaseResult& result_;
   core::CaseRecord& record_;
   CaseProgress* progress_;
+  std::optional<CaseBackend> backend_;
   std::uint64_t chart_bytes_ = 0;  // body bytes of the exchange drawn as the case's chart
   bool charted_ = false;
+};
+
+// What a case needs of the mock backend.
+enum class BackendUse {
+  kNone,   // nothing: it runs against any backend (a target's real one too)
+  kUses,   // it configures or reads the mock; a correct server may still not call it
+  kCalls,  // a correct server calls the mock during the case: if it never does,
+           // the server is not pointed at the mock and the case says so
 };
 
 struct CaseDef {
@@ -97,6 +112,7 @@ struct CaseDef {
   // The case judges whether the target process is alive itself; the engine
   // then does not turn a dead target into `error` around it, and runs it last.
   bool judges_liveness = false;
+  BackendUse backend = BackendUse::kUses;
 };
 
 }  // namespace streamcheck::engine

@@ -120,9 +120,28 @@ class TargetRun {
       record.error = "the target had died during " + died_in_ + " (see there)";
       return;
     }
+    mocks::MockControl* mock = session_.mock();
+    if (def.backend != BackendUse::kNone && !mock) {
+      record.ran = true;
+      record.skip =
+          "needs the mock backend; the target's spec keeps its real backend "
+          "(\"backend\": \"external\")";
+      return;
+    }
+    if (!unmocked_.empty() && def.backend != BackendUse::kNone) {
+      record.ran = true;
+      record.error = "the server never called the mock backend (see " + unmocked_ + ")";
+      return;
+    }
     // Every case starts from the backend's defaults and fresh counters.
-    session_.backend().SetConfig(mocks::MockConfig{});
-    session_.backend().ResetStats();
+    if (mock) {
+      if (auto reset = mock->Reset(); !reset) {
+        record.ran = true;
+        record.error =
+            "the mock backend at " + mock->url() + " could not be reset: " + reset.message();
+        return;
+      }
+    }
     CaseContext ctx(session_, def.info, options_.case_options, result, record, &progress);
     try {
       def.body(ctx);
@@ -136,12 +155,37 @@ class TargetRun {
       record.not_run = "stopped while running: " + why->reason;
       return;
     }
+    if (def.backend == BackendUse::kCalls) CheckTheMockWasCalled(def, *mock, record);
     if (def.judges_liveness) return;
     if (auto died = session_.Died(); !died.empty()) {
       died_ = died;
       died_in_ = def.info.id;
       record.error = "the target died during this case: " + died;
     }
+  }
+
+  // A case during which a correct server calls its backend: if the mock saw
+  // no request, the server is not pointed at it, and whatever the case saw
+  // came from elsewhere. It cannot pass; and if the mock has never been
+  // called at all, no later case can be judged either.
+  void CheckTheMockWasCalled(const CaseDef& def, mocks::MockControl& mock, CaseRecord& record) {
+    auto stats = mock.Stats();
+    if (!stats || stats->requests > 0) {
+      if (stats) mock_called_ = true;
+      return;
+    }
+    std::string message = "the server never called the mock backend at " + mock.url() +
+                          " during this case: point its backend there";
+    if (session_.spec().mock_listen.empty() && session_.spec().mock_url.empty() &&
+        session_.spec().managed()) {
+      message += " (the spec's command gets it as {backend_url}, {backend_host}, {backend_port})";
+    }
+    if (record.failures.empty()) {
+      record.error = message;
+    } else {
+      record.failures.push_back({message, -1});
+    }
+    if (!mock_called_ && unmocked_.empty()) unmocked_ = def.info.id;
   }
 
   TargetSession session_;
@@ -152,6 +196,8 @@ class TargetRun {
   bool problem_reported_ = false;
   std::string died_;
   std::string died_in_;
+  bool mock_called_ = false;  // the mock has seen a request from this target
+  std::string unmocked_;      // the case that found the mock never called
 };
 
 }  // namespace

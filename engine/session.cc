@@ -9,7 +9,7 @@
 namespace streamcheck::engine {
 
 TargetSession::TargetSession(harness::TargetSpec spec, SessionOptions options, StopSource& stop)
-    : spec_(std::move(spec)), options_(std::move(options)), stop_(stop) {}
+    : spec_(std::move(spec)), options_(std::move(options)), stop_(stop), expanded_(spec_) {}
 
 TargetSession::~TargetSession() { Stop(); }
 
@@ -40,6 +40,7 @@ void TargetSession::Stop() {
     stop_summary_.left_behind = report.left_behind;
   }
   if (backend_) backend_->Stop();
+  mock_ = nullptr;
 }
 
 Result<harness::MemoryScope> TargetSession::Memory() {
@@ -48,6 +49,14 @@ Result<harness::MemoryScope> TargetSession::Memory() {
   static const std::set<std::string> kForwarders = {"docker-proxy", "rootlessport", "slirp4netns",
                                                     "pasta",        "socat",        "kubectl"};
   harness::MemoryScope scope;
+  if (!spec_.memory_cgroup.empty()) {
+    scope.cgroup = spec_.memory_cgroup;
+    scope.description = "the cgroup " + spec_.memory_cgroup;
+    if (auto members = harness::CgroupProcesses(scope.cgroup); !members) {
+      return Error{"the spec's memory cgroup cannot be read: " + members.error()};
+    }
+    return scope;
+  }
   std::string what;
   if (process_) {
     scope.roots.push_back(process_->pid());
@@ -93,17 +102,52 @@ core::TargetSummary TargetSession::Summary() const {
   return s;
 }
 
+Status TargetSession::StartMock(harness::Placeholders& values) {
+  if (spec_.external_backend) return Status::Ok();
+  if (!spec_.mock_url.empty()) {
+    auto client = mocks::MockClient::Connect(spec_.mock_url);
+    if (!client) return Status::Failure(client.error());
+    client_ = std::move(*client);
+    mock_ = client_.get();
+    if (auto reset = mock_->Reset(); !reset) {
+      return Status::Failure("the mock at " + spec_.mock_url +
+                             " did not reset: " + reset.message());
+    }
+  } else {
+    std::string host = "127.0.0.1";
+    int port = 0;
+    if (!spec_.mock_listen.empty()) {
+      auto colon = spec_.mock_listen.rfind(':');
+      host = spec_.mock_listen.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+      port = std::stoi(spec_.mock_listen.substr(colon + 1));
+    }
+    auto backend = mocks::MockBackend::Start({}, host, port);
+    if (!backend) {
+      return Status::Failure("cannot start the mock backend" +
+                             (spec_.mock_listen.empty() ? std::string()
+                                                        : " on " + spec_.mock_listen +
+                                                              " (the spec's mock.listen: is "
+                                                              "another process using the port?)") +
+                             ": " + backend.error());
+    }
+    backend_ = std::move(*backend);
+    mock_ = &backend_->control();
+  }
+  const std::string url = mock_->url();
+  const std::string authority = url.substr(url.find("://") + 3);
+  const auto colon = authority.rfind(':');
+  values["backend_url"] = url;
+  values["backend_host"] = authority.substr(0, colon);
+  values["backend_port"] = authority.substr(colon + 1);
+  return Status::Ok();
+}
+
 Status TargetSession::Start() {
   if (stop_.stop_requested()) return Status::Failure("the run stopped before the target started");
-  auto backend = mocks::MockBackend::Start();
-  if (!backend) return Status::Failure("mock backend: " + backend.error());
-  backend_ = std::move(*backend);
-  harness::Placeholders values = {{"host", "127.0.0.1"},
-                                  {"backend_url", backend_->url()},
-                                  {"backend_host", backend_->host()},
-                                  {"backend_port", std::to_string(backend_->port())},
-                                  {"root", options_.root.string()},
-                                  {"bin", options_.bin.string()}};
+  harness::Placeholders values = {
+      {"host", "127.0.0.1"}, {"root", options_.root.string()}, {"bin", options_.bin.string()}};
+  if (auto mock = StartMock(values); !mock) return mock;
   if (spec_.managed()) {
     auto port = harness::PickFreePort();
     if (!port) return Status::Failure(port.error());
@@ -113,6 +157,7 @@ Status TargetSession::Start() {
   }
   auto expanded = harness::ExpandSpec(spec_, values, options_.root);
   if (!expanded) return Status::Failure(expanded.error());
+  expanded_ = *expanded;
   auto ready_timeout = std::chrono::seconds(spec_.ready_timeout_s);
   if (!spec_.managed()) {
     base_url_ = expanded->url;
@@ -121,6 +166,7 @@ Status TargetSession::Start() {
     probe.url = harness::JoinUrl(base_url_, spec_.ready_path);
     probe.timeout = ready_timeout;
     probe.should_stop = stop_.Predicate();
+    probe.request = RequestDefaults();
     auto ready = harness::WaitReady(probe);
     if (!ready) return Status::Failure(ready.message() + "; is it running?");
     return Status::Ok();
@@ -136,7 +182,18 @@ Status TargetSession::Start() {
   auto process = harness::TargetProcess::Start(launch);
   if (!process) return Status::Failure(process.error());
   process_ = std::move(*process);
-  return process_->WaitReady(base_url_, spec_.ready_path, ready_timeout, stop_.Predicate());
+  return process_->WaitReady(base_url_, spec_.ready_path, ready_timeout, stop_.Predicate(),
+                             RequestDefaults());
+}
+
+harness::HttpRequest TargetSession::RequestDefaults() const {
+  harness::HttpRequest r;
+  r.headers = expanded_.headers;
+  r.http_version = expanded_.http_version;
+  r.accept_encoding = expanded_.accept_encoding;
+  r.ca_file = expanded_.ca_file;
+  r.insecure = expanded_.insecure;
+  return r;
 }
 
 }  // namespace streamcheck::engine

@@ -11,10 +11,12 @@
 #include "common/result.h"
 #include "core/model.h"
 #include "engine/stop.h"
+#include "harness/http_client.h"
 #include "harness/process_memory.h"
 #include "harness/target_process.h"
 #include "harness/target_spec.h"
 #include "mocks/mock_backend.h"
+#include "mocks/mock_client.h"
 
 namespace streamcheck::engine {
 
@@ -40,10 +42,12 @@ class TargetSession {
   // Idempotent.
   void Stop();
 
-  const harness::TargetSpec& spec() const { return spec_; }
+  // The spec as expanded for this run (placeholders, ${VAR} in headers).
+  const harness::TargetSpec& spec() const { return expanded_; }
   const std::string& base_url() const { return base_url_; }
   const std::string& problem() const { return problem_; }
-  mocks::MockBackend& backend() { return *backend_; }
+  // The mock the server calls; null for a target with an external backend.
+  mocks::MockControl* mock() { return mock_; }
   // The target's process when the harness started it, else null.
   harness::TargetProcess* process() { return process_.get(); }
   StopSource& stop() { return stop_; }
@@ -56,13 +60,22 @@ class TargetSession {
   // docker-proxy without a cgroup in its spec): the memory cases then skip.
   Result<harness::MemoryScope> Memory();
 
+  // Every request to this target starts from these: the spec's headers, HTTP
+  // version, content coding and TLS settings.
+  harness::HttpRequest RequestDefaults() const;
+
  private:
   Status Start();
+  // The mock the spec asks for, and the placeholders that name it.
+  Status StartMock(harness::Placeholders& values);
 
   harness::TargetSpec spec_;
   SessionOptions options_;
   StopSource& stop_;
-  std::unique_ptr<mocks::MockBackend> backend_;
+  harness::TargetSpec expanded_;
+  std::unique_ptr<mocks::MockBackend> backend_;  // the harness's own mock
+  std::unique_ptr<mocks::MockClient> client_;    // or a running one, over HTTP
+  mocks::MockControl* mock_ = nullptr;           // whichever is in use
   std::unique_ptr<harness::TargetProcess> process_;
   std::string base_url_;
   int port_ = 0;  // the port of base_url_

@@ -43,9 +43,9 @@ Status WaitReady(const ReadinessProbe& probe) {
     const auto remaining = std::chrono::ceil<milliseconds>(deadline - Clock::now());
     const auto attempt =
         std::clamp(attempt_cap, milliseconds(50), std::max(remaining, milliseconds(50)));
-    HttpRequest request;
+    HttpRequest request = probe.request;
+    request.method = "GET";
     request.url = probe.url;
-    request.headers = probe.headers;
     request.total_timeout = attempt;
     request.connect_timeout = attempt;
     request.keep_body_bytes = 0;

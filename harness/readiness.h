@@ -15,7 +15,9 @@ namespace streamcheck::harness {
 struct ReadinessProbe {
   std::string url;
   std::chrono::milliseconds timeout{30'000};
-  Headers headers;                    // sent with every attempt
+  // Every attempt starts from this request (headers, TLS, HTTP version); its
+  // URL, method and timeouts are the probe's.
+  HttpRequest request;
   std::function<bool()> should_stop;  // an interrupt: give up at once
   // "" while the server's process lives, else why it is gone (spawned targets).
   std::function<std::string()> exited;

@@ -404,8 +404,10 @@ bool TargetProcess::WaitForExit(milliseconds timeout) {
 }
 
 Status TargetProcess::WaitReady(const std::string& base_url, const std::string& path,
-                                milliseconds timeout, const std::function<bool()>& should_stop) {
+                                milliseconds timeout, const std::function<bool()>& should_stop,
+                                const HttpRequest& request) {
   ReadinessProbe probe;
+  probe.request = request;
   probe.url = JoinUrl(base_url, path);
   probe.timeout = timeout;
   probe.should_stop = should_stop;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "harness/http_client.h"
 
 namespace streamcheck::harness {
 
@@ -67,8 +68,8 @@ class TargetProcess {
   // (harness/readiness.h). Each failure message says which, with the tail of
   // the log.
   Status WaitReady(const std::string& base_url, const std::string& path,
-                   std::chrono::milliseconds timeout,
-                   const std::function<bool()>& should_stop = {});
+                   std::chrono::milliseconds timeout, const std::function<bool()>& should_stop = {},
+                   const HttpRequest& request = {});
 
   // SIGTERM to the process group, waits up to `grace` for the leader to exit,
   // then SIGKILL to the group. Group members left after the leader exited get

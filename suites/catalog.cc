@@ -12,6 +12,7 @@ CaseDef MakeCase(const char* area, const char* feature, const Row& row,
   def.info = {row.id, area, row.level, row.title, row.measured, row.source, feature, row.defect};
   def.body = std::move(body);
   def.judges_liveness = judges_liveness;
+  def.backend = row.backend;
   return def;
 }
 
@@ -77,10 +78,9 @@ harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::stri
   return harness::CheckResult::Pass();
 }
 
-std::string ChatBody(const std::string& prompt, bool stream) {
-  return nlohmann::json{{"model", "gpt-4"},
-                        {"messages", {{{"role", "user"}, {"content", prompt}}}},
-                        {"stream", stream}}
+std::string ChatBody(const std::string& prompt, bool stream, const std::string& model) {
+  return nlohmann::json{
+      {"model", model}, {"messages", {{{"role", "user"}, {"content", prompt}}}}, {"stream", stream}}
       .dump();
 }
 
@@ -88,9 +88,9 @@ harness::HttpRequest ChatRequest(const CaseContext& ctx, const std::string& prom
                                  const std::string& path) {
   harness::HttpRequest r;
   r.method = "POST";
-  r.url = ctx.Url(path);
+  r.url = ctx.Url(path.empty() ? ctx.spec().chat_path : path);
   r.headers = {{"Content-Type", "application/json"}, {"Accept", "text/event-stream"}};
-  r.body = ChatBody(prompt, stream);
+  r.body = ChatBody(prompt, stream, ctx.spec().model);
   r.parse_sse = stream;
   r.total_timeout = std::chrono::seconds(30);
   return r;

@@ -27,6 +27,8 @@ std::vector<CaseDef> ServerCases();
 std::vector<CaseDef> HttpDirectCases();
 std::vector<CaseDef> HttpServerCases();
 
+using engine::BackendUse;
+
 // One row of the table. `feature` is the target feature the case needs.
 struct Row {
   const char* id;
@@ -35,6 +37,10 @@ struct Row {
   const char* measured;  // how it is measured
   const char* source;    // the rule: RFC section, spec, client behaviour
   const char* defect;    // the defective server's switch that makes it fail
+  // What the case needs of the mock (engine/case.h): kNone runs against any
+  // backend (a target's real one too); kCalls says a correct server calls
+  // its backend during the case.
+  BackendUse backend = BackendUse::kUses;
 };
 CaseDef MakeCase(const char* area, const char* feature, const Row& row,
                  std::function<void(CaseContext&)> body, bool judges_liveness = false);
@@ -58,10 +64,10 @@ harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::stri
 // first byte comes after this.
 inline constexpr int kGateTimeoutMs = 5'000;
 
-// Shared request builders.
+// Shared request builders. A chat request goes to `path`, or to the spec's
+// chat_path (default /v1/chat/completions) when it is empty, with the spec's model.
 harness::HttpRequest ChatRequest(const CaseContext& ctx, const std::string& prompt = "Hello",
-                                 bool stream = true,
-                                 const std::string& path = "/v1/chat/completions");
-std::string ChatBody(const std::string& prompt, bool stream);
+                                 bool stream = true, const std::string& path = "");
+std::string ChatBody(const std::string& prompt, bool stream, const std::string& model = "gpt-4");
 
 }  // namespace streamcheck::suites

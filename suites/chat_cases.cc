@@ -22,7 +22,7 @@ CaseDef Case(const Row& row, std::function<void(CaseContext&)> body) {
 }
 
 // The streamed request of the seed plan.
-HttpResponse StreamHello(CaseContext& ctx, const std::string& path = "/v1/chat/completions") {
+HttpResponse StreamHello(CaseContext& ctx, const std::string& path = "") {
   return ctx.Perform(ChatRequest(ctx, kPrompt, true, path), "streaming chat request");
 }
 
@@ -108,15 +108,27 @@ void ClientAbort(CaseContext& ctx) {
 }
 
 void BothPaths(CaseContext& ctx) {
-  auto v1 = StreamHello(ctx);
-  auto plain = StreamHello(ctx, "/chat/completions");
+  // The other spelling of the spec's chat path: .../v1/chat/completions and
+  // .../chat/completions.
+  const std::string v1_path = ctx.spec().chat_path;
+  const std::string kV1 = "/v1/chat/completions";
+  if (v1_path.size() < kV1.size() ||
+      v1_path.compare(v1_path.size() - kV1.size(), kV1.size(), kV1)) {
+    return ctx.Skip("the spec's chat_path " + v1_path +
+                    " has no /v1/chat/completions form to "
+                    "compare with");
+  }
+  const std::string plain_path =
+      v1_path.substr(0, v1_path.size() - kV1.size()) + "/chat/completions";
+  auto v1 = StreamHello(ctx, v1_path);
+  auto plain = StreamHello(ctx, plain_path);
   // Two failures compare equal: each path must first give a whole stream.
   for (const auto* r : {&v1, &plain}) {
-    const char* path = r == &v1 ? "/v1/chat/completions" : "/chat/completions";
+    const std::string& path = r == &v1 ? v1_path : plain_path;
     auto check = harness::CheckStatus(*r, 200);
     if (check.ok) check = harness::CheckTransferComplete(*r);
     if (check.ok) check = harness::CheckDoneTerminator(*r);
-    if (!check.ok) return ctx.Fail(std::string(path) + ": " + check.message);
+    if (!check.ok) return ctx.Fail(path + ": " + check.message);
   }
   ctx.Expect(harness::CheckSameStream(v1, plain));
 }
@@ -142,7 +154,8 @@ std::vector<CaseDef> ChatCases() {
       Case({"chat.status", Level::kMust, "a valid streaming request gets 200 and a whole response",
             "the seed plan's request (`gpt-4`, one user message \"Hello\", `stream: true`): status "
             "200 and a transfer that completes.",
-            "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status", "chat-status"},
+            "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status", "chat-status",
+            BackendUse::kNone},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckStatus(r, 200));
@@ -152,20 +165,20 @@ std::vector<CaseDef> ChatCases() {
             "media type text/event-stream (parameters such as charset allowed)",
             "media type before `;`, case-insensitive.",
             "WHATWG HTML, Server-sent events (the text/event-stream MIME type); RFC 9110 §8.3.1",
-            "chat-content-type"},
+            "chat-content-type", BackendUse::kNone},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckMediaType(StreamHello(ctx), "text/event-stream"));
            }),
       Case({"chat.first-line-data", Level::kMust,
             "the first non-comment line of the body starts with data:",
             "first line that is neither a comment nor blank, from the WHATWG parser.", kSse,
-            "chat-first-line-data"},
+            "chat-first-line-data", BackendUse::kNone},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFirstLineIsData(StreamHello(ctx))); }),
       Case({"chat.sse-grammar", Level::kMust,
             "the body parses as an event stream and ends on an event boundary",
             "transfer complete, at least one event, no partial line or undispatched event at "
             "close (LF, CRLF, CR all accepted); a line over 1 MiB or an event over 8 MiB fails.",
-            kSse, "chat-sse-grammar"},
+            kSse, "chat-sse-grammar", BackendUse::kNone},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckTransferComplete(r));
@@ -175,34 +188,35 @@ std::vector<CaseDef> ChatCases() {
             "every data event before [DONE] is a chat.completion.chunk with one id",
             "every event before `[DONE]` parsed as JSON; `object`, one `id`, integer `created`, "
             "`model`, `choices[]` with `index` and object `delta`.",
-            kOpenAi, "chat-chunk-schema"},
+            kOpenAi, "chat-chunk-schema", BackendUse::kNone},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckSseGrammar(r));
              ctx.Expect(harness::CheckChunkSchema(r));
            }),
-      Case({"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
-            "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first"},
-           [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
+      Case(
+          {"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
+           "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first", BackendUse::kNone},
+          [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
       Case({"chat.finish-reason", Level::kMust,
             "each choice gets exactly one non-null finish_reason, on its last chunk",
             "per choice index: exactly one non-null `finish_reason`, on the last chunk carrying "
             "that choice.",
-            kOpenAi, "chat-finish-reason"},
+            kOpenAi, "chat-finish-reason", BackendUse::kNone},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReason(StreamHello(ctx))); }),
       Case({"chat.done-terminator", Level::kMust,
             "data: [DONE] arrives exactly once, as the last event",
             "`data: [DONE]` exactly once and last.",
             "OpenAI API reference (streaming: the stream ends with data: [DONE]); the OpenAI SDKs "
             "stop reading there",
-            "chat-done-terminator"},
+            "chat-done-terminator", BackendUse::kNone},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckDoneTerminator(StreamHello(ctx))); }),
       Case({"chat.content-parity", Level::kMust,
             "the concatenated delta.content equals the backend's text",
             "concatenated `choices[0].delta.content` equals the mock's deterministic text for the "
             "prompt.",
             "the relay must not lose, add or reorder tokens (the migration's contract)",
-            "chat-content-parity"},
+            "chat-content-parity", BackendUse::kCalls},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckContentParity(r, ExpectedText(ctx, kPrompt)));
@@ -211,7 +225,8 @@ std::vector<CaseDef> ChatCases() {
             "stream: false returns a chat.completion whose content equals the streamed text",
             "`stream: false` gives `chat.completion` whose `choices[0].message.content` equals "
             "the streamed text.",
-            "OpenAI API reference, chat completion object", "chat-nonstream-parity"},
+            "OpenAI API reference, chat completion object", "chat-nonstream-parity",
+            BackendUse::kCalls},
            [](CaseContext& ctx) {
              auto streamed = StreamHello(ctx);
              auto whole = ctx.Perform(ChatRequest(ctx, kPrompt, /*stream=*/false),
@@ -223,7 +238,7 @@ std::vector<CaseDef> ChatCases() {
             "with stream_options.include_usage, a last chunk carries usage.completion_tokens",
             "`stream_options.include_usage`: last chunk before `[DONE]` has `choices: []` and "
             "`usage.completion_tokens` = tokens streamed.",
-            "OpenAI API reference, stream_options.include_usage", "chat-usage"},
+            "OpenAI API reference, stream_options.include_usage", "chat-usage", BackendUse::kCalls},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
              auto body = nlohmann::json::parse(request.body);
@@ -238,33 +253,34 @@ std::vector<CaseDef> ChatCases() {
             "first content event arrives. Pass when that event came while the gate was still "
             "closed; a buffering server only delivers after the gate timed out.",
             "streaming is the point of stream: true; the seed plan's incremental delivery test",
-            "chat-incremental"},
+            "chat-incremental", BackendUse::kCalls},
            Incremental),
       Case({"chat.both-paths", Level::kMust,
             "/chat/completions and /v1/chat/completions give the same stream",
             "same request on both paths: each must give 200 and a whole stream ending in "
             "`[DONE]`; then same status, same events (text, [DONE], errors, finish reasons).",
             "DRUM serves both paths; OpenAI-compatible clients use either base URL",
-            "chat-both-paths"},
+            "chat-both-paths", BackendUse::kCalls},
            BothPaths),
       Case({"chat.no-cache", Level::kShould,
             "Cache-Control: no-cache and X-Accel-Buffering: no, so intermediaries do not buffer",
             "`Cache-Control` contains `no-cache` or `no-store`, and `X-Accel-Buffering: no`.",
             "WHATWG HTML, Server-sent events (authoring notes: no caching); nginx's "
             "X-Accel-Buffering",
-            "chat-no-cache"},
+            "chat-no-cache", BackendUse::kNone},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckNoCacheHeaders(StreamHello(ctx))); }),
       MakeCase("chat", "chat",
                {"chat.framing", Level::kInfo,
                 "HTTP version, chunked or close-delimited, Connection; time to headers and events",
                 "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
                 "Connection, line-ending counts, time to headers, first and last event.",
-                "RFC 9112 §6 (message body length), for comparison only", ""},
+                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kNone},
                Framing),
       Case(
           {"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
            "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",
-           "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json"},
+           "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json",
+           BackendUse::kNone},
           [](CaseContext& ctx) {
             auto request = ChatRequest(ctx, kPrompt);
             request.body = R"({"model": "gpt-4", "messages": [)";
@@ -273,10 +289,10 @@ std::vector<CaseDef> ChatCases() {
       Case({"chat.missing-messages", Level::kMust, "a body without messages gets a 4xx",
             "`{\"model\": \"gpt-4\", \"stream\": true}`: 4xx with a JSON body.",
             "RFC 9110 §15.5 (client errors are 4xx, not 5xx); OpenAI answers 400",
-            "chat-missing-messages"},
+            "chat-missing-messages", BackendUse::kNone},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
-             request.body = R"({"model": "gpt-4", "stream": true})";
+             request.body = nlohmann::json{{"model", ctx.spec().model}, {"stream", true}}.dump();
              ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "no messages")));
            }),
       Case({"chat.backend-error-midstream", Level::kMust,
@@ -284,7 +300,7 @@ std::vector<CaseDef> ChatCases() {
             "mock cuts the connection after 3 tokens; no `[DONE]`, and the transfer ended by "
             "itself (not the client's 15 s timeout).",
             "a [DONE] after a failure tells the OpenAI SDKs the text is whole",
-            "chat-backend-error-midstream"},
+            "chat-backend-error-midstream", BackendUse::kCalls},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckEndedWithoutDone(StreamWithBackendCut(ctx)));
            }),
@@ -292,7 +308,7 @@ std::vector<CaseDef> ChatCases() {
             "when the backend fails mid-stream, an in-band data: {\"error\": ...} event first",
             "same fault; some event's data is a JSON object with `error`.",
             "the OpenAI Python SDK raises APIError on a data: {\"error\": ...} event",
-            "chat-error-event"},
+            "chat-error-event", BackendUse::kCalls},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx)));
            }),
@@ -301,13 +317,13 @@ std::vector<CaseDef> ChatCases() {
             "200 tokens at 50 ms; the client leaves after the first event; the mock must count "
             "the stream cancelled within 2 s.",
             "a relay that keeps generating for a gone client wastes the backend (GPU time)",
-            "chat-client-abort"},
+            "chat-client-abort", BackendUse::kCalls},
            ClientAbort),
       Case({"chat.concurrent", Level::kMust,
             "64 concurrent streams all complete, each with its own exact text",
             "64 streams at once on one curl multi handle, prompts `prompt 0`…`prompt 63`; each "
             "must end with `[DONE]` and carry its own exact text.",
-            "the seed plan's concurrency test", "chat-concurrent"},
+            "the seed plan's concurrency test", "chat-concurrent", BackendUse::kCalls},
            Concurrent),
   };
 }

@@ -40,12 +40,13 @@ std::vector<CaseDef> ServerCases() {
           {"server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
            "GET the spec's ready_path; the harness already waited for it (bounded by "
            "ready_timeout_s) before the first case.",
-           "DRUM's /ping; Kubernetes readiness probes", "server-ready"},
+           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone},
           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case({"server.survives", Level::kMust,
             "after every other case the readiness path still answers 200 and the process lives",
             "after every other case: the process has not exited and the ready path answers 200.",
-            "a server that dies under the catalog dies under its users", "server-survives"},
+            "a server that dies under the catalog dies under its users", "server-survives",
+            BackendUse::kNone},
            Survives, /*judges_liveness=*/true),
   };
 }
