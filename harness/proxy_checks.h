@@ -30,6 +30,10 @@ CheckResult CheckEchoQuery(const HttpResponse& echo,
 // The backend's /echo saw each of `present` (name: value) and none of `absent`.
 CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
                              const std::vector<std::string>& absent);
+// A partial response passed on: 206, exactly one Content-Range, equal to the
+// backend's `content_range` ("bytes 100-199/1048576"), and as many body bytes
+// as it names.
+CheckResult CheckPartialContent(const HttpResponse& response, const std::string& content_range);
 // A 5xx (status `preferred` SHOULD) with a body, within `bound_ms` of the request.
 CheckResult CheckServerError(const HttpResponse& response, long preferred, double bound_ms);
 

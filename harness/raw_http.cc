@@ -230,7 +230,8 @@ Result<std::unique_ptr<RawConnection>> RawConnection::Open(const RawEndpoint& en
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  int rc = getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found);
+  int rc =
+      getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found);
   if (rc != 0) return Error{"cannot resolve " + endpoint.host + ": " + gai_strerror(rc)};
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, freeaddrinfo);
   std::string last_error = "no address";
@@ -278,10 +279,9 @@ Result<std::unique_ptr<RawConnection>> RawConnection::Open(const RawEndpoint& en
     SSL_CTX_set_verify(impl.ctx_, SSL_VERIFY_NONE, nullptr);
   } else {
     SSL_CTX_set_verify(impl.ctx_, SSL_VERIFY_PEER, nullptr);
-    bool loaded = endpoint.ca_file.empty()
-                      ? SSL_CTX_set_default_verify_paths(impl.ctx_) == 1
-                      : SSL_CTX_load_verify_locations(impl.ctx_, endpoint.ca_file.c_str(),
-                                                      nullptr) == 1;
+    bool loaded = endpoint.ca_file.empty() ? SSL_CTX_set_default_verify_paths(impl.ctx_) == 1
+                                           : SSL_CTX_load_verify_locations(
+                                                 impl.ctx_, endpoint.ca_file.c_str(), nullptr) == 1;
     if (!loaded) return Error{"TLS: cannot load CA file " + endpoint.ca_file + ": " + SslErrors()};
   }
   static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};

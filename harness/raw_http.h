@@ -28,7 +28,7 @@ struct TargetSpec;
 
 // Where to connect, taken from a base URL ("http://HOST:PORT", "https://[::1]:PORT").
 struct RawEndpoint {
-  std::string host;       // without brackets
+  std::string host;  // without brackets
   int port = 0;
   std::string authority;  // for the Host header: "HOST:PORT", "[::1]:PORT"
   bool tls = false;
@@ -41,17 +41,17 @@ inline constexpr std::size_t kKeptBodyBytes = 256 * 1024;
 
 // One response as read off the connection.
 struct RawResponse {
-  int status = 0;  // 0: no (complete) status line
+  int status = 0;        // 0: no (complete) status line
   unsigned version = 0;  // 10 or 11
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string head;            // the status line and header lines, as received
-  std::string body;            // the first kKeptBodyBytes bytes of the decoded body
+  std::string head;  // the status line and header lines, as received
+  std::string body;  // the first kKeptBodyBytes bytes of the decoded body
   std::uint64_t body_bytes = 0;
-  bool chunked = false;        // framed with Transfer-Encoding: chunked
-  bool complete = false;       // the whole message arrived, framing and all
-  bool keep_alive = false;     // the server means to keep the connection (its head says)
-  double t_ms = -1;            // when its first byte arrived, since the request was sent
+  bool chunked = false;     // framed with Transfer-Encoding: chunked
+  bool complete = false;    // the whole message arrived, framing and all
+  bool keep_alive = false;  // the server means to keep the connection (its head says)
+  double t_ms = -1;         // when its first byte arrived, since the request was sent
 
   // The first value of `name` (case-insensitive), "" when absent.
   std::string Header(std::string_view name) const;

@@ -2,9 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <algorithm>
 #include <limits>
 #include <regex>
 #include <sstream>
@@ -154,8 +154,7 @@ void Connection::ReadHeader() {
   first_request_ = false;
   header_timed_out_ = false;
   parser_.emplace();
-  bool unlimited_headers =
-      FaultOn(Fault::kServerHeaderCount) || FaultOn(Fault::kServerLargeHeader);
+  bool unlimited_headers = FaultOn(Fault::kServerHeaderCount) || FaultOn(Fault::kServerLargeHeader);
   parser_->header_limit(
       std::uint32_t(unlimited_headers ? 1024 * 1024 : core_.options.max_header_bytes));
   // Body limits are ours (CheckHead, ReadBody). Not boost::none: Beast 1.74
@@ -175,7 +174,7 @@ namespace {
 // The head's field lines named `name` (lower case): where each starts and ends
 // (before its CRLF), in `lower`, the head lower-cased.
 std::vector<std::pair<std::size_t, std::size_t>> FieldLines(const std::string& lower,
-                                                             const std::string& name) {
+                                                            const std::string& name) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   for (auto at = lower.find("\r\n" + name + ":"); at != std::string::npos;
        at = lower.find("\r\n" + name + ":", at + 2)) {

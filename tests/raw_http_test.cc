@@ -126,13 +126,22 @@ TEST(RawHttpTls, VerifiesWithTheCaFileOverIpv6) {
   auto dir = fs::temp_directory_path() / ("raw-http-tls-" + std::to_string(getpid()));
   fs::create_directories(dir);
   std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
-  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
-                    "-addext subjectAltName=IP:::1,DNS:localhost -keyout " +
-                    key + " -out " + cert + " >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+      "-addext subjectAltName=IP:::1,DNS:localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   LaunchOptions launch;
-  launch.argv = {"/usr/bin/python3", STREAMCHECK_SOURCE_ROOT "/tests/http_servers/stub.py",
-                 "not-found", "0", "--host", "::1", "--cert", cert, "--key", key};
+  launch.argv = {"/usr/bin/python3",
+                 STREAMCHECK_SOURCE_ROOT "/tests/http_servers/stub.py",
+                 "not-found",
+                 "0",
+                 "--host",
+                 "::1",
+                 "--cert",
+                 cert,
+                 "--key",
+                 key};
   launch.log_path = dir / "stub.log";
   auto stub = TargetProcess::Start(launch);
   ASSERT_TRUE(stub.ok()) << stub.error();
