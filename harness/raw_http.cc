@@ -112,6 +112,41 @@ std::string SslErrors() {
   return out.empty() ? "unknown TLS error" : out;
 }
 
+// Every address of `host`, in the resolver's order. `localhost` and names
+// under it are the loopback addresses of both families (RFC 6761 §6.3), as
+// curl has them: a server listening on [::1] only is reached by the name.
+Result<std::vector<std::pair<sockaddr_storage, socklen_t>>> Addresses(const std::string& host,
+                                                                      int port) {
+  std::string lower = ToLower(host);
+  const std::string under = ".localhost";
+  bool loopback_name = lower == "localhost" ||
+                       (lower.size() > under.size() &&
+                        lower.compare(lower.size() - under.size(), under.size(), under) == 0);
+  std::vector<std::string> names =
+      loopback_name ? std::vector<std::string>{"::1", "127.0.0.1"} : std::vector<std::string>{host};
+  std::vector<std::pair<sockaddr_storage, socklen_t>> out;
+  std::string error;
+  for (const auto& name : names) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    int rc = getaddrinfo(name.c_str(), std::to_string(port).c_str(), &hints, &found);
+    if (rc != 0) {
+      error = "cannot resolve " + host + ": " + gai_strerror(rc);
+      continue;
+    }
+    for (auto* a = found; a; a = a->ai_next) {
+      sockaddr_storage storage{};
+      std::memcpy(&storage, a->ai_addr, a->ai_addrlen);
+      out.emplace_back(storage, a->ai_addrlen);
+    }
+    freeaddrinfo(found);
+  }
+  if (out.empty()) return Error{error.empty() ? "no address for " + host : error};
+  return out;
+}
+
 }  // namespace
 
 // ---- the socket, plain or TLS ----
@@ -226,23 +261,18 @@ Result<std::unique_ptr<RawConnection>> RawConnection::Open(const RawEndpoint& en
   auto stopped = [&] { return conn->should_stop_ && conn->should_stop_(); };
   std::string where = endpoint.authority;
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int rc =
-      getaddrinfo(endpoint.host.c_str(), std::to_string(endpoint.port).c_str(), &hints, &found);
-  if (rc != 0) return Error{"cannot resolve " + endpoint.host + ": " + gai_strerror(rc)};
-  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, freeaddrinfo);
+  auto addresses = Addresses(endpoint.host, endpoint.port);
+  if (!addresses) return Error{addresses.error()};
   std::string last_error = "no address";
   int fd = -1;
-  for (auto* a = found; a && fd < 0; a = a->ai_next) {
-    int s = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+  for (auto it = addresses->begin(); it != addresses->end() && fd < 0; ++it) {
+    const sockaddr* a = reinterpret_cast<const sockaddr*>(&it->first);
+    int s = socket(a->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s < 0) {
       last_error = std::string("socket: ") + std::strerror(errno);
       continue;
     }
-    if (connect(s, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    if (connect(s, a, it->second) != 0 && errno != EINPROGRESS) {
       last_error = std::strerror(errno);
       close(s);
       continue;
@@ -411,12 +441,14 @@ ReadResult RawConnection::ReadResponse(std::chrono::milliseconds timeout, bool h
         }
         parser->eager(true);
       }
-      in_.erase(0, used);
       if (ec && ec != http::error::need_more) {
+        // What did not parse, for the case to read (Beast takes a head whole or not at all).
+        if (!header_done) result.response.head = in_.substr(0, in_.find("\r\n\r\n"));
         result.end = ReadEnd::kGarbage;
         result.error = ec.message();
         return result;
       }
+      in_.erase(0, used);
       if (parser->is_done()) {
         FillFrom(*parser, result.response);
         result.response.body = std::move(parser->get().body().kept);

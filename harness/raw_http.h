@@ -45,7 +45,8 @@ struct RawResponse {
   unsigned version = 0;  // 10 or 11
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string head;  // the status line and header lines, as received
+  // The status line and header lines as received; kGarbage: the head that did not parse.
+  std::string head;
   std::string body;  // the first kKeptBodyBytes bytes of the decoded body
   std::uint64_t body_bytes = 0;
   bool chunked = false;     // framed with Transfer-Encoding: chunked

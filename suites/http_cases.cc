@@ -667,9 +667,7 @@ void Http10(CaseContext& ctx) {
   if (r.response.status == 505) return ctx.Skip("the server refuses HTTP/1.0 (505)");
   if (r.response.status == 0) {
     // A head that does not parse may still show the coding it used.
-    const std::string& bytes = sent->conn->pending();
-    std::string head = ToLower(bytes.substr(0, bytes.find("\r\n\r\n")));
-    std::string te = head.find("\r\ntransfer-encoding:") != std::string::npos
+    std::string te = ToLower(r.response.head).find("\r\ntransfer-encoding:") != std::string::npos
                          ? " (its head carries Transfer-Encoding)"
                          : "";
     return ctx.Fail("expected a response to " + what + ", got " + Saw(r) + te);
