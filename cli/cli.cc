@@ -11,7 +11,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "bench/bench.h"
+#include "cli/bench_command.h"
 #include "cli/console.h"
 #include "cli/run_command.h"
 #include "common/json_bounded.h"
@@ -129,15 +129,6 @@ int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-// Ten thousand streams need ten thousand descriptors: take what the hard limit allows.
-void RaiseOpenFileLimit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 int CommandMock(const MockArgs& args, std::ostream& out, std::ostream& err) {
   StopSignals signals;
   mocks::MockConfig config;
@@ -230,30 +221,6 @@ int CommandProbe(const ProbeArgs& args, std::ostream& out, std::ostream& err) {
   return r.complete ? 0 : 1;
 }
 
-int CommandBench(const BenchArgs& args, std::ostream& out, std::ostream& err) {
-  bench::BenchOptions options;
-  options.size_mb = args.size_mb;
-  options.rounds = args.rounds;
-  options.bin = BinDir();
-  options.log_dir = fs::temp_directory_path();
-  options.on_round = [&](const std::string& line) { out << line << "\n" << std::flush; };
-  out << "proxy benchmark: GET " << args.size_mb << " MiB directly from the mock backend and "
-      << "through `streamcheck serve` /directAccess/, alternated, " << args.rounds << " rounds\n";
-  auto report = bench::RunProxyBench(options);
-  if (!report) {
-    err << "streamcheck bench: " << report.error() << "\n";
-    return kExitHarness;
-  }
-  char line[200];
-  std::snprintf(line, sizeof line,
-                "median direct %.1f MiB/s, median proxied %.1f MiB/s, ratio %.2f (goal >= 0.70); "
-                "server RSS growth %.1f MiB",
-                report->median_direct, report->median_proxied, report->ratio,
-                report->server_rss_growth_mib);
-  out << line << "\n";
-  return 0;
-}
-
 // A flag's description with its default, as `--help` shows it.
 template <typename T>
 std::string WithDefault(const std::string& text, const T& value) {
@@ -302,6 +269,13 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--jobs,-j", inv.run.jobs,
                   WithDefault("Targets to run at once, each with its own mock", inv.run.jobs))
       ->check(CLI::Range(1, 64));
+  run->add_option("--repeat", inv.run.repeat,
+                  "Run each case this many times in a row, to tell a flaky case from a steady "
+                  "one: a case passes only when every run passed; one failed run fails it "
+                  "(a SHOULD case warns), else an errored run makes it error, else a skipped "
+                  "run skip; reports say how many runs passed, e.g. \"passed 7 of 10 runs\" "
+                  "(default: 1)")
+      ->check(CLI::Range(1, 1000));
   run->add_option("--timeout", inv.run.timeout_s,
                   "Stop the whole run after this many seconds, writing the reports "
                   "(exit 124) (default: 0, no limit)")
@@ -332,13 +306,19 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                   "Colour and a live status line: auto (on a terminal, unless NO_COLOR is "
                   "set), always, never (default: auto)")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--shard", inv.run.shard,
+                  "Run shard I of N (0-based, e.g. 0/4 ... 3/4): a deterministic part of the "
+                  "selected (target, case) pairs, balanced by the cases' typical durations; "
+                  "server.survives runs on every shard of its target. Put the shards together "
+                  "with report --merge (default: the whole run)")
+      ->type_name("I/N");
   run->footer(ExitCodesHelp());
 
   auto* list =
       app.add_subcommand("list", "Print the conformance catalog: case IDs, levels, descriptions");
-  auto* list_json =
-      list->add_flag("--json", inv.list.json,
-                     "As JSON: id, area, level, title, measured, source, feature, defect");
+  auto* list_json = list->add_flag(
+      "--json", inv.list.json,
+      "As JSON: id, area, level, title, measured, source, feature, defect, precondition");
   list->add_flag("--markdown", inv.list.markdown, "As the catalog page (docs/catalog.md)")
       ->excludes(list_json);
 
@@ -429,23 +409,106 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
                    WithDefault("Give up after this many seconds", inv.probe.timeout_s))
       ->check(CLI::PositiveNumber);
 
-  auto* bench = app.add_subcommand("bench",
-                                   "Measure /directAccess/ proxy throughput against "
-                                   "reading the backend directly");
+  auto* bench = app.add_subcommand(
+      "bench",
+      "Performance side by side: /directAccess/ throughput against the mock read directly, "
+      "and chat streams under load (time to first token, the latency the server adds to "
+      "each token, errors, memory per stream), for any target");
+  auto& b = inv.bench;
+  bench->add_option("--target,-t", b.targets,
+                    "Target to measure, as for run: a name from targets/, a spec path, or all; "
+                    "repeatable (default: cpp)");
   bench
-      ->add_option("--size-mb", inv.bench.size_mb,
-                   WithDefault("Body size per request, in MiB", inv.bench.size_mb))
+      ->add_option("--concurrency", b.concurrency,
+                   "Comma-separated stream levels: each that many chat streams at once")
+      ->capture_default_str();
+  bench
+      ->add_option("--rate", b.rates,
+                   "Also streams started at this fixed rate (streams/s), latencies measured "
+                   "from each stream's scheduled start; repeatable (default: none)")
+      ->check(CLI::Range(0.001, 1e6));
+  bench
+      ->add_option("--rate-duration-s", b.rate_duration_s,
+                   "How long a --rate level schedules streams")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  bench->add_option("--tokens", b.tokens, "Tokens the mock streams per chat stream")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  bench->add_option("--token-delay-ms", b.token_delay_ms, "The mock's pause before each token")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
+  bench
+      ->add_option("--size-mb", b.size_mb,
+                   WithDefault("Throughput: body size per request, in MiB", b.size_mb))
       ->check(CLI::Range(1.0, 4096.0));
+  bench->add_flag("--chunked", b.chunked,
+                  "Throughput: the mock sends the body chunked (default: with Content-Length, "
+                  "as a file server does)");
   bench
-      ->add_option("--rounds", inv.bench.rounds,
-                   WithDefault("Measurements of each kind", inv.bench.rounds))
+      ->add_option("--rounds", b.rounds,
+                   WithDefault("Throughput and client rounds (medians are reported)", b.rounds))
       ->check(CLI::Range(1, 100));
+  bench
+      ->add_option("--timeout-s", b.timeout_s,
+                   "The longest one stream may take from its start; still open then, it is a "
+                   "timeout")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  bench
+      ->add_option("--min-ratio", b.min_ratio,
+                   "Gate: exit 1 when a target's /directAccess/ throughput ratio (proxied / "
+                   "direct) is below this (default: off)")
+      ->check(CLI::Range(0.0, 1000.0));
+  bench
+      ->add_option("--max-added-p99-ms", b.max_added_p99_ms,
+                   "Gate: exit 1 when a target's added-latency p99 at any concurrency level is "
+                   "above this (default: off)")
+      ->check(CLI::Range(0.0, 1e6));
+  bench->add_option("--json", b.json_path, "Write the results as JSON to this file");
+  bench->add_option("--html", b.html_path, "Write the results as a self-contained HTML page");
+  bench->add_option("--report-dir", b.report_dir,
+                    "Write bench.json, bench.html and the targets' logs (logs/) here");
+  bench->add_option("--log-dir", b.log_dir,
+                    "Folder for the targets' logs (default: <report-dir>/logs, else a new "
+                    "folder in /tmp)");
+  bench->add_option("--shard", b.shard,
+                    "I/N: drive shard I's share (of N) of every stream level, to be merged "
+                    "with --merge; throughput, mock-direct and client rows are not run");
+  bench
+      ->add_option("--start-at", b.start_at,
+                   "Unix time in seconds at which the first load starts (shards begin "
+                   "together; load k starts at start + k * slot, slot = --timeout-s + "
+                   "--rate-duration-s + 5 s)")
+      ->check(CLI::Range(0.0, 1e11));
+  bench->add_option("--merge", b.merge, "Merge these shards' bench JSON files instead of running")
+      ->check(CLI::ExistingFile);
+  bench->add_flag("--no-client", b.no_client, "Skip the client row (harness vs curl)");
+  bench->add_flag("--no-mock-direct", b.no_mock_direct, "Skip the mock-direct row");
+  bench->add_flag("--no-throughput", b.no_throughput, "Skip the /directAccess/ throughput rounds");
+  bench->add_option("--client-size-mb", b.client_size_mb, "The client row's body, in MiB")
+      ->check(CLI::Range(1.0, 16384.0))
+      ->capture_default_str();
+  bench->add_option("--loops", b.loops, "Client event loops (threads), each a curl multi handle")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  bench->footer(BenchExitCodesHelp());
 
   auto* report = app.add_subcommand(
       "report",
       "Render a saved run (results JSON from run --json) as JUnit XML, Markdown or HTML, "
       "gate it again, or compare two runs or two targets");
   report->add_option("results", inv.report.results, "results JSON file")->check(CLI::ExistingFile);
+  report
+      ->add_option("--merge", inv.report.merge,
+                   "Merge results files (the shards of run --shard, or runs of other targets "
+                   "or cases) into one run, written in every format asked for; refuses a "
+                   "(target, case) reported twice, a shard given twice and other catalogs "
+                   "(exit 2); a selected case no shard reported is an error")
+      ->expected(1, -1)
+      ->type_name("FILE...")
+      ->check(CLI::ExistingFile);
+  report->add_option("--json", inv.report.json_path, "Write the results JSON");
   report->add_option("--junit", inv.report.junit_path, "Write JUnit XML");
   report->add_option("--md", inv.report.markdown_path, "Write a Markdown summary");
   report->add_option("--html", inv.report.html_path, "Write the HTML comparison report");
@@ -503,6 +566,7 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
     return parsed;
   }
   inv.command = app.get_subcommands().front()->get_name();
+  inv.bench.argv = args;
   parsed.invocation = inv;
   return parsed;
 }

@@ -16,6 +16,7 @@ struct RunArgs {
   std::string cases;                 // globs over case IDs
   double size_mb = 100;
   int jobs = 1;          // targets run at once
+  int repeat = 1;        // each case this many times (engine::RunOptions::repeat)
   double timeout_s = 0;  // the whole run (0: none)
   std::string json_path;
   std::string junit_path;
@@ -28,6 +29,7 @@ struct RunArgs {
   bool quiet = false;          // -q: failures and the summary only
   bool verbose = false;        // -v: each exchange under its case
   std::string color = "auto";  // auto (a terminal without NO_COLOR), always, never
+  std::string shard;           // "I/N": this process runs shard I of N (engine/shard.h)
 };
 
 struct ServeArgs {
@@ -79,11 +81,36 @@ struct ReportArgs {
   std::vector<std::string> compare;          // OLD.json NEW.json
   std::vector<std::string> compare_targets;  // BEFORE AFTER target names
   std::string metric_threshold = "20%";      // "20%", "0.2", or "off"
+  std::vector<std::string> merge;            // results files to merge into one (reports/merge.h)
+  std::string json_path;                     // write the (merged or re-gated) results JSON
 };
 
 struct BenchArgs {
+  std::vector<std::string> targets;  // empty: the built-in cpp target
+  std::string concurrency = "1,16,64,256,1000";
+  std::vector<double> rates;  // streams per second, each a level of its own
+  double rate_duration_s = 10;
+  int tokens = 64;
+  int token_delay_ms = 20;
   double size_mb = 256;
-  int rounds = 5;
+  bool chunked = false;  // throughput bodies chunked (default: with Content-Length)
+  int rounds = 3;
+  double timeout_s = 30;  // the longest one stream may take
+  double min_ratio = -1;  // gates; < 0: off
+  double max_added_p99_ms = -1;
+  std::string json_path;
+  std::string html_path;
+  std::string report_dir;  // bench.json, bench.html and logs/
+  std::string log_dir;
+  std::string shard;               // "I/N"
+  double start_at = -1;            // Unix time (seconds) when a shard's first load starts
+  std::vector<std::string> merge;  // shard results to merge instead of running
+  bool no_client = false;
+  bool no_mock_direct = false;
+  bool no_throughput = false;
+  double client_size_mb = 1024;
+  int loops = 1;
+  std::vector<std::string> argv;  // the command line, for the report
 };
 
 struct ListArgs {

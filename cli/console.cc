@@ -109,7 +109,7 @@ std::string ExchangeLines(const core::CaseResult& r) {
     if (!x.label.empty()) line += " (" + x.label + ")";
     line += " -> " + (x.status ? std::to_string(x.status) : std::string("no response"));
     if (!x.http_version.empty()) line += " HTTP/" + x.http_version;
-    line += ", " + std::to_string(x.body_bytes) + " bytes";
+    line += ", " + core::BodySizeText(x);
     if (x.events) line += ", " + std::to_string(x.events) + " events";
     if (x.first_byte_ms >= 0) line += ", first byte " + Ms(x.first_byte_ms);
     line += ", total " + Ms(x.total_ms);
@@ -199,6 +199,7 @@ void PrintCaseLine(std::ostream& out, const core::CaseResult& r, const ConsoleOp
       << (options.show_target ? Pad(ConsoleText(r.target), 15) : "")
       << Pad(ConsoleText(r.case_id), 32) << Pad(std::string(core::ToString(r.level)), 7)
       << duration;
+  if (r.repeated()) out << "  " << core::RunsLine(r);
   std::string figures = KeyFigures(r);
   if (!figures.empty()) out << "  " << figures;
   out << "\n";
@@ -227,7 +228,11 @@ void PrintMatrix(std::ostream& out, const core::RunReport& report, bool color) {
       if (it == cells.end()) {
         out << Pad("-", 16);
       } else {
-        out << Paint(Pad(Label(it->second->outcome), 16), Color(it->second->outcome), color);
+        const auto& r = *it->second;
+        std::string cell = Label(r.outcome);
+        if (r.repeated())
+          cell += " " + std::to_string(r.PassedRuns()) + "/" + std::to_string(r.repeat);
+        out << Paint(Pad(cell, 16), Color(r.outcome), color);
       }
     }
     out << "\n";
@@ -296,6 +301,10 @@ std::string ConsoleObserver::StatusLine(Clock::time_point now) const {
     std::string part =
         (options_.show_target ? ConsoleText(run.target) + " " : "") + run.case_id + " " + elapsed;
     if (run.progress != nullptr) {
+      if (run.progress->runs > 1) {
+        part += ", run " + std::to_string(run.progress->run.load()) + "/" +
+                std::to_string(run.progress->runs);
+      }
       const auto bytes = run.progress->bytes.load();
       const auto events = run.progress->events.load();
       if (bytes > 0) part += ", " + Amount(bytes);
@@ -344,7 +353,12 @@ void ConsoleObserver::TickAt(Clock::time_point now) {
       if (const auto events = run.progress->events.load(); events > 0) {
         line += ", " + std::to_string(events) + " events";
       }
-      line += " so far (request " + std::to_string(run.progress->requests.load()) + ")";
+      line += " so far (request " + std::to_string(run.progress->requests.load());
+      if (run.progress->runs > 1) {
+        line += ", run " + std::to_string(run.progress->run.load()) + " of " +
+                std::to_string(run.progress->runs);
+      }
+      line += ")";
     }
     out_ << ConsoleText(line) << "\n" << std::flush;
   }

@@ -9,15 +9,18 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <ostream>
 #include <thread>
 
 #include "cli/console.h"
 #include "core/verdict.h"
 #include "engine/engine.h"
+#include "engine/shard.h"
 #include "harness/target_process.h"
 #include "reports/baseline.h"
 #include "reports/compare.h"
+#include "reports/merge.h"
 #include "reports/writers.h"
 #include "suites/catalog.h"
 
@@ -174,6 +177,9 @@ std::string ReportExitCodesHelp() {
   std::string text =
       "Exit codes when rendering: those of the saved run under its gate (as `run` would exit; "
       "--strict and --expect re-gate it); 2 for an unreadable file or a bad flag.\n"
+      "Exit codes with --merge: those of the merged run, by the same rules (a selected case no "
+      "shard reported is an error: 3); 2 when the merge is refused (a (target, case) or a shard "
+      "twice, other catalogs, other splits or gates) and nothing is written.\n"
       "Exit codes with --compare or --compare-targets:\n"
       "    0  no regression (outcome or metric)\n"
       "    1  a regression: a case's outcome or a metric got worse\n"
@@ -246,6 +252,27 @@ Result<core::GateSettings> GateFrom(bool strict, const std::string& expect,
   return gate;
 }
 
+// What a shard runs, said before it starts (also under -q: an empty shard
+// must say so).
+std::string ShardLine(const engine::Shard& shard, const engine::ShardPlan& plan,
+                      std::size_t total) {
+  const std::string name =
+      "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count);
+  if (plan.empty()) {
+    return name + ": none of the run's " + std::to_string(total) +
+           " (target, case) pairs falls to this shard (" + std::to_string(shard.count) +
+           " shards); nothing will run, which is not a pass (exit 4)";
+  }
+  std::string cases;
+  for (const auto& t : plan.targets) cases += std::to_string(t.cases.size()) + " ";
+  char line[200];
+  std::snprintf(line, sizeof line,
+                ": %zu of the run's %zu (target, case) pairs, on %zu target(s), about %.0f s "
+                "by typical durations",
+                plan.pairs, total, plan.targets.size(), double(plan.estimated_ms) / 1000);
+  return name + line;
+}
+
 }  // namespace
 
 int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
@@ -261,10 +288,27 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     targets = *resolved;
   }
+  for (const auto& target : targets) {
+    if (auto env = harness::CheckEnvironment(target); !env) {
+      err << "streamcheck run: " << env.message() << "; nothing was run\n";
+      return kExitUsage;
+    }
+  }
   auto selected = engine::SelectCases(suites::Catalog(), args.cases);
   if (!selected) {
     err << "streamcheck run: " << selected.error() << "\n";
     return kExitUsage;
+  }
+  std::optional<engine::Shard> shard;
+  std::optional<engine::ShardPlan> plan;
+  if (!args.shard.empty()) {
+    auto parsed = engine::ParseShard(args.shard);
+    if (!parsed) {
+      err << "streamcheck run: " << parsed.error() << "; nothing was run\n";
+      return kExitUsage;
+    }
+    shard = *parsed;
+    plan = engine::PlanShards(targets, *selected, shard->count).at(shard->index);
   }
   auto gate = GateFrom(args.strict, args.expect, {});
   if (!gate) {
@@ -284,6 +328,7 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.session.bin = BinDir();
   options.version = Version();
   options.jobs = args.jobs;
+  options.repeat = args.repeat;
   std::error_code ec;
   if (args.log_dir.empty() && args.report_dir.empty()) {
     char tmpl[] = "/tmp/streamcheck-logs-XXXXXX";
@@ -312,23 +357,27 @@ int CommandRun(const RunArgs& args, std::ostream& out, std::ostream& err) {
                      reason, core::kExitTimeout);
   }
   SignalWatcher signals(stop);
-  bool several = targets.size() > 1;
+  bool several = (plan ? plan->targets.size() : targets.size()) > 1;
   const ConsoleOptions console_options = ConsoleFor(args, out, several, &*gate);
   ConsoleObserver console(out, console_options);
   options.stop = &stop;
   options.observer = &console;
 
+  if (shard) out << ShardLine(*shard, *plan, targets.size() * selected->size()) << "\n";
   if (!args.quiet) {
     out << "streamcheck " << Version() << ": " << selected->size() << " cases on " << targets.size()
         << " target(s), body size " << args.size_mb << " MiB, logs in "
         << options.session.log_dir.string();
+    if (args.repeat > 1) out << ", each case " << args.repeat << " times";
     if (gate->strict) out << ", --strict";
     if (!gate->baseline.empty()) {
       out << ", baseline " << gate->baseline << " (" << gate->expected.size() << " entries)";
     }
     out << "\n" << std::flush;
   }
-  auto report = engine::Run(suites::Catalog(), *selected, options);
+  auto report = plan ? engine::RunPlan(suites::Catalog(), *plan, options)
+                     : engine::Run(suites::Catalog(), *selected, options);
+  if (shard) report.shard = engine::ShardInfoFor(*shard, targets, *selected);
   console.Finish();
   report.gate = *gate;
   if (!args.report_dir.empty()) CopyLogsInto(report, args.report_dir, err);
@@ -396,9 +445,121 @@ int CommandCompare(const ReportArgs& args, std::ostream& out, std::ostream& err)
   return comparison->regressions() > 0 ? 1 : 0;
 }
 
+// Gathers every input's log of each target into `dir`/logs/<target>.log (one
+// log copied, several joined under a line naming their shard) and points the
+// merged report at it.
+void GatherLogs(reports::Merged& merged, const fs::path& dir, std::ostream& err) {
+  std::error_code ec;
+  const fs::path logs = dir / "logs";
+  for (auto& t : merged.report.targets) {
+    std::vector<const reports::MergedLog*> mine;
+    for (const auto& l : merged.logs) {
+      if (l.target == t.name && fs::exists(l.path, ec)) mine.push_back(&l);
+    }
+    if (mine.empty()) continue;
+    fs::create_directories(logs, ec);
+    const fs::path to = logs / (t.name + ".log");
+    const fs::path tmp = logs / (t.name + ".log.merging");
+    {
+      std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+      for (const auto* l : mine) {
+        if (mine.size() > 1)
+          file << "==== " << t.name << " on " << l->from << " (" << l->path << ")\n";
+        std::ifstream in(l->path, std::ios::binary);
+        char buffer[64 * 1024];
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) file.write(buffer, in.gcount());
+      }
+      if (!file) {
+        err << "streamcheck report: cannot write " << tmp.string() << "\n";
+        continue;
+      }
+    }
+    fs::rename(tmp, to, ec);
+    if (ec) {
+      err << "streamcheck report: cannot write " << to.string() << ": " << ec.message() << "\n";
+      continue;
+    }
+    t.log_path = fs::absolute(to, ec).string();
+  }
+}
+
+int CommandMerge(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.results.empty()) {
+    err << "streamcheck report: with --merge, name every file after it (got " << args.results
+        << " before it)\n";
+    return kExitUsage;
+  }
+  std::vector<reports::MergeInput> inputs;
+  std::error_code ec;
+  for (const auto& file : args.merge) {
+    auto report = reports::LoadJsonReport(file);
+    if (!report) {
+      err << "streamcheck report: " << report.error() << "\n";
+      return kExitUsage;
+    }
+    // A log named relative to its report is relative to that report's folder.
+    const fs::path folder = fs::absolute(file, ec).parent_path();
+    for (auto& t : report->targets) {
+      if (!t.log_path.empty() && fs::path(t.log_path).is_relative()) {
+        t.log_path = (folder / t.log_path).lexically_normal().string();
+      }
+    }
+    inputs.push_back({file, std::move(*report)});
+  }
+  reports::MergeOptions options;
+  for (const auto& c : suites::Catalog()) {
+    if (c.judges_liveness) options.liveness.push_back(c.info.id);
+  }
+  auto merged = reports::Merge(inputs, options);
+  if (!merged) {
+    err << "streamcheck report --merge: " << merged.error() << "; nothing was written\n";
+    return kExitUsage;
+  }
+  auto gate = GateFrom(args.strict, args.expect, merged->report.gate);
+  if (!gate) {
+    err << "streamcheck report: --expect: " << gate.error() << "\n";
+    return kExitUsage;
+  }
+  merged->report.gate = *gate;
+  auto files = ReportFiles(args.json_path, args.junit_path, args.markdown_path, args.html_path,
+                           args.report_dir);
+  if (files.empty()) {
+    err << "streamcheck report: name an output: --json, --junit, --md, --html or --report-dir\n";
+    return kExitUsage;
+  }
+  if (auto writable = CheckWritable(files, args.report_dir); !writable) {
+    err << "streamcheck report: " << writable.message() << "; nothing was written\n";
+    return kExitUsage;
+  }
+  if (!args.report_dir.empty()) GatherLogs(*merged, args.report_dir, err);
+
+  const auto& report = merged->report;
+  out << "merged " << inputs.size() << " results file(s)";
+  if (report.shard) {
+    out << ": shards of " << report.shard->count << ", holding " << report.shard->indexes.size()
+        << " of them";
+  }
+  out << "\n";
+  for (const auto& note : merged->notes) out << "note: " << ConsoleText(note) << "\n";
+  if (!merged->missing_shards.empty()) {
+    out << "missing shards:";
+    for (int i : merged->missing_shards) out << " " << i << "/" << report.shard->count;
+    out << "\n";
+  }
+  if (!merged->missing.empty()) {
+    out << merged->missing.size()
+        << " selected (target, case) pairs no shard reported (errors in the report):\n";
+    for (const auto& m : merged->missing) out << "  " << ConsoleText(m) << "\n";
+  }
+  PrintSummary(out, report);
+  if (!WriteReports(files, "report", report, out, err)) return kExitHarness;
+  return core::ExitCodeFor(report);
+}
+
 }  // namespace
 
 int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  if (!args.merge.empty()) return CommandMerge(args, out, err);
   if (!args.compare.empty() || !args.compare_targets.empty()) {
     return CommandCompare(args, out, err);
   }
@@ -417,10 +578,10 @@ int CommandReport(const ReportArgs& args, std::ostream& out, std::ostream& err) 
     return kExitUsage;
   }
   report->gate = *gate;
-  auto files =
-      ReportFiles("", args.junit_path, args.markdown_path, args.html_path, args.report_dir);
+  auto files = ReportFiles(args.json_path, args.junit_path, args.markdown_path, args.html_path,
+                           args.report_dir);
   if (files.empty()) {
-    err << "streamcheck report: name an output: --junit, --md, --html or --report-dir\n";
+    err << "streamcheck report: name an output: --json, --junit, --md, --html or --report-dir\n";
     return kExitUsage;
   }
   if (!WriteReports(files, "report", *report, out, err)) return kExitHarness;

@@ -44,4 +44,18 @@ std::string_view ToString(Outcome outcome) { return Lookup(kOutcomes, outcome); 
 std::optional<Level> ParseLevel(std::string_view text) { return Parse(kLevels, text); }
 std::optional<Outcome> ParseOutcome(std::string_view text) { return Parse(kOutcomes, text); }
 
+std::string BodySizeText(const Exchange& x) {
+  std::string text = std::to_string(x.body_bytes) + " bytes";
+  if (x.wire_bytes != x.body_bytes && x.wire_bytes > 0) {
+    text += " (" + std::to_string(x.wire_bytes) + " on the wire)";
+  }
+  return text;
+}
+
+int CaseResult::PassedRuns() const {
+  int passed = 0;
+  for (const auto& run : runs) passed += run.outcome == Outcome::kPass;
+  return passed;
+}
+
 }  // namespace streamcheck::core

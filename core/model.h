@@ -41,6 +41,9 @@ struct CaseInfo {
   // The fault switch of the test-only defective server that makes this case
   // fail ("" only for INFO cases, which never fail).
   std::string defect;
+  // What the case must have seen before it judges (a complete exchange, the
+  // fault it set up fired); without it the case fails or errors, never passes.
+  std::string precondition;
 };
 
 // One point of a stream's arrival curve, for timelines.
@@ -61,13 +64,18 @@ struct Exchange {
   HeaderList response_headers;
   std::vector<std::string> first_events;  // data of the first few events
   std::vector<std::string> last_events;   // data of the last few events
-  std::uint64_t body_bytes = 0;
+  std::uint64_t body_bytes = 0;           // after content decoding
+  std::uint64_t wire_bytes = 0;           // as received (differs when the body was compressed)
   std::uint64_t events = 0;
   double headers_ms = -1;  // -1: never
   double first_byte_ms = -1;
   double total_ms = 0;
   std::string error;  // why the transfer did not complete, "" when it did
 };
+
+// "1048576 bytes", or "1048576 bytes (1049173 on the wire)" for a body that
+// came content-coded.
+std::string BodySizeText(const Exchange& exchange);
 
 // The server's memory at one moment of a case.
 struct MemoryPoint {
@@ -96,6 +104,13 @@ struct Failure {
   int exchange = -1;
 };
 
+// One run of a case that `run --repeat N` ran several times.
+struct RunOutcome {
+  Outcome outcome = Outcome::kNotRun;
+  std::string message;  // "" for a pass
+  double duration_ms = 0;
+};
+
 struct CaseResult {
   std::string target;   // target name
   std::string case_id;  // e.g. "direct.large-get"
@@ -106,9 +121,17 @@ struct CaseResult {
   Outcome outcome = Outcome::kNotRun;
   std::string message;  // for every outcome but pass: what was expected, what was seen
   std::vector<Failure> failures;
-  double duration_ms = 0;
+  double duration_ms = 0;                             // of every run, under --repeat
   nlohmann::json metrics = nlohmann::json::object();  // bytes, mib_per_s, rss_growth_mib, ...
+  // Under --repeat: of the first of the worst runs (core::WorseRun).
   Evidence evidence;
+  // `run --repeat N`, N > 1: the runs asked for and each run's outcome, in
+  // order (a stop ends them early); `outcome` is core::JudgeRepeated's. Empty
+  // `runs` and repeat 1 for a case run once.
+  int repeat = 1;
+  std::vector<RunOutcome> runs;
+  int PassedRuns() const;
+  bool repeated() const { return repeat > 1; }
 };
 
 // How a spawned target ended when the harness stopped it.
@@ -157,6 +180,27 @@ struct GateSettings {
   bool empty() const { return !strict && baseline.empty() && expected.empty(); }
 };
 
+// How a run was split over processes (`run --shard I/N`, engine/shard.h), so
+// `report --merge` can put the shards together, refuse a shard given twice and
+// say what no shard reported. Absent for a run that was not sharded.
+struct ShardTarget {
+  std::string target;
+  std::vector<std::string> cases;  // in run order
+};
+struct ShardInfo {
+  int count = 0;             // N of --shard I/N
+  std::vector<int> indexes;  // the shards this report holds: one for a shard, several once merged
+  // Every (target, case) the whole run selected, over all its shards.
+  std::vector<ShardTarget> selected;
+  // Cases that judge the target's liveness: they run on every shard that has
+  // a case of their target, so several shards report them (merged, not refused).
+  std::vector<std::string> liveness;
+  // Pairs of `selected` no shard reported when this report was merged: its
+  // `error` results for them stand in for the missing shards' (a later merge
+  // with those shards replaces them).
+  std::vector<ShardTarget> unreported;
+};
+
 struct RunReport {
   std::string tool_name = "streamcheck";
   std::string tool_version;
@@ -167,6 +211,7 @@ struct RunReport {
   std::vector<CaseResult> results;
   std::optional<Interruption> interrupted;
   GateSettings gate;
+  std::optional<ShardInfo> shard;
 };
 
 }  // namespace streamcheck::core

@@ -11,7 +11,89 @@ std::string Join(const std::vector<Failure>& failures) {
 
 bool Judged(Outcome o) { return o == Outcome::kPass || o == Outcome::kFail || o == Outcome::kWarn; }
 
+// How much a run's outcome weighs in a repeated case (not-run runs are not judged).
+int Weight(Outcome o) {
+  switch (o) {
+    case Outcome::kFail:
+    case Outcome::kWarn:
+      return 4;
+    case Outcome::kError:
+      return 3;
+    case Outcome::kSkip:
+      return 2;
+    case Outcome::kPass:
+      return 1;
+    case Outcome::kNotRun:
+      return 0;
+  }
+  return 0;
+}
+
+// "fail in runs 3, 5, 9; error in run 4" for the runs that did not pass.
+std::string WhereMissed(const std::vector<Verdict>& runs) {
+  constexpr std::size_t kListed = 10;
+  std::string out;
+  for (Outcome o : {Outcome::kFail, Outcome::kWarn, Outcome::kError, Outcome::kSkip}) {
+    std::vector<std::size_t> numbers;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (runs[i].outcome == o) numbers.push_back(i + 1);
+    }
+    if (numbers.empty()) continue;
+    std::string part = std::string(ToString(o)) + " in ";
+    if (numbers.size() == runs.size() && runs.size() > 1) {
+      part += "every run";
+    } else {
+      part += numbers.size() == 1 ? "run " : "runs ";
+      for (std::size_t k = 0; k < numbers.size() && k < kListed; ++k) {
+        part += (k ? ", " : "") + std::to_string(numbers[k]);
+      }
+      if (numbers.size() > kListed) part += ", ...";
+    }
+    out += (out.empty() ? "" : "; ") + part;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool WorseRun(Outcome a, Outcome b) { return Weight(a) > Weight(b); }
+
+Verdict JudgeRepeated(const std::vector<Verdict>& runs, int planned, const std::string& stopped) {
+  if (runs.empty()) {
+    return {Outcome::kNotRun,
+            stopped.empty() ? "none of the " + std::to_string(planned) + " runs ran" : stopped};
+  }
+  std::size_t shown = 0;
+  int passed = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (WorseRun(runs[i].outcome, runs[shown].outcome)) shown = i;
+    if (runs[i].outcome == Outcome::kPass) ++passed;
+  }
+  const Outcome worst = runs[shown].outcome;
+  const std::string count =
+      std::to_string(passed) + " of " + std::to_string(runs.size()) +
+      (int(runs.size()) < planned ? " runs, of " + std::to_string(planned) + " asked for"
+                                  : " runs");
+  const bool cut = !stopped.empty() || int(runs.size()) < planned;
+  if (cut && Weight(worst) < Weight(Outcome::kError)) {
+    return {Outcome::kNotRun,
+            "stopped after " + std::to_string(runs.size()) + " of " + std::to_string(planned) +
+                " runs (" + std::to_string(passed) +
+                " passed): " + (stopped.empty() ? "the rest did not run" : stopped)};
+  }
+  if (worst == Outcome::kPass) return {Outcome::kPass, ""};
+  std::string message = "passed " + count + " (" + WhereMissed(runs) + "); run " +
+                        std::to_string(shown + 1) + ": " + runs[shown].message;
+  return {worst, message};
+}
+
+std::string RunsLine(const CaseResult& r) {
+  if (!r.repeated()) return "";
+  std::string line =
+      std::to_string(r.PassedRuns()) + " of " + std::to_string(r.repeat) + " runs passed";
+  if (int(r.runs.size()) < r.repeat) line += " (" + std::to_string(r.runs.size()) + " ran)";
+  return line;
+}
 
 Verdict Judge(Level level, const CaseRecord& record) {
   if (record.not_run) return {Outcome::kNotRun, *record.not_run};

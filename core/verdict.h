@@ -34,6 +34,25 @@ struct Verdict {
 // message). skip without failures: skip. Otherwise pass.
 Verdict Judge(Level level, const CaseRecord& record);
 
+// The outcome of a case asked to run `planned` times (`run --repeat N`), from
+// the verdicts of the runs that were judged, in order; `stopped` is the
+// not-run message of the run a stop cut short ("" when every run was judged).
+// The worst run decides: any fail or warn is that (one flaky run is a miss);
+// else any error is error; else any skip is skip (a run that measured nothing
+// is no pass); else pass. A repeat a stop cut short is not-run unless a run
+// failed or errored: fewer passes than asked for prove no steadiness. The
+// message says how many passed and quotes the first of the worst runs:
+// "passed 7 of 10 runs (fail in runs 3, 5, 9); run 3: expected ...".
+Verdict JudgeRepeated(const std::vector<Verdict>& runs, int planned,
+                      const std::string& stopped = "");
+
+// True when a run with outcome `a` is worse than one with `b` (the order
+// above): a repeated result shows the evidence of the first of its worst runs.
+bool WorseRun(Outcome a, Outcome b);
+
+// "7 of 10 runs passed" for a repeated result, "" for a case run once.
+std::string RunsLine(const CaseResult& result);
+
 // Exit statuses of `streamcheck run` (also in `--help` and the README).
 inline constexpr int kExitPass = 0;        // every MUST case passed (SHOULD misses are warn)
 inline constexpr int kExitMustFailed = 1;  // a MUST case failed

@@ -174,6 +174,7 @@ void CaseContext::Record(const harness::HttpRequest& request, const harness::Htt
     for (auto& data : *events) data = Excerpt(data, 1000);
   }
   x.body_bytes = r.body_bytes;
+  x.wire_bytes = r.wire_bytes;
   x.events = r.stream.count;
   x.headers_ms = r.t_headers_ms;
   x.first_byte_ms = r.t_first_byte_ms;

@@ -32,6 +32,8 @@ struct CaseProgress {
   std::atomic<int> requests{0};          // requests started so far
   std::atomic<std::uint64_t> bytes{0};   // body bytes of the request in flight
   std::atomic<std::uint64_t> events{0};  // SSE events of the request in flight
+  std::atomic<int> run{1};               // under --repeat: the run going on, from 1
+  int runs = 1;                          // under --repeat: the runs asked for
 };
 
 // The header every request of a case carries, so a server's own logs (and
@@ -100,11 +102,19 @@ class CaseContext {
 
 // What a case needs of the mock backend.
 enum class BackendUse {
-  kNone,   // nothing: it runs against any backend (a target's real one too)
-  kUses,   // it configures or reads the mock; a correct server may still not call it
-  kCalls,  // a correct server calls the mock during the case: if it never does,
-           // the server is not pointed at the mock and the case says so
+  kNone,      // nothing: it runs against any backend (a target's real one too)
+  kAnyCalls,  // it runs against any backend, and a correct server calls it: with
+              // the mock, the case checks that the mock got its request
+  kUses,      // it configures or reads the mock; a correct server may still not call it
+  kCalls,     // a correct server calls the mock during the case: if it never does,
+              // the server is not pointed at the mock and the case says so
 };
+
+// Whether the case configures or reads the mock (so it cannot run against a
+// target's real backend).
+inline bool NeedsTheMock(BackendUse use) {
+  return use == BackendUse::kUses || use == BackendUse::kCalls;
+}
 
 struct CaseDef {
   core::CaseInfo info;

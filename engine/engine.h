@@ -42,7 +42,11 @@ struct RunOptions {
   CaseOptions case_options;
   SessionOptions session;
   std::string version;
-  int jobs = 1;                     // targets run at once
+  int jobs = 1;  // targets run at once
+  // Each case this many times in a row (`run --repeat N`), the mock reset
+  // before each run; the result counts the runs that passed and is judged by
+  // core::JudgeRepeated. Liveness cases still run after the rest.
+  int repeat = 1;
   StopSource* stop = nullptr;       // interrupts and the deadline; null: the run's own
   RunObserver* observer = nullptr;  // may be null
 };

@@ -22,8 +22,9 @@ bool TargetSession::EnsureStarted() {
 }
 
 std::string TargetSession::Died() {
-  if (process_ && !process_->IsRunning()) {
-    return "the target " + process_->DescribeExit() + "; last log lines:\n" + process_->LogTail(15);
+  if (process_ && !process_->IsAlive()) {
+    return "the target " + process_->DescribeExit() + ", and no process it started is left" +
+           "; last log lines:\n" + process_->LogTail(15);
   }
   return "";
 }
@@ -104,15 +105,12 @@ core::TargetSummary TargetSession::Summary() const {
 
 Status TargetSession::StartMock(harness::Placeholders& values) {
   if (spec_.external_backend) return Status::Ok();
-  if (!spec_.mock_url.empty()) {
-    auto client = mocks::MockClient::Connect(spec_.mock_url);
+  const std::string& running = spec_.mock_url.empty() ? options_.backend_url : spec_.mock_url;
+  if (!running.empty()) {
+    auto client = mocks::MockClient::Connect(running);
     if (!client) return Status::Failure(client.error());
     client_ = std::move(*client);
     mock_ = client_.get();
-    if (auto reset = mock_->Reset(); !reset) {
-      return Status::Failure("the mock at " + spec_.mock_url +
-                             " did not reset: " + reset.message());
-    }
   } else {
     std::string host = "127.0.0.1";
     int port = 0;
@@ -133,6 +131,12 @@ Status TargetSession::StartMock(harness::Placeholders& values) {
     }
     backend_ = std::move(*backend);
     mock_ = &backend_->control();
+  }
+  with_defaults_ = std::make_unique<mocks::MockWithDefaults>(*mock_, spec_.mock_defaults);
+  mock_ = with_defaults_.get();
+  if (auto reset = mock_->Reset(); !reset) {
+    return Status::Failure("the mock at " + mock_->url() + " did not take the spec's mock " +
+                           "defaults: " + reset.message());
   }
   const std::string url = mock_->url();
   const std::string authority = url.substr(url.find("://") + 3);
@@ -162,6 +166,7 @@ Status TargetSession::Start() {
   if (!spec_.managed()) {
     base_url_ = expanded->url;
     port_ = harness::PortOf(base_url_);
+    if (!options_.wait_ready) return Status::Ok();
     harness::ReadinessProbe probe;
     probe.url = harness::JoinUrl(base_url_, spec_.ready_path);
     probe.timeout = ready_timeout;

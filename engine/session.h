@@ -17,6 +17,7 @@
 #include "harness/target_spec.h"
 #include "mocks/mock_backend.h"
 #include "mocks/mock_client.h"
+#include "mocks/mock_defaults.h"
 
 namespace streamcheck::engine {
 
@@ -24,6 +25,14 @@ struct SessionOptions {
   std::filesystem::path root;     // {root}, and the working folder of spawned targets
   std::filesystem::path bin;      // {bin}
   std::filesystem::path log_dir;  // <target>.log goes here
+  // A running `streamcheck mock` for the target to call, "http://HOST:PORT",
+  // driven over HTTP (the bench runs its mocks as processes of their own);
+  // empty: the spec decides (a mock in this process, or its mock.url).
+  std::string backend_url;
+  // false: a url target is not polled for its ready path before the first
+  // case; the cases meet it as it is (tests that point the catalog at servers
+  // that answer nothing, tests/vacuous_pass_test.cc).
+  bool wait_ready = true;
 };
 
 class TargetSession {
@@ -75,7 +84,9 @@ class TargetSession {
   harness::TargetSpec expanded_;
   std::unique_ptr<mocks::MockBackend> backend_;  // the harness's own mock
   std::unique_ptr<mocks::MockClient> client_;    // or a running one, over HTTP
-  mocks::MockControl* mock_ = nullptr;           // whichever is in use
+  // Either, under the spec's "mock": {"config"} defaults.
+  std::unique_ptr<mocks::MockWithDefaults> with_defaults_;
+  mocks::MockControl* mock_ = nullptr;  // with_defaults_, once the mock is up
   std::unique_ptr<harness::TargetProcess> process_;
   std::string base_url_;
   int port_ = 0;  // the port of base_url_

@@ -88,7 +88,16 @@ CheckResult CheckPartialContent(const HttpResponse& r, const std::string& conten
 }
 
 CheckResult CheckTruncationVisible(const HttpResponse& r) {
+  // No response at all (an empty reply, an HTTP/2 RST_STREAM before the
+  // headers): the client sees the failure. Whether the server answers at all
+  // is the case's precondition.
   if (r.status == 0) {
+    // libcurl: empty reply (52), receive failure or reset (56), HTTP/2 stream
+    // or framing error (92, 16), partial file (18). Not a refused connection
+    // or a timeout: those say nothing about a cut.
+    for (int cut : {52, 56, 92, 16, 18}) {
+      if (r.curl_code == cut) return CheckResult::Pass();
+    }
     return CheckResult::Fail("expected a response that breaks off, got none: " + r.error);
   }
   // A proxy that learns of the failure before its headers may say so with a 5xx.
@@ -187,6 +196,31 @@ CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
   if (!missing.empty()) message += " not forwarded (or changed): " + missing + ";";
   if (!leaked.empty()) message += " hop-by-hop headers that reached the backend: " + leaked;
   return CheckResult::Fail(message);
+}
+
+CheckResult CheckContentCoding(const HttpResponse& r, const std::string& expected_hex) {
+  const std::string label = r.Header("Content-Encoding").value_or("");
+  const std::string labelled =
+      label.empty() ? "no Content-Encoding (identity)" : "Content-Encoding: " + label;
+  // libcurl's CURLE_BAD_CONTENT_ENCODING: the bytes do not decode by their label.
+  constexpr int kBadContentEncoding = 61;
+  if (r.curl_code == kBadContentEncoding) {
+    return CheckResult::Fail("the body is labelled " + labelled +
+                             " but its bytes do not decode that way (" + r.error +
+                             "): a client fails on it");
+  }
+  if (!r.complete) return CheckTransferComplete(r);
+  if (r.sha256 == expected_hex) return CheckResult::Pass();
+  if (label.empty() && r.body.size() >= 2 && r.body[0] == '\x1f' && r.body[1] == '\x8b') {
+    return CheckResult::Fail(
+        "the body is gzip (it starts 1f 8b) but the response has no Content-Encoding: a "
+        "client reads compressed bytes as the content (the backend's Content-Encoding was "
+        "dropped)");
+  }
+  return CheckResult::Fail(
+      "the body, decoded by its label (" + labelled + "), is not the backend's: SHA-256 " +
+      r.sha256 + " over " + std::to_string(r.body_bytes) + " bytes (" +
+      std::to_string(r.wire_bytes) + " on the wire), expected " + expected_hex);
 }
 
 CheckResult CheckServerError(const HttpResponse& r, long preferred, double bound_ms) {

@@ -17,7 +17,8 @@ namespace streamcheck::harness {
 CheckResult CheckResponseFraming(const HttpResponse& response);
 // The backend broke off mid-body: the client must see an incomplete response
 // (or a 5xx, when the server knew before its headers), never a clean end of a
-// shorter body.
+// shorter body. No response at all, with a transport error, also counts as
+// visible (a proxy that had not sent its headers yet may reset instead).
 CheckResult CheckTruncationVisible(const HttpResponse& response);
 // Same status and same body as the backend sent.
 CheckResult CheckPassthrough(const HttpResponse& response, long status, const std::string& body);
@@ -34,6 +35,11 @@ CheckResult CheckEchoHeaders(const HttpResponse& echo, const Headers& present,
 // backend's `content_range` ("bytes 100-199/1048576"), and as many body bytes
 // as it names.
 CheckResult CheckPartialContent(const HttpResponse& response, const std::string& content_range);
+// The Content-Encoding the client got agrees with the bytes it got (RFC 9110
+// §8.4): the body decodes by its label to the backend's bytes (SHA-256
+// `expected_hex`). A plain body labelled gzip does not decode; gzip bytes
+// labelled identity (no Content-Encoding) arrive as gzip.
+CheckResult CheckContentCoding(const HttpResponse& response, const std::string& expected_hex);
 // A 5xx (status `preferred` SHOULD) with a body, within `bound_ms` of the request.
 CheckResult CheckServerError(const HttpResponse& response, long preferred, double bound_ms);
 

@@ -33,6 +33,9 @@ Status WaitReady(const ReadinessProbe& probe) {
   const auto deadline = Clock::now() + probe.timeout;
   auto gone = [&] { return probe.exited ? probe.exited() : std::string(); };
   std::string last_attempt = "none made";
+  // The last answer that was not a timeout (a TLS certificate error, a 503),
+  // which the final attempt, cut short by the deadline, would otherwise hide.
+  std::string last_answer;
   milliseconds attempt_cap(1000);
   milliseconds pause(20);
   for (;;) {
@@ -54,12 +57,16 @@ Status WaitReady(const ReadinessProbe& probe) {
     HttpResponse r = Perform(request);
     if (r.complete && r.status == 200) return Status::Ok();
     last_attempt = Describe(r, attempt);
+    if (r.curl_code != 28) last_answer = last_attempt;
     if (r.curl_code == 28) attempt_cap *= 2;
     if (auto why = gone(); !why.empty()) return Status::Failure(why + " (GET " + probe.url + ")");
     const auto now = Clock::now();
     if (now >= deadline) {
       return Status::Failure("target did not answer 200 on GET " + probe.url + " within " +
                              FormatDuration(probe.timeout) + " (last attempt: " + last_attempt +
+                             (last_answer.empty() || last_answer == last_attempt
+                                  ? ""
+                                  : "; the last answer before it: " + last_answer) +
                              ")");
     }
     const auto wait =

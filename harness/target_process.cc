@@ -359,6 +359,12 @@ TargetProcess::~TargetProcess() {
 void TargetProcess::RecordExit(int wait_status) {
   exited_ = true;
   exit_description_ = DescribeWaitStatus(wait_status);
+  if (WIFEXITED(wait_status)) exit_code_ = WEXITSTATUS(wait_status);
+}
+
+bool TargetProcess::IsAlive() {
+  if (IsRunning()) return true;
+  return exit_code_ == 0 && !ProcessesTagged(kTargetTagVariable, tag_).empty();
 }
 
 bool TargetProcess::IsRunning() {
@@ -412,9 +418,17 @@ Status TargetProcess::WaitReady(const std::string& base_url, const std::string& 
   probe.timeout = timeout;
   probe.should_stop = should_stop;
   probe.exited = [this]() -> std::string {
-    return IsRunning() ? "" : "target " + exit_description_ + " before it was ready";
+    if (IsAlive()) return "";
+    return "target " + exit_description_ + " before it was ready" +
+           (exit_code_ == 0 ? " and left no process behind" : "");
   };
-  probe.wait_a_little = [this](milliseconds d) { WaitUntilExited(Clock::now() + d); };
+  probe.wait_a_little = [this](milliseconds d) {
+    // A daemonised target has no leader to wait on: the probe's pause is a pause.
+    if (IsRunning())
+      WaitUntilExited(Clock::now() + d);
+    else
+      std::this_thread::sleep_for(d);
+  };
   auto status = harness::WaitReady(probe);
   if (status) return status;
   const std::string tail = LogTail();

@@ -57,6 +57,10 @@ class TargetProcess {
   // left a zombie until Stop(), so its pid (= the process group id) cannot be reused
   // while KillAllStartedGroups() may still signal it.
   bool IsRunning();
+  // Running, or daemonised: the leader exited with code 0 and left processes
+  // that carry its tag (a launcher that double-forks, `docker run -d`-like
+  // scripts). The server is then those processes, found by its tag.
+  bool IsAlive();
   // Waits up to `timeout` for the process to exit by itself (sends no signal); true once
   // it has exited.
   bool WaitForExit(std::chrono::milliseconds timeout);
@@ -96,6 +100,7 @@ class TargetProcess {
   bool reaped_ = false;
   bool stopped_ = false;
   std::string exit_description_;
+  int exit_code_ = -1;  // the leader's exit code once it exited normally
   StopReport stop_report_;
 };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/json_bounded.h"
+#include "mocks/mock_config.h"
 
 namespace streamcheck::harness {
 namespace {
@@ -193,21 +194,33 @@ Result<TargetSpec> ParseTargetSpec(const json& j, const std::string& origin) {
     const auto& m = j["mock"];
     const bool listen = m.is_object() && m.contains("listen");
     const bool url = m.is_object() && m.contains("url");
-    if (!m.is_object() || m.size() != 1 || listen == url) {
+    const bool config = m.is_object() && m.contains("config");
+    if (!m.is_object() || m.size() != std::size_t(listen) + url + config || (listen && url) ||
+        m.empty()) {
       return fail(
           "\"mock\" must be {\"listen\": \"HOST:PORT\"} (the harness starts its mock "
-          "there) or {\"url\": \"http://HOST:PORT\"} (a running streamcheck mock)");
+          "there) or {\"url\": \"http://HOST:PORT\"} (a running streamcheck mock), either "
+          "with an optional \"config\": {...} of mock config keys (`streamcheck mock --help`)");
     }
     if (listen) {
       if (!m["listen"].is_string() || !IsHostPort(m["listen"].get<std::string>())) {
         return fail("\"mock\": \"listen\" must be \"HOST:PORT\", e.g. \"127.0.0.1:8000\"");
       }
       spec.mock_listen = m["listen"];
-    } else {
+    } else if (url) {
       if (!m["url"].is_string() || m["url"].get<std::string>().rfind("http://", 0) != 0) {
         return fail("\"mock\": \"url\" must start with http://, e.g. \"http://127.0.0.1:8000\"");
       }
       spec.mock_url = m["url"];
+    }
+    if (config) {
+      if (!m["config"].is_object()) {
+        return fail("\"mock\": \"config\" must be an object of mock config keys");
+      }
+      if (auto checked = mocks::ConfigFromJson(m["config"]); !checked) {
+        return fail("\"mock\": \"config\": " + checked.error());
+      }
+      spec.mock_defaults = m["config"];
     }
   }
   if (j.contains("backend")) {
@@ -402,6 +415,16 @@ Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values
     value = *expanded;
   }
   return out;
+}
+
+Status CheckEnvironment(const TargetSpec& spec) {
+  for (const auto& [name, value] : spec.headers) {
+    if (auto expanded = ExpandEnvironment(value); !expanded) {
+      return Status::Failure(spec.origin + ": \"headers\": " + name + ": " + expanded.error() +
+                             "; set it, or change the spec");
+    }
+  }
+  return Status::Ok();
 }
 
 TargetSpec BuiltinCppSpec() {

@@ -39,6 +39,9 @@ struct TargetSpec {
   std::string mock_listen;  // "127.0.0.1:8000"
   std::string mock_url;     // "http://127.0.0.1:8000"
   bool external_backend = false;
+  // "mock": {"config": {...}}: the mock's defaults for every case (mock config
+  // keys, e.g. {"compress": "gzip"}); an empty object when the spec sets none.
+  nlohmann::json mock_defaults = nlohmann::json::object();
 
   // How every request is made.
   std::vector<std::pair<std::string, std::string>> headers;  // ${VAR} expanded by ExpandSpec
@@ -85,6 +88,11 @@ Result<std::string> ExpandPlaceholders(const std::string& text, const Placeholde
 // against `root`.
 Result<TargetSpec> ExpandSpec(const TargetSpec& spec, const Placeholders& values,
                               const std::filesystem::path& root);
+
+// Every ${VAR} the spec's header values use is set in the environment: checked
+// before a run starts, so a missing secret is a spec error (exit 2), not a
+// target that fails to start.
+Status CheckEnvironment(const TargetSpec& spec);
 
 // The reference server, as `run` starts it by default (same as targets/cpp.json).
 TargetSpec BuiltinCppSpec();

@@ -47,6 +47,7 @@ thead th { background: var(--panel); position: sticky; top: 0; }
 .matrix td.cell a, .matrix td.cell span.none { display: block; padding: 4px 8px; color: inherit;
   text-decoration: none; }
 .matrix td.cell small { display: block; color: var(--muted); }
+.matrix td.cell .runs { font-weight: normal; white-space: nowrap; }
 .matrix tr.area th { background: #eaeef2; font-size: 13px; text-transform: uppercase;
   letter-spacing: .05em; }
 .matrix th.case { font-weight: normal; }
@@ -501,7 +502,7 @@ void ExchangeSection(std::string& out, const Exchange& x, std::size_t index) {
   std::vector<std::pair<std::string, std::string>> facts;
   facts.emplace_back("status", x.status ? std::to_string(x.status) : "no response");
   if (!x.http_version.empty()) facts.emplace_back("HTTP version", x.http_version);
-  facts.emplace_back("body", std::to_string(x.body_bytes) + " bytes" +
+  facts.emplace_back("body", core::BodySizeText(x) +
                                  (x.events ? ", " + std::to_string(x.events) + " events" : ""));
   if (x.headers_ms >= 0) facts.emplace_back("headers after", Ms(x.headers_ms));
   if (x.first_byte_ms >= 0) facts.emplace_back("first byte after", Ms(x.first_byte_ms));
@@ -541,6 +542,20 @@ const char* MessageHeading(Outcome outcome) {
   return "Message";
 }
 
+// Each run of a repeated case, its outcome and what it said.
+void RunsTable(std::string& out, const CaseResult& r) {
+  out +=
+      "<h4>Runs</h4><table class=\"runs\"><tr><th>run</th><th>outcome</th><th>duration</th>"
+      "<th>message</th></tr>";
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    const auto& run = r.runs[i];
+    out += "<tr><td>" + std::to_string(i + 1) + "</td><td class=\"o-" +
+           std::string(ToString(run.outcome)) + "\">" + std::string(ToString(run.outcome)) +
+           "</td><td>" + Esc(Ms(run.duration_ms)) + "</td><td>" + Esc(run.message) + "</td></tr>";
+  }
+  out += "</table>\n";
+}
+
 std::string MemoryId(std::size_t case_index) { return "mem-" + std::to_string(case_index); }
 
 void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
@@ -556,6 +571,7 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
          "\">" + std::string(ToString(r.level)) + "</dd><dt>outcome</dt><dd>" +
          std::string(ToString(r.outcome)) + "</dd><dt>duration</dt><dd>" + Esc(Ms(r.duration_ms)) +
          "</dd>";
+  if (r.repeated()) out += "<dt>runs</dt><dd>" + Esc(core::RunsLine(r)) + "</dd>";
   if (!e.timeline.empty()) {
     const TimelinePoint& last = e.timeline.back();
     std::string received = std::to_string(last.bytes) + " bytes";
@@ -578,6 +594,7 @@ void EvidenceArticle(std::string& out, const CaseResult& r, std::size_t index,
            Esc(r.message) + "</pre>\n";
   }
   if (!gate_note.empty()) out += "<p class=\"gate-note\">" + Esc(gate_note) + "</p>\n";
+  if (r.repeated()) RunsTable(out, r);
   if (!reproduce.empty()) {
     std::string lines;
     for (const auto& line : reproduce) lines += line + "\n";
@@ -769,9 +786,11 @@ class Page {
     }
     const std::string id = EvidenceId(IndexOf(r));
     const std::string figures = internal::KeyFigures(r->metrics);
+    const std::string runs = internal::RunsCell(*r);
     out_ += "<td class=\"cell o-" + std::string(ToString(r->outcome)) + "\"><a href=\"#" + id +
             "\" data-ev=\"" + id + "\"" +
             (r->message.empty() ? "" : " title=\"" + Esc(r->message) + "\"") + ">" + CellWord(*r) +
+            (runs.empty() ? "" : " <span class=\"runs\">" + Esc(runs) + "</span>") +
             (figures.empty() ? "" : "<small>" + Esc(figures) + "</small>") + "</a></td>";
   }
 
@@ -802,7 +821,8 @@ class Page {
               " more timeline" + (folded == 1 ? "" : "s") + ": replies under " +
               FormatNumber(static_cast<double>(internal::kChartMinBytes) / 1024) + " KiB" +
               " with fewer than " + std::to_string(internal::kChartMinEvents) +
-              " events, event streams that arrived within " + FormatNumber(internal::kChartMinSpanMs) +
+              " events, event streams that arrived within " +
+              FormatNumber(internal::kChartMinSpanMs) +
               " ms, or replies that came in one or two reads on every target</summary>\n"
               "<div class=\"charts\">\n";
       for (const auto& chart : plan_) {

@@ -32,6 +32,7 @@ ojson ExchangeJson(const Exchange& x) {
   if (!x.first_events.empty()) j["first_events"] = x.first_events;
   if (!x.last_events.empty()) j["last_events"] = x.last_events;
   j["body_bytes"] = x.body_bytes;
+  if (x.wire_bytes != x.body_bytes) j["wire_bytes"] = x.wire_bytes;
   if (x.events > 0) j["events"] = x.events;
   if (x.headers_ms >= 0) j["headers_ms"] = x.headers_ms;
   if (x.first_byte_ms >= 0) j["first_byte_ms"] = x.first_byte_ms;
@@ -127,6 +128,17 @@ ojson OrderedJson(const RunReport& report) {
       result["failures"] = std::move(failures);
     }
     result["duration_ms"] = r.duration_ms;
+    if (r.repeated()) {
+      result["repeat"] = r.repeat;
+      result["passed_runs"] = r.PassedRuns();
+      ojson runs = ojson::array();
+      for (const auto& run : r.runs) {
+        ojson one = {{"outcome", ToString(run.outcome)}, {"duration_ms", run.duration_ms}};
+        if (!run.message.empty()) one["message"] = run.message;
+        runs.push_back(std::move(one));
+      }
+      result["runs"] = std::move(runs);
+    }
     result["metrics"] = r.metrics.is_object() ? ojson(r.metrics) : ojson::object();
     result["evidence"] = EvidenceJson(r.evidence);
     results.push_back(std::move(result));
@@ -143,8 +155,23 @@ ojson OrderedJson(const RunReport& report) {
                        {"source", c.source},
                        {"feature", c.feature},
                        {"defect", c.defect}});
+    if (!c.precondition.empty()) catalog.back()["precondition"] = c.precondition;
   }
   root["catalog"] = std::move(catalog);
+
+  if (report.shard) {
+    const auto& s = *report.shard;
+    auto pairs = [](const std::vector<core::ShardTarget>& list) {
+      ojson out = ojson::array();
+      for (const auto& t : list) out.push_back({{"target", t.target}, {"cases", t.cases}});
+      return out;
+    };
+    root["shard"] = {{"count", s.count},
+                     {"indexes", s.indexes},
+                     {"selected", pairs(s.selected)},
+                     {"liveness", s.liveness}};
+    if (!s.unreported.empty()) root["shard"]["unreported"] = pairs(s.unreported);
+  }
   return root;
 }
 
@@ -287,6 +314,8 @@ void ReadExchange(const json& j, const std::string& where, Exchange* x, std::str
   f.Strings("first_events", &x->first_events);
   f.Strings("last_events", &x->last_events);
   f.Count("body_bytes", &x->body_bytes);
+  x->wire_bytes = x->body_bytes;
+  f.Count("wire_bytes", &x->wire_bytes);
   f.Count("events", &x->events);
   f.Number("headers_ms", &x->headers_ms);
   f.Number("first_byte_ms", &x->first_byte_ms);
@@ -332,6 +361,25 @@ void ReadEvidence(const json& j, const std::string& where, Evidence* e, std::str
     }
   }
   f.String("note", &e->note);
+}
+
+// `repeat` and `runs` of a result run with --repeat (both absent otherwise).
+void ReadRuns(Fields& f, CaseResult* r, std::string* error) {
+  f.Int("repeat", &r->repeat);
+  if (f.ok() && r->repeat < 1) return f.Fail("repeat", "expected a count of runs, 1 or more");
+  const json* runs = f.Get("runs");
+  if (runs == nullptr) return;
+  if (!runs->is_array() || runs->size() > std::size_t(r->repeat)) {
+    return f.Fail("runs", "expected an array of at most `repeat` runs");
+  }
+  for (std::size_t k = 0; f.ok() && k < runs->size(); ++k) {
+    Fields rf((*runs)[k], Indexed(f.Where("runs"), k), error);
+    core::RunOutcome run;
+    rf.OutcomeField("outcome", &run.outcome);
+    rf.String("message", &run.message);
+    rf.Number("duration_ms", &run.duration_ms);
+    r->runs.push_back(std::move(run));
+  }
 }
 
 void ReadStop(const json& j, const std::string& where, core::StopSummary* s, std::string* error) {
@@ -404,6 +452,40 @@ Result<RunReport> FromJson(const json& root) {
     }
   }
 
+  if (const json* shard = top.Get("shard")) {
+    Fields f(*shard, "shard", &error);
+    core::ShardInfo s;
+    f.Int("count", &s.count);
+    if (f.ok() && s.count < 1) f.Fail("count", "expected a shard count of 1 or more");
+    if (const json* indexes = f.Get("indexes", true)) {
+      if (!indexes->is_array()) f.Fail("indexes", "expected an array of shard indexes");
+      for (std::size_t i = 0; f.ok() && i < indexes->size(); ++i) {
+        const json& v = (*indexes)[i];
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() >= s.count) {
+          f.Fail("indexes", "expected shard indexes from 0 to count - 1");
+        } else {
+          s.indexes.push_back(v.get<int>());
+        }
+      }
+    }
+    auto pairs = [&](const char* key, bool required, std::vector<core::ShardTarget>* out) {
+      const json* list = f.Get(key, required);
+      if (list == nullptr) return;
+      if (!list->is_array()) return f.Fail(key, "expected [{\"target\", \"cases\"}, ...]");
+      for (std::size_t i = 0; f.ok() && i < list->size(); ++i) {
+        Fields sf((*list)[i], Indexed(f.Where(key), i), &error);
+        core::ShardTarget t;
+        sf.String("target", &t.target, true);
+        sf.Strings("cases", &t.cases);
+        out->push_back(std::move(t));
+      }
+    };
+    pairs("selected", true, &s.selected);
+    f.Strings("liveness", &s.liveness);
+    pairs("unreported", false, &s.unreported);
+    report.shard = std::move(s);
+  }
+
   if (const json* catalog = top.Get("catalog")) {
     if (!catalog->is_array()) top.Fail("catalog", "expected an array");
     for (std::size_t i = 0; top.ok() && i < catalog->size(); ++i) {
@@ -417,6 +499,7 @@ Result<RunReport> FromJson(const json& root) {
       f.String("source", &c.source);
       f.String("feature", &c.feature);
       f.String("defect", &c.defect);
+      f.String("precondition", &c.precondition);
       if (c.area.empty()) c.area = internal::AreaOf(c.id);
       report.catalog.push_back(std::move(c));
     }
@@ -445,6 +528,7 @@ Result<RunReport> FromJson(const json& root) {
       }
     }
     f.Number("duration_ms", &r.duration_ms);
+    ReadRuns(f, &r, &error);
     if (const json* metrics = f.Get("metrics")) {
       if (!metrics->is_object()) f.Fail("metrics", "expected an object");
       r.metrics = *metrics;

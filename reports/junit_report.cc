@@ -51,6 +51,20 @@ std::string Headline(const CaseResult& r, std::string_view what) {
   return OneLine(line, 400);
 }
 
+// Under --repeat: how many runs passed, and each run that did not ("" for a
+// case run once).
+std::string RunsText(const CaseResult& r) {
+  if (!r.repeated()) return "";
+  std::string out = core::RunsLine(r) + "\n";
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    const auto& run = r.runs[i];
+    if (run.outcome == Outcome::kPass) continue;
+    out += "  run " + std::to_string(i + 1) + ": " + std::string(ToString(run.outcome)) +
+           (run.message.empty() ? "" : ": " + run.message) + "\n";
+  }
+  return out;
+}
+
 // Everything a reader needs below the headline: the full message, each
 // failure with the exchange it was judged on, the other exchanges, the note,
 // the metrics, the log, and how to reproduce it.
@@ -60,6 +74,7 @@ std::string Details(const RunReport& report, const CaseResult& r, const std::str
                     std::string(ToString(r.outcome)) + "\n";
   if (!title.empty()) out += "passing means: " + title + "\n";
   if (!gate_note.empty()) out += gate_note + "\n";
+  out += RunsText(r);
   const auto& exchanges = r.evidence.exchanges;
   std::vector<bool> shown(exchanges.size(), false);
   if (!r.failures.empty()) {
@@ -157,6 +172,7 @@ void TestCase(std::string& out, const RunReport& report, const CaseResult& r,
       } else if (!r.message.empty()) {
         system_out = std::string(ToString(r.level)) + ": " + r.message + "\n";
       }
+      system_out = RunsText(r) + system_out;
       break;
   }
   if (system_out.empty() && r.metrics.is_object() && !r.metrics.empty()) {

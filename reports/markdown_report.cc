@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -54,12 +55,34 @@ void Totals(std::string& out, const RunReport& report, std::size_t targets, std:
 
 }  // namespace
 
+namespace {
+
+// Which shards of a sharded run this report holds (engine/shard.h, reports/merge.h).
+std::string ShardLine(const core::ShardInfo& shard) {
+  auto name = [&](int i) { return std::to_string(i) + "/" + std::to_string(shard.count); };
+  std::string held, missing;
+  for (int i = 0; i < shard.count; ++i) {
+    const bool here =
+        std::find(shard.indexes.begin(), shard.indexes.end(), i) != shard.indexes.end();
+    std::string& list = here ? held : missing;
+    list += (list.empty() ? "" : ", ") + name(i);
+  }
+  std::string line = shard.indexes.size() == 1 ? "Shard " + held + " of a sharded run"
+                                               : "Merged from shards " + held;
+  if (shard.indexes.size() > 1 && missing.empty()) line += " (every shard)";
+  if (!missing.empty() && shard.indexes.size() > 1) line += "; missing: " + missing;
+  return line + ".\n\n";
+}
+
+}  // namespace
+
 std::string ToMarkdown(const RunReport& report) {
   const internal::Matrix m = internal::BuildMatrix(report);
   std::string out =
       "## " + MarkdownInline(report.tool_name.empty() ? "streamcheck" : report.tool_name, 100) +
       ": " + std::string(internal::Verdict(report)) + "\n\n";
   Totals(out, report, m.targets.size(), m.cases.size());
+  if (report.shard) out += ShardLine(*report.shard);
 
   if (!m.cases.empty()) {
     out += "| case | level |";
@@ -84,7 +107,9 @@ std::string ToMarkdown(const RunReport& report) {
           continue;
         }
         const std::string figures = internal::KeyFigures(r->metrics);
-        out += " " + CellWord(*r) + (figures.empty() ? "" : " " + MarkdownInline(figures)) + " |";
+        const std::string runs = internal::RunsCell(*r);
+        out += " " + CellWord(*r) + (runs.empty() ? "" : " " + runs) +
+               (figures.empty() ? "" : " " + MarkdownInline(figures)) + " |";
       }
       out += "\n";
     }

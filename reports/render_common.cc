@@ -232,6 +232,11 @@ std::string FormatBytes(double bytes) {
   return buf;
 }
 
+std::string RunsCell(const CaseResult& r) {
+  if (!r.repeated()) return "";
+  return std::to_string(r.PassedRuns()) + "/" + std::to_string(r.repeat) + " runs";
+}
+
 bool NumberMetric(const nlohmann::json& metrics, const char* key, double* out) {
   if (!metrics.is_object()) return false;
   const auto it = metrics.find(key);
@@ -371,8 +376,7 @@ std::string ExchangeText(const Exchange& x, std::string_view indent) {
   const std::string in(indent);
   std::string out = in + x.request + (x.label.empty() ? "" : " (" + x.label + ")") + "\n";
   out += in + "status " + (x.status ? std::to_string(x.status) : std::string("none")) +
-         (x.http_version.empty() ? "" : ", HTTP/" + x.http_version) + ", " +
-         std::to_string(x.body_bytes) + " bytes" +
+         (x.http_version.empty() ? "" : ", HTTP/" + x.http_version) + ", " + core::BodySizeText(x) +
          (x.events ? ", " + std::to_string(x.events) + " events" : "") + "\n";
   std::string times;
   if (x.headers_ms >= 0) times += "headers " + FormatNumber(x.headers_ms, 1) + " ms, ";

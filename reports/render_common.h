@@ -50,6 +50,10 @@ std::string FormatBytes(double bytes);
 // from the metrics mib_per_s and rss_growth_mib, joined by ", "; "" if none.
 std::string KeyFigures(const nlohmann::json& metrics);
 
+// "7/10 runs" (runs passed of runs asked for) for a case run with --repeat,
+// "" for a case run once.
+std::string RunsCell(const CaseResult& r);
+
 // metrics[key] as a number, if it is one.
 bool NumberMetric(const nlohmann::json& metrics, const char* key, double* out);
 

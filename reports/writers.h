@@ -31,11 +31,24 @@ namespace streamcheck::reports {
 //  "gate"?: {"strict", "baseline", "expected": [{"target", "case", "outcome", "reason"}]},
 //  "results": [{"target", "case", "area", "level", "outcome", "message",
 //               "failures"?: [{"message", "exchange"}], "duration_ms",
+//               "repeat"?, "passed_runs"?, "runs"?: [{"outcome", "message"?, "duration_ms"}],
 //               "metrics": {..}, "evidence": {..}}],
-//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect"}]}
+//  "catalog": [{"id", "area", "level", "title", "measured", "source", "feature", "defect",
+//               "precondition"?}],
+//  "shard"?: {"count", "indexes": [..], "selected": [{"target", "cases": [..]}],
+//             "liveness": [..], "unreported"?: [{"target", "cases": [..]}]}}
 //
-// "outcome" is pass, fail, warn, skip, error or not-run. "problem" appears
-// only for a target that could not start or died; "stop" only when its stop
+// "shard" appears only for a sharded run (`run --shard I/N`) and a merge of
+// its shards: which shards of `count` the file holds, what the whole run
+// selected, the cases that run on every shard of their target, and the pairs
+// whose results are a merge's stand-ins for shards it did not have
+// (core::ShardInfo, reports/merge.h).
+// "outcome" is pass, fail, warn, skip, error or not-run. "repeat", "passed_runs"
+// and "runs" appear only for a case run several times (`run --repeat N`): N,
+// how many runs passed, each run's outcome in order; "outcome" is then the
+// repeated case's (core::JudgeRepeated), "duration_ms" the runs' total, and
+// "failures", "metrics" and "evidence" those of the first of its worst runs.
+// "problem" appears only for a target that could not start or died; "stop" only when its stop
 // is worth knowing; "gate" only when the run had --strict or --expect (a
 // re-rendered report is gated the same; core/verdict.h GateOf). "log" is
 // relative to the folder of the report that names it when the log is inside
@@ -103,7 +116,8 @@ std::string ToJunitXml(const RunReport& report);
 // A title line with the verdict (PASS, FAIL, ERROR as ExitCodeFor decides),
 // one line of totals, a matrix (rows: cases grouped by area, with level;
 // columns: targets; cells: pass, FAIL, warn, skip, error or "-" for no result,
-// plus the key figures mib_per_s and rss_growth_mib when present), then
+// with "7/10 runs" for a repeated case, plus the key figures mib_per_s and
+// rss_growth_mib when present), then
 // "Failures": every fail, error and warn, and every target problem, with its
 // message on one line, cut at about 500 bytes.
 std::string ToMarkdown(const RunReport& report);

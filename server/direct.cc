@@ -309,6 +309,7 @@ class ProxyExchange : public std::enable_shared_from_this<ProxyExchange> {
     for (const auto& field : got) {
       std::string lower = ToLower(std::string(field.name_string()));
       if (hop.count(lower) || lower == "content-length") continue;
+      if (FaultOn(Fault::kDirectContentCoding) && lower == "content-encoding") continue;
       if (lower == "content-range") content_range = std::string(field.value());
       head.insert(field.name_string(), field.value());
     }

@@ -71,6 +71,8 @@ constexpr FaultInfo kFaults[] = {
      "parks the backend connection, unread and open, when the client leaves"},
     {Fault::kDirectPathConfined, "direct-path-confined",
      "joins the path like urljoin: //host/ and http://host/ name another host"},
+    {Fault::kDirectContentCoding, "direct-content-coding",
+     "drops the backend's Content-Encoding but relays its compressed bytes"},
     {Fault::kDirectLargeUpload, "direct-large-upload",
      "reads the whole request body into memory before sending it on"},
     {Fault::kDirectHeaderInjection, "direct-header-injection",

@@ -62,6 +62,7 @@ enum class Fault {
   kDirectHeaderInjection,
   kDirectTruncatedUpload,
   kDirectRange,
+  kDirectContentCoding,
   // server
   kServerReady,
   kServerReadyNever,

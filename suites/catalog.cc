@@ -10,6 +10,15 @@ CaseDef MakeCase(const char* area, const char* feature, const Row& row,
                  std::function<void(CaseContext&)> body, bool judges_liveness) {
   CaseDef def;
   def.info = {row.id, area, row.level, row.title, row.measured, row.source, feature, row.defect};
+  def.info.precondition = row.precondition;
+  if (row.backend == BackendUse::kCalls) {
+    def.info.precondition += std::string(def.info.precondition.empty() ? "" : "; ") +
+                             "the server called the mock backend during the case (else error)";
+  } else if (row.backend == BackendUse::kAnyCalls) {
+    def.info.precondition += std::string(def.info.precondition.empty() ? "" : "; ") +
+                             "with the mock as its backend, the server called it during the case "
+                             "(else error)";
+  }
   def.body = std::move(body);
   def.judges_liveness = judges_liveness;
   def.backend = row.backend;
@@ -76,6 +85,17 @@ harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::stri
         " ms, only once the gate had timed out: the server buffered instead of streaming");
   }
   return harness::CheckResult::Pass();
+}
+
+harness::CheckResult CheckFaultFired(CaseContext& ctx, const std::string& fault) {
+  const auto stats = ctx.backend().stats();
+  if (stats.transfers_cut > 0) return harness::CheckResult::Pass();
+  return harness::CheckResult::Fail(
+      "expected the backend's fault (" + fault +
+      ") to fire before judging what the client saw; "
+      "the backend cut no transfer (" +
+      std::to_string(stats.requests) + " request(s), " + std::to_string(stats.body_bytes_sent) +
+      " bytes sent): the server did not relay the backend's response as far as the cut");
 }
 
 std::string ChatBody(const std::string& prompt, bool stream, const std::string& model) {

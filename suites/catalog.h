@@ -41,6 +41,10 @@ struct Row {
   // backend (a target's real one too); kCalls says a correct server calls
   // its backend during the case.
   BackendUse backend = BackendUse::kUses;
+  // What the case must have seen before its verdict means anything (a
+  // complete exchange, the fault it set up fired); the body fails or errors
+  // when it is missing, never passes. kCalls adds "the server called the mock".
+  const char* precondition = "";
 };
 CaseDef MakeCase(const char* area, const char* feature, const Row& row,
                  std::function<void(CaseContext&)> body, bool judges_liveness = false);
@@ -63,6 +67,12 @@ harness::CheckResult CheckBeforeGate(const GatedResponse& gated, const std::stri
 // How long the gate holds before it opens by itself: a buffering server's
 // first byte comes after this.
 inline constexpr int kGateTimeoutMs = 5'000;
+
+// The precondition of a case that sets a backend fault (a cut after N tokens
+// or bytes): it fired, so what the client saw follows from it. A server that
+// never relayed the backend's stream as far as the cut gives the case nothing
+// to judge. `fault` says what was set ("a cut after 3 tokens").
+harness::CheckResult CheckFaultFired(CaseContext& ctx, const std::string& fault);
 
 // Shared request builders. A chat request goes to `path`, or to the spec's
 // chat_path (default /v1/chat/completions) when it is empty, with the spec's model.

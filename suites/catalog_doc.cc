@@ -37,7 +37,10 @@ constexpr char kIntro[] =
     "the run (exit 1). **SHOULD**: reported as `warn`. **INFO**: recorded for comparison, never "
     "fails. Each case runs once per target whose `features` include its area's feature "
     "(`chat`, `direct_access`; `server` cases always run); otherwise it is `skip`. A case that "
-    "could not measure what it needs is `skip` or `error` with the reason, never `pass`.\n"
+    "could not measure what it needs is `skip` or `error` with the reason, never `pass`: "
+    "*judged only after* says what each case must first have seen, and "
+    "`tests/vacuous_pass_test.cc` points every case at servers that close, answer 404, answer "
+    "garbage or an empty 200, where none may pass.\n"
     "\n"
     "The mock backend's content is deterministic (a seed), so expected texts and bytes are "
     "exact. Streaming is proven with the mock's gate, never with a timing threshold. Every case "
@@ -73,6 +76,9 @@ std::string CatalogText(const std::vector<core::CaseInfo>& cases) {
     for (const auto* c : group) {
       out +=
           "  " + Pad(c->id, 32) + Pad(std::string(core::ToString(c->level)), 8) + c->title + "\n";
+      if (!c->precondition.empty()) {
+        out += std::string(42, ' ') + "judged only after: " + c->precondition + "\n";
+      }
     }
   }
   return out;
@@ -88,7 +94,8 @@ std::string CatalogJson(const std::vector<core::CaseInfo>& cases) {
                     {"measured", c.measured},
                     {"source", c.source},
                     {"feature", c.feature},
-                    {"defect", c.defect}});
+                    {"defect", c.defect},
+                    {"precondition", c.precondition}});
   }
   return nlohmann::ordered_json{{"cases", list}}.dump(2) + "\n";
 }
@@ -97,12 +104,13 @@ std::string CatalogMarkdown(const std::vector<core::CaseInfo>& cases) {
   std::string out = kIntro;
   for (const auto& group : ByArea(cases)) {
     out += "\n## " + group.front()->area +
-           "\n\n| ID | level | passes when | how it is measured | rule | defect |\n"
-           "|---|---|---|---|---|---|\n";
+           "\n\n| ID | level | passes when | how it is measured | judged only after | rule | "
+           "defect |\n"
+           "|---|---|---|---|---|---|---|\n";
     for (const auto* c : group) {
       out += "| `" + c->id + "` | " + std::string(core::ToString(c->level)) + " | " +
-             Cell(c->title) + " | " + Cell(c->measured) + " | " + Cell(c->source) + " | " +
-             (c->defect.empty() ? "—" : "`" + c->defect + "`") + " |\n";
+             Cell(c->title) + " | " + Cell(c->measured) + " | " + Cell(c->precondition) + " | " +
+             Cell(c->source) + " | " + (c->defect.empty() ? "—" : "`" + c->defect + "`") + " |\n";
     }
   }
   return out;

@@ -49,7 +49,21 @@ HttpResponse StreamWithBackendCut(CaseContext& ctx) {
   ctx.backend().SetConfig(config);
   auto request = ChatRequest(ctx, kPrompt);
   request.total_timeout = std::chrono::seconds(15);
-  return ctx.Perform(request, "backend cuts the connection after 3 tokens");
+  auto r = ctx.Perform(request, "backend cuts the connection after 3 tokens");
+  ctx.Expect(CheckFaultFired(ctx, "a cut after 3 tokens"));
+  return r;
+}
+
+// Precondition of the refusal cases: the chat path serves a valid request.
+// Else its 4xx (a 404 for a missing route, a 401) says nothing about the body.
+bool ServesAValidRequest(CaseContext& ctx) {
+  auto control = StreamHello(ctx);
+  if (control.status == 200) return true;
+  ctx.Fail("expected " + ctx.spec().chat_path +
+           " to answer a valid request with 200 before judging how it refuses a bad one; it "
+           "answered " +
+           (control.status ? std::to_string(control.status) : "nothing: " + control.error));
+  return false;
 }
 
 void Concurrent(CaseContext& ctx) {
@@ -155,30 +169,40 @@ std::vector<CaseDef> ChatCases() {
             "the seed plan's request (`gpt-4`, one user message \"Hello\", `stream: true`): status "
             "200 and a transfer that completes.",
             "RFC 9110 §15.3.1 (200 OK); the OpenAI SDKs raise on any other status", "chat-status",
-            BackendUse::kNone},
+            BackendUse::kAnyCalls,
+            "a response: a 200 whose transfer completes and carries at least one event (an empty "
+            "200 fails)"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckStatus(r, 200));
-             if (r.status == 200) ctx.Expect(harness::CheckTransferComplete(r));
+             if (r.status != 200) return;
+             ctx.Expect(harness::CheckTransferComplete(r));
+             // A 200 with nothing streamed is no whole response.
+             if (r.stream.empty()) {
+               ctx.Fail("expected the 200 to carry a stream of events, got " +
+                        std::to_string(r.body_bytes) + " body bytes and no event");
+             }
            }),
       Case({"chat.content-type", Level::kMust,
             "media type text/event-stream (parameters such as charset allowed)",
             "media type before `;`, case-insensitive.",
             "WHATWG HTML, Server-sent events (the text/event-stream MIME type); RFC 9110 §8.3.1",
-            "chat-content-type", BackendUse::kNone},
+            "chat-content-type", BackendUse::kAnyCalls, "a response with headers (none fails)"},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckMediaType(StreamHello(ctx), "text/event-stream"));
            }),
       Case({"chat.first-line-data", Level::kMust,
             "the first non-comment line of the body starts with data:",
             "first line that is neither a comment nor blank, from the WHATWG parser.", kSse,
-            "chat-first-line-data", BackendUse::kNone},
+            "chat-first-line-data", BackendUse::kAnyCalls,
+            "a body with a line that is not a comment (none fails)"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFirstLineIsData(StreamHello(ctx))); }),
       Case({"chat.sse-grammar", Level::kMust,
             "the body parses as an event stream and ends on an event boundary",
             "transfer complete, at least one event, no partial line or undispatched event at "
             "close (LF, CRLF, CR all accepted); a line over 1 MiB or an event over 8 MiB fails.",
-            kSse, "chat-sse-grammar", BackendUse::kNone},
+            kSse, "chat-sse-grammar", BackendUse::kAnyCalls,
+            "a complete transfer with at least one event (none fails)"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckTransferComplete(r));
@@ -188,35 +212,38 @@ std::vector<CaseDef> ChatCases() {
             "every data event before [DONE] is a chat.completion.chunk with one id",
             "every event before `[DONE]` parsed as JSON; `object`, one `id`, integer `created`, "
             "`model`, `choices[]` with `index` and object `delta`.",
-            kOpenAi, "chat-chunk-schema", BackendUse::kNone},
+            kOpenAi, "chat-chunk-schema", BackendUse::kAnyCalls,
+            "at least one chunk before [DONE] (none fails)"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckSseGrammar(r));
              ctx.Expect(harness::CheckChunkSchema(r));
            }),
-      Case(
-          {"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
-           "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first", BackendUse::kNone},
-          [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
+      Case({"chat.role-first", Level::kShould, "the first chunk's delta carries role assistant",
+            "first chunk's `choices[0].delta.role`.", kOpenAi, "chat-role-first",
+            BackendUse::kAnyCalls, "a first chunk (none fails)"},
+           [](CaseContext& ctx) { ctx.Expect(harness::CheckRoleFirst(StreamHello(ctx))); }),
       Case({"chat.finish-reason", Level::kMust,
             "each choice gets exactly one non-null finish_reason, on its last chunk",
             "per choice index: exactly one non-null `finish_reason`, on the last chunk carrying "
             "that choice.",
-            kOpenAi, "chat-finish-reason", BackendUse::kNone},
+            kOpenAi, "chat-finish-reason", BackendUse::kAnyCalls,
+            "chunks that carry choices (none fails)"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckFinishReason(StreamHello(ctx))); }),
       Case({"chat.done-terminator", Level::kMust,
             "data: [DONE] arrives exactly once, as the last event",
             "`data: [DONE]` exactly once and last.",
             "OpenAI API reference (streaming: the stream ends with data: [DONE]); the OpenAI SDKs "
             "stop reading there",
-            "chat-done-terminator", BackendUse::kNone},
+            "chat-done-terminator", BackendUse::kAnyCalls,
+            "events (an empty or absent stream fails)"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckDoneTerminator(StreamHello(ctx))); }),
       Case({"chat.content-parity", Level::kMust,
             "the concatenated delta.content equals the backend's text",
             "concatenated `choices[0].delta.content` equals the mock's deterministic text for the "
             "prompt.",
             "the relay must not lose, add or reorder tokens (the migration's contract)",
-            "chat-content-parity", BackendUse::kCalls},
+            "chat-content-parity", BackendUse::kCalls, "streamed content to compare (none fails)"},
            [](CaseContext& ctx) {
              auto r = StreamHello(ctx);
              ctx.Expect(harness::CheckContentParity(r, ExpectedText(ctx, kPrompt)));
@@ -226,7 +253,7 @@ std::vector<CaseDef> ChatCases() {
             "`stream: false` gives `chat.completion` whose `choices[0].message.content` equals "
             "the streamed text.",
             "OpenAI API reference, chat completion object", "chat-nonstream-parity",
-            BackendUse::kCalls},
+            BackendUse::kCalls, "a 200 chat.completion and the streamed text (none fails)"},
            [](CaseContext& ctx) {
              auto streamed = StreamHello(ctx);
              auto whole = ctx.Perform(ChatRequest(ctx, kPrompt, /*stream=*/false),
@@ -238,7 +265,8 @@ std::vector<CaseDef> ChatCases() {
             "with stream_options.include_usage, a last chunk carries usage.completion_tokens",
             "`stream_options.include_usage`: last chunk before `[DONE]` has `choices: []` and "
             "`usage.completion_tokens` = tokens streamed.",
-            "OpenAI API reference, stream_options.include_usage", "chat-usage", BackendUse::kCalls},
+            "OpenAI API reference, stream_options.include_usage", "chat-usage", BackendUse::kCalls,
+            "a last chunk with usage (none fails)"},
            [](CaseContext& ctx) {
              auto request = ChatRequest(ctx, kPrompt);
              auto body = nlohmann::json::parse(request.body);
@@ -253,35 +281,42 @@ std::vector<CaseDef> ChatCases() {
             "first content event arrives. Pass when that event came while the gate was still "
             "closed; a buffering server only delivers after the gate timed out.",
             "streaming is the point of stream: true; the seed plan's incremental delivery test",
-            "chat-incremental", BackendUse::kCalls},
+            "chat-incremental", BackendUse::kCalls,
+            "content that arrived, before or after the gate (none fails)"},
            Incremental),
       Case({"chat.both-paths", Level::kMust,
             "/chat/completions and /v1/chat/completions give the same stream",
             "same request on both paths: each must give 200 and a whole stream ending in "
             "`[DONE]`; then same status, same events (text, [DONE], errors, finish reasons).",
             "DRUM serves both paths; OpenAI-compatible clients use either base URL",
-            "chat-both-paths", BackendUse::kCalls},
+            "chat-both-paths", BackendUse::kCalls,
+            "each path answers 200 with a whole stream ending in [DONE], before the two are "
+            "compared"},
            BothPaths),
       Case({"chat.no-cache", Level::kShould,
             "Cache-Control: no-cache and X-Accel-Buffering: no, so intermediaries do not buffer",
             "`Cache-Control` contains `no-cache` or `no-store`, and `X-Accel-Buffering: no`.",
             "WHATWG HTML, Server-sent events (authoring notes: no caching); nginx's "
             "X-Accel-Buffering",
-            "chat-no-cache", BackendUse::kNone},
+            "chat-no-cache", BackendUse::kAnyCalls, "a response with headers (none fails)"},
            [](CaseContext& ctx) { ctx.Expect(harness::CheckNoCacheHeaders(StreamHello(ctx))); }),
       MakeCase("chat", "chat",
                {"chat.framing", Level::kInfo,
                 "HTTP version, chunked or close-delimited, Connection; time to headers and events",
                 "records HTTP version, Transfer-Encoding / Content-Length / close-delimited, "
                 "Connection, line-ending counts, time to headers, first and last event.",
-                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kNone},
+                "RFC 9112 §6 (message body length), for comparison only", "", BackendUse::kAnyCalls,
+                "a response to record (none: error)"},
                Framing),
       Case(
           {"chat.bad-json", Level::kMust, "a malformed JSON body gets a 4xx with a JSON error body",
            "truncated JSON body: 4xx, body parses as a JSON object, not `text/event-stream`.",
            "RFC 9110 §15.5.1 (400 Bad Request); OpenAI's error object", "chat-bad-json",
-           BackendUse::kNone},
+           BackendUse::kNone,
+           "the chat path answers a valid request with 200 first (else its 4xx says nothing about "
+           "the body)"},
           [](CaseContext& ctx) {
+            if (!ServesAValidRequest(ctx)) return;
             auto request = ChatRequest(ctx, kPrompt);
             request.body = R"({"model": "gpt-4", "messages": [)";
             ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "truncated JSON body")));
@@ -289,8 +324,11 @@ std::vector<CaseDef> ChatCases() {
       Case({"chat.missing-messages", Level::kMust, "a body without messages gets a 4xx",
             "`{\"model\": \"gpt-4\", \"stream\": true}`: 4xx with a JSON body.",
             "RFC 9110 §15.5 (client errors are 4xx, not 5xx); OpenAI answers 400",
-            "chat-missing-messages", BackendUse::kNone},
+            "chat-missing-messages", BackendUse::kNone,
+            "the chat path answers a valid request with 200 first (else its 4xx says nothing about "
+            "the body)"},
            [](CaseContext& ctx) {
+             if (!ServesAValidRequest(ctx)) return;
              auto request = ChatRequest(ctx, kPrompt);
              request.body = nlohmann::json{{"model", ctx.spec().model}, {"stream", true}}.dump();
              ctx.Expect(harness::CheckClientErrorJson(ctx.Perform(request, "no messages")));
@@ -300,7 +338,8 @@ std::vector<CaseDef> ChatCases() {
             "mock cuts the connection after 3 tokens; no `[DONE]`, and the transfer ended by "
             "itself (not the client's 15 s timeout).",
             "a [DONE] after a failure tells the OpenAI SDKs the text is whole",
-            "chat-backend-error-midstream", BackendUse::kCalls},
+            "chat-backend-error-midstream", BackendUse::kCalls,
+            "the mock's cut after 3 tokens fired: the server relayed its stream that far"},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckEndedWithoutDone(StreamWithBackendCut(ctx)));
            }),
@@ -308,7 +347,8 @@ std::vector<CaseDef> ChatCases() {
             "when the backend fails mid-stream, an in-band data: {\"error\": ...} event first",
             "same fault; some event's data is a JSON object with `error`.",
             "the OpenAI Python SDK raises APIError on a data: {\"error\": ...} event",
-            "chat-error-event", BackendUse::kCalls},
+            "chat-error-event", BackendUse::kCalls,
+            "the mock's cut after 3 tokens fired: the server relayed its stream that far"},
            [](CaseContext& ctx) {
              ctx.Expect(harness::CheckErrorEvent(StreamWithBackendCut(ctx)));
            }),
@@ -317,13 +357,15 @@ std::vector<CaseDef> ChatCases() {
             "200 tokens at 50 ms; the client leaves after the first event; the mock must count "
             "the stream cancelled within 2 s.",
             "a relay that keeps generating for a gone client wastes the backend (GPU time)",
-            "chat-client-abort", BackendUse::kCalls},
+            "chat-client-abort", BackendUse::kCalls,
+            "a first event arrived before the client left (none fails)"},
            ClientAbort),
       Case({"chat.concurrent", Level::kMust,
             "64 concurrent streams all complete, each with its own exact text",
             "64 streams at once on one curl multi handle, prompts `prompt 0`…`prompt 63`; each "
             "must end with `[DONE]` and carry its own exact text.",
-            "the seed plan's concurrency test", "chat-concurrent", BackendUse::kCalls},
+            "the seed plan's concurrency test", "chat-concurrent", BackendUse::kCalls,
+            "every stream answers 200 and ends in [DONE] before its text is compared"},
            Concurrent),
   };
 }

@@ -107,6 +107,31 @@ void Incremental(CaseContext& ctx) {
   ctx.Expect(CheckBeforeGate(gated, "the body after its first MiB"));
 }
 
+// A 1 MiB body through the proxy from a backend that gzips when the request
+// allows it, then from one that sends it plain: each time the label the client
+// gets must match its bytes.
+void ContentCoding(CaseContext& ctx) {
+  for (auto compress : {mocks::Compression::kGzip, mocks::Compression::kNone}) {
+    auto config = ctx.backend().config();
+    config.size_mb = 1;
+    config.compress = compress;
+    config.content_length = false;
+    ctx.backend().SetConfig(config);
+    ctx.backend().ResetStats();
+    harness::HttpRequest request;
+    request.url = ctx.Url(ctx.DirectPath("large-file"));
+    request.total_timeout = std::chrono::seconds(60);
+    const std::string backend =
+        compress == mocks::Compression::kGzip ? "a backend that gzips" : "a plain backend";
+    auto r = ctx.Perform(request, "1 MiB from " + backend);
+    ctx.Expect(harness::CheckStatus(r, 200));
+    ctx.Expect(harness::CheckContentCoding(r, ExpectedSha(config.seed, mocks::kMiB)));
+    if (compress == mocks::Compression::kGzip && ctx.backend().stats().responses_gzipped == 0) {
+      ctx.Note("The backend sent this body plain: the request it got did not accept gzip.\n");
+    }
+  }
+}
+
 harness::HttpResponse Get(CaseContext& ctx, const std::string& path, const std::string& what) {
   harness::HttpRequest request;
   request.url = ctx.Url(path);
@@ -238,6 +263,19 @@ void Range(CaseContext& ctx) {
 }
 
 void TruncationVisible(CaseContext& ctx) {
+  // Precondition: the same body, uncut, arrives whole; else a server that
+  // answers nothing would pass.
+  auto whole = ctx.backend().config();
+  whole.size_mb = 4;
+  ctx.backend().SetConfig(whole);
+  auto plain = Get(ctx, ctx.DirectPath("large-file"), "4 MiB, the backend sends it whole");
+  if (!plain.complete || plain.status != 200) {
+    return ctx.Fail(
+        "expected the uncut 4 MiB body to arrive whole first (else nothing can be "
+        "judged), got " +
+        (plain.status ? "status " + std::to_string(plain.status) : std::string("no response")) +
+        (plain.error.empty() ? "" : ": " + plain.error));
+  }
   struct Variant {
     const char* name;
     bool content_length;
@@ -252,9 +290,11 @@ void TruncationVisible(CaseContext& ctx) {
     (v.reset ? config.reset_after_bytes : config.truncate_after_bytes) =
         static_cast<long long>(mocks::kMiB);
     ctx.backend().SetConfig(config);
+    ctx.backend().ResetStats();
     auto r =
         Get(ctx, ctx.DirectPath("large-file"), std::string("4 MiB; after 1 MiB the ") + v.name);
-    auto check = harness::CheckTruncationVisible(r);
+    auto check = CheckFaultFired(ctx, "a cut after 1 MiB");
+    if (check.ok) check = harness::CheckTruncationVisible(r);
     if (!check.ok) check.message = std::string(v.name) + ": " + check.message;
     ctx.Expect(check);
   }
@@ -332,12 +372,21 @@ std::string LastTargetAtBackend(const mocks::MockStats& stats) {
 
 // A target that still leaves the backend's path: a dot-segment, decoded or
 // encoded, an empty segment that names a host, or an absolute URL.
+// A path that can leave the backend's tree: a dot-segment (RFC 3986 §5.2.4),
+// one hidden by percent-encoding, an encoded slash, or a leading "//", which
+// naive code (urljoin, redirects) reads as another host (a network-path
+// reference, RFC 3986 §4.2). A "//" after the first segment, as in
+// "/http://host/x", is an empty segment in the backend's own tree.
 bool EscapesTheBackend(const std::string& target) {
   std::string lower = ToLower(target.substr(0, target.find('?')));
-  for (const char* escape : {"/../", "%2e%2e", "%2f", "//", "://"}) {
+  for (const char* escape : {"/../", "%2e%2e", "%2f"}) {
     if (lower.find(escape) != std::string::npos) return true;
   }
-  return lower.size() >= 3 && lower.compare(lower.size() - 3, 3, "/..") == 0;
+  // ... and a target in absolute-form, which a backend may take as a proxy request.
+  for (const char* start : {"//", "http://", "https://"}) {
+    if (lower.rfind(start, 0) == 0) return true;
+  }
+  return lower == ".." || (lower.size() >= 3 && lower.compare(lower.size() - 3, 3, "/..") == 0);
 }
 
 void PathConfined(CaseContext& ctx) {
@@ -470,7 +519,8 @@ std::vector<CaseDef> DirectCases() {
             "GET /directAccess/large-file of size_mb MiB gives 200 and exactly that many bytes",
             "`GET /directAccess/large-file` with the mock at `--size-mb` (default 100): 200 and "
             "exactly that many bytes, read in 1 MiB pieces as the seed plan does.",
-            kProxy, "direct-large-get", BackendUse::kCalls},
+            kProxy, "direct-large-get", BackendUse::kCalls,
+            "a response with the whole body (none fails)"},
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
              ctx.Expect(harness::CheckStatus(got.response, 200));
@@ -478,7 +528,8 @@ std::vector<CaseDef> DirectCases() {
            }),
       Case({"direct.integrity", Level::kMust, "those bytes' SHA-256 equals the backend's",
             "SHA-256 of the received body equals the SHA-256 of the mock's deterministic content.",
-            kProxy, "direct-integrity", BackendUse::kCalls},
+            kProxy, "direct-integrity", BackendUse::kCalls,
+            "a body to hash (a missing or short one fails)"},
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
              ctx.Expect(harness::CheckSha256(
@@ -489,7 +540,8 @@ std::vector<CaseDef> DirectCases() {
             "8 MiB body, mock gated after 1 MiB (5 s gate timeout); the harness opens the gate on "
             "the first byte; pass when it came while the gate was closed.",
             "a proxy of a stream must stream (the seed plan's no-buffering test)",
-            "direct-incremental", BackendUse::kCalls},
+            "direct-incremental", BackendUse::kCalls,
+            "bytes that arrived, before or after the gate (none fails)"},
            Incremental),
       Case({"direct.memory-bounded", Level::kMust,
             "the server grows by at most 64 MiB of memory (PSS) while proxying the body",
@@ -498,11 +550,15 @@ std::vector<CaseDef> DirectCases() {
             "100 MiB GET; peak minus baseline PSS ≤ 64 MiB (PSS counts pages that forked workers "
             "share once). Skipped, with the reason, when no process of the server can be seen.",
             "the seed plan's memory test: a proxy must not hold the body", "direct-memory-bounded",
-            BackendUse::kCalls},
+            BackendUse::kCalls,
+            "the server's memory can be seen (else skip) and the whole body was proxied while it "
+            "was sampled"},
            [](CaseContext& ctx) {
              auto got = FetchLarge(ctx);
              if (!got.memory) return ctx.Skip(got.unmeasured);
              ctx.Expect(harness::CheckTransferComplete(got.response));
+             // Memory while proxying nothing proves nothing: the body came whole.
+             ctx.Expect(harness::CheckByteCount(got.response, SizeBytes(ctx)));
              ctx.Expect(harness::CheckMemoryGrowth(*got.memory, ctx.options().memory_limit_mib));
            }),
       Case({"direct.backpressure", Level::kShould,
@@ -511,13 +567,25 @@ std::vector<CaseDef> DirectCases() {
             "well under a second, so even one buffered copy exceeds the limit; PSS growth ≤ 64 "
             "MiB. Skipped when the server's memory cannot be measured.",
             "RFC 9110 §7.6; a proxy reads its upstream only as fast as its client drains",
-            "direct-backpressure", BackendUse::kCalls},
+            "direct-backpressure", BackendUse::kCalls,
+            "the server's memory can be seen (else skip) and all 96 MiB were read"},
            Backpressure),
+      Case({"direct.content-coding", Level::kMust,
+            "the Content-Encoding the client gets agrees with the bytes it gets",
+            "1 MiB GET through the proxy twice, the client sending the spec's Accept-Encoding "
+            "(python-requests' `gzip, deflate` by default): once from a backend that gzips, as "
+            "api.openai.com does, once from a plain one, as a NIM; each body, decoded by its "
+            "label, has the backend's SHA-256. A gzip body labelled identity, or a plain one "
+            "labelled gzip, fails.",
+            "RFC 9110 §8.4: Content-Encoding names the codings applied to the content; clients "
+            "(python-requests, httpx, the OpenAI SDKs) decode by it",
+            "direct-content-coding", BackendUse::kCalls},
+           ContentCoding),
       Case({"direct.stall-survives", Level::kMust,
             "a backend that pauses 5 s mid-body still completes, intact",
             "4 MiB body; the mock pauses 5 s after 1 MiB; complete, exact length and SHA-256.",
             "model servers pause mid-stream (batching, GC); a proxy must not time out first",
-            "direct-stall-survives", BackendUse::kCalls},
+            "direct-stall-survives", BackendUse::kCalls, "a complete transfer (none fails)"},
            [](CaseContext& ctx) {
              auto config = ctx.backend().config();
              config.size_mb = 4;
@@ -536,35 +604,39 @@ std::vector<CaseDef> DirectCases() {
             "`POST /directAccess/v1/chat/completions`, mock gated after token 1: the body's "
             "SHA-256 equals the SHA-256 of the bytes the mock sent, and the first token arrives "
             "before the gate opens.",
-            kProxy, "direct-sse-passthrough", BackendUse::kCalls},
+            kProxy, "direct-sse-passthrough", BackendUse::kCalls,
+            "the mock streamed (its digest to compare) and content arrived (none fails)"},
            SsePassthrough),
       Case({"direct.status-passthrough", Level::kMust,
             "backend 404, 429, 500 and 503 reach the client with the same status and body",
             "`/directAccess/status/{404,429,500,503}`: same status and the same body as the "
             "backend gives directly.",
             "RFC 9110 §7.6 and §15; clients retry on 429/503 only when they see them",
-            "direct-status-passthrough", BackendUse::kCalls},
+            "direct-status-passthrough", BackendUse::kCalls,
+            "the backend's own answer to each status path, fetched directly, to compare with"},
            StatusPassthrough),
       Case({"direct.methods", Level::kMust,
             "GET, POST and PUT reach the backend with method, body and body length intact",
             "GET (no body: RFC 9110 §9.3.1 gives a GET body no meaning and common servers drop "
             "it), POST and PUT with a 1 KiB body to `/directAccess/echo`: method, body length and "
             "SHA-256 as sent.",
-            "RFC 9110 §9.3", "direct-methods", BackendUse::kCalls},
+            "RFC 9110 §9.3", "direct-methods", BackendUse::kCalls,
+            "the backend's echo of each request (none fails)"},
            [](CaseContext& ctx) {
              CheckMethods(ctx, {"GET", "POST", "PUT"});
            }),
       Case({"direct.methods-extended", Level::kShould,
             "DELETE and PATCH reach the backend with method, body and body length intact",
             "DELETE and PATCH, as above (the SHOULD half of direct.methods).",
-            "RFC 9110 §9.3.5; RFC 5789", "direct-methods-extended", BackendUse::kCalls},
+            "RFC 9110 §9.3.5; RFC 5789", "direct-methods-extended", BackendUse::kCalls,
+            "the backend's echo of each request (none fails)"},
            [](CaseContext& ctx) {
              CheckMethods(ctx, {"DELETE", "PATCH"});
            }),
       Case({"direct.query-string", Level::kMust, "the query string reaches the backend",
             "`?model=gpt-4&stream=true&q=a%20b` reaches the backend decoded to the same values.",
             "RFC 9110 §4.2 (the query is part of the target)", "direct-query-string",
-            BackendUse::kCalls},
+            BackendUse::kCalls, "the backend's echo of the request (none fails)"},
            [](CaseContext& ctx) {
              auto echo = Echo(ctx, "GET", "", "echo?model=gpt-4&stream=true&q=a%20b");
              ctx.Expect(harness::CheckEchoQuery(
@@ -575,7 +647,8 @@ std::vector<CaseDef> DirectCases() {
             "`?tag=a&tag=b&tag=c` keeps all three, in order (the SHOULD half of "
             "direct.query-string).",
             "RFC 9110 §4.2; WHATWG URL (application/x-www-form-urlencoded keeps repeats)",
-            "direct-query-repeated", BackendUse::kCalls},
+            "direct-query-repeated", BackendUse::kCalls,
+            "the backend's echo of the request (none fails)"},
            [](CaseContext& ctx) {
              auto echo = Echo(ctx, "GET", "", "echo?tag=a&tag=b&tag=c");
              ctx.Expect(harness::CheckEchoQuery(echo, {{"tag", "a"}, {"tag", "b"}, {"tag", "c"}}));
@@ -586,14 +659,16 @@ std::vector<CaseDef> DirectCases() {
             "X-Hop-Secret`, X-Hop-Secret, Keep-Alive, TE, Trailer, Upgrade and "
             "Proxy-Authorization must not.",
             "RFC 9110 §7.6.1 (Connection and the fields it names are hop-by-hop)",
-            "direct-request-headers", BackendUse::kCalls},
+            "direct-request-headers", BackendUse::kCalls,
+            "the backend's echo of the request (none fails)"},
            RequestHeaders),
       Case({"direct.response-framing", Level::kMust,
             "never both Transfer-Encoding and Content-Length; a Content-Length matches the body",
             "1 MiB from a chunked backend and from a Content-Length backend: never both headers; "
             "a Content-Length equals the bytes received.",
             "RFC 9112 §6.1 (a sender MUST NOT send Content-Length with Transfer-Encoding)",
-            "direct-response-framing", BackendUse::kCalls},
+            "direct-response-framing", BackendUse::kCalls,
+            "a complete transfer of exactly 1 MiB (none fails)"},
            ResponseFraming),
       Case({"direct.truncation-visible", Level::kMust,
             "a backend that closes mid-body gives the client an incomplete response, never a "
@@ -603,7 +678,8 @@ std::vector<CaseDef> DirectCases() {
             "must end incomplete (an unterminated chunked body or a short Content-Length), or the "
             "server answers 5xx; a clean end fails.",
             "RFC 9112 §6.3 and §8 (an incomplete message must look incomplete)",
-            "direct-truncation-visible", BackendUse::kCalls},
+            "direct-truncation-visible", BackendUse::kCalls,
+            "for each variant the mock's cut after 1 MiB fired, and a response arrived"},
            TruncationVisible),
       Case({"direct.range", Level::kShould,
             "a partial response reaches the client with one Content-Range, the backend's",
@@ -611,27 +687,31 @@ std::vector<CaseDef> DirectCases() {
             "Range (it answers 206): 206, exactly one Content-Range equal to the backend's, and "
             "those 100 bytes. A server that does not forward Range is a skip.",
             "RFC 9110 §14.4 (Content-Range), §15.3.7 (206); RFC 9110 §5.3 (one value only)",
-            "direct-range", BackendUse::kCalls},
+            "direct-range", BackendUse::kCalls,
+            "the backend got GET /large-file (none: error) with the Range header (without: skip)"},
            Range),
       Case({"direct.backend-down", Level::kMust,
             "with the backend unreachable, a 5xx (502 SHOULD) with an error body within 5 s",
             "the mock stops listening (connections refused): a 5xx with a body within 5 s; 502 "
             "is noted when it is not the status.",
-            "RFC 9110 §15.6.3 (502 Bad Gateway)", "direct-backend-down", BackendUse::kUses},
+            "RFC 9110 §15.6.3 (502 Bad Gateway)", "direct-backend-down", BackendUse::kUses,
+            "a response within the bound (none fails)"},
            BackendDown),
       Case({"direct.backend-timeout", Level::kShould,
             "a backend that never sends headers gets a 504 within the server's configured timeout",
             "the mock holds its headers for `backend_timeout_s` + 3 s (spec key, default 10): a "
             "504 within `backend_timeout_s` + 2 s.",
-            "RFC 9110 §15.6.5 (504 Gateway Timeout)", "direct-backend-timeout", BackendUse::kCalls},
+            "RFC 9110 §15.6.5 (504 Gateway Timeout)", "direct-backend-timeout", BackendUse::kCalls,
+            "a response within the bound (none fails)"},
            BackendTimeout),
-      Case({"direct.client-abort", Level::kShould,
-            "when the client leaves mid-body, the backend transfer is cancelled within 2 s",
-            "1 GiB body; the client leaves after 1 MiB; the mock must count the transfer "
-            "cancelled within 2 s.",
-            "a proxy that keeps reading for a gone client wastes the backend",
-            "direct-client-abort", BackendUse::kCalls},
-           ClientAbort),
+      Case(
+          {"direct.client-abort", Level::kShould,
+           "when the client leaves mid-body, the backend transfer is cancelled within 2 s",
+           "1 GiB body; the client leaves after 1 MiB; the mock must count the transfer "
+           "cancelled within 2 s.",
+           "a proxy that keeps reading for a gone client wastes the backend", "direct-client-abort",
+           BackendUse::kCalls, "1 MiB arrived before the client left (less fails)"},
+          ClientAbort),
       Case({"direct.path-confined", Level::kMust,
             "'..', '%2e%2e', '//host/' and absolute-form targets never reach another host",
             "request targets sent byte for byte: `/directAccess/../ping`, "
@@ -641,16 +721,20 @@ std::vector<CaseDef> DirectCases() {
             "must reach the backend (else nothing can be judged). A second (decoy) mock must see "
             "nothing; every request either mock receives counts, 404s included; a probe passes "
             "when no backend saw it (refused, or answered by the server itself) or the backend "
-            "got a path with no `..`, `%2e%2e`, `%2F`, `//` or absolute URL.",
-            "RFC 3986 §5.2.4 (dot-segments); RFC 9112 §3.2.2 (absolute-form); SSRF",
-            "direct-path-confined", BackendUse::kUses},
+            "got a path with no `..`, `%2e%2e` or `%2F`, that starts neither with `//` nor "
+            "with a scheme (a `//` later in the path is an empty segment, RFC 3986 §3.3).",
+            "RFC 3986 §5.2.4 (dot-segments), §4.2 (network-path references); RFC 9112 §3.2.2 "
+            "(absolute-form); SSRF",
+            "direct-path-confined", BackendUse::kUses,
+            "a plain request to the echo path reached the backend with 200 before any probe is "
+            "judged"},
            PathConfined),
       Case({"direct.large-upload", Level::kShould,
             "a size_mb PUT body reaches the backend intact with memory growth within 64 MiB",
             "`PUT /directAccess/echo` with a `--size-mb` body generated on the fly: the backend's "
             "length and SHA-256 match; PSS growth ≤ 64 MiB where measured.",
             "RFC 9110 §7.6; a proxy streams request bodies too", "direct-large-upload",
-            BackendUse::kCalls},
+            BackendUse::kCalls, "the backend's echo of the whole body (none fails)"},
            LargeUpload),
   };
 }

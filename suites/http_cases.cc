@@ -688,6 +688,13 @@ void Http10(CaseContext& ctx) {
   if (r.response.status < 200 || r.response.status >= 300) {
     return ctx.Error("cannot judge: " + what + " got " + Saw(r) + ", not 2xx");
   }
+  // Only a body of the size asked for shows how the server frames a stream.
+  bool direct = ctx.spec().HasFeature("direct_access");
+  if (r.end == ReadEnd::kResponse &&
+      (direct ? r.response.body_bytes != (1u << 20) : r.response.body_bytes == 0)) {
+    return ctx.Error("cannot judge: " + what + " got " + std::to_string(r.response.body_bytes) +
+                     " body bytes, not " + (direct ? "the 1 MiB asked for" : "a stream"));
+  }
   if (r.end != ReadEnd::kResponse) {
     return ctx.Fail("expected a whole response to " + what + ", got " + Saw(r) + " after " +
                     std::to_string(r.response.body_bytes) + " body bytes");
@@ -1141,7 +1148,9 @@ std::vector<CaseDef> HttpDirectCases() {
               "mock's raw request heads, split at any CR or LF, must have no `X-Injected` line "
               "and one request line; a 400 passes. A plain value must reach the backend first.",
               "RFC 9112 §2.2 (bare CR), RFC 9110 §5.5 (field values)", "direct-header-injection",
-              BackendUse::kCalls},
+              BackendUse::kCalls,
+              "the ready path and a plain echo GET answered 2xx on a raw connection, that GET seen "
+              "by the backend (none: error)"},
              HeaderInjection),
       Direct({"direct.truncated-upload", Level::kMust,
               "an upload that breaks off never reaches the backend as a complete request; a bad "
@@ -1151,7 +1160,9 @@ std::vector<CaseDef> HttpDirectCases() {
               "not record any of them whole (watched 2 s). A whole Content-Length upload must "
               "arrive whole first (a whole chunked one is tried and noted).",
               "RFC 9112 §7.1 (chunked), §8 (incomplete messages)", "direct-truncated-upload",
-              BackendUse::kCalls},
+              BackendUse::kCalls,
+              "the ready path answered 200, and a whole Content-Length upload reached the backend "
+              "whole (none: error)"},
              TruncatedUpload),
   };
 }
@@ -1164,7 +1175,7 @@ std::vector<CaseDef> HttpServerCases() {
               "`http/1.1`; each must get 400 or a close (an HTTP/0.9-style error then a close "
               "counts) within 10 s; the ready path must answer 200 before and after.",
               "RFC 9112 §3 (request line), §2.2 (400 and close)", "server-request-line",
-              BackendUse::kNone},
+              BackendUse::kNone, "the ready path answered 200 on a raw connection (none: error)"},
              RequestLine),
       Server(
           {"server.cl-te", Level::kMust,
@@ -1175,12 +1186,16 @@ std::vector<CaseDef> HttpServerCases() {
            "whole at the echo), then the close within 5 s, never a second response. A well-formed "
            "Content-Length POST must get 2xx first.",
            "RFC 9112 §6.1 (MAY reject, or process by TE; regardless MUST close), §11.2",
-           "server-cl-te", BackendUse::kNone},
+           "server-cl-te", BackendUse::kNone,
+           "the ready path answered 200 and a well-formed Content-Length POST got 2xx on a raw "
+           "connection (none: error)"},
           ClTe),
       Server({"server.content-length", Level::kMust, "Content-Length values that differ get 400",
               "raw socket: two Content-Length lines (3 and 5, then 5 and 3) and `Content-Length: "
               "5, 3`, each with a 5-byte body; each must get 400.",
-              "RFC 9112 §6.3 item 5; RFC 9110 §8.6", "server-content-length", BackendUse::kNone},
+              "RFC 9112 §6.3 item 5; RFC 9110 §8.6", "server-content-length", BackendUse::kNone,
+              "the ready path answered 200 and a well-formed Content-Length POST got 2xx on a raw "
+              "connection (none: error)"},
              ContentLength),
       Server({"server.transfer-encoding", Level::kShould,
               "an obfuscated Transfer-Encoding is refused (4xx, 501) or the connection closed",
@@ -1188,24 +1203,28 @@ std::vector<CaseDef> HttpServerCases() {
               "5xx or a close; ` chunked` (leading whitespace, which is chunked) read as chunked "
               "or refused, never its chunk taken as a request.",
               "RFC 9112 §6.1 (501 for unknown codings), §6.3 item 4, §7 (chunked once)",
-              "server-transfer-encoding", BackendUse::kNone},
+              "server-transfer-encoding", BackendUse::kNone,
+              "the ready path answered 200 and a well-formed Content-Length POST got 2xx on a raw "
+              "connection (none: error)"},
              TransferEncoding),
       Server({"server.large-header", Level::kShould, "a 64 KiB header field gets 431 (or 400)",
               "raw socket: GET the ready path with one 64 KiB field; 431 or 400 within 10 s.",
               "RFC 6585 §5 (431); RFC 9110 §5.4 (field limits)", "server-large-header",
-              BackendUse::kNone},
+              BackendUse::kNone, "the ready path answered 200 on a raw connection (none: error)"},
              LargeHeader),
       Server({"server.header-size", Level::kInfo,
               "records the largest single header field the server accepts",
               "raw socket: GET the ready path with one field of 4 to 128 KiB; each answer is "
               "recorded, the largest answered 200 is `largest_header_kib`.",
-              "RFC 9110 §5.4 (a server chooses its field limits)", "", BackendUse::kNone},
+              "RFC 9110 §5.4 (a server chooses its field limits)", "", BackendUse::kNone,
+              "the ready path answered 200 on a raw connection (none: error)"},
              HeaderSize),
       Server({"server.keep-alive", Level::kInfo,
               "records whether a connection is reused for a second request",
               "raw socket: two GETs of the ready path on one connection; `keep_alive` is 1 when "
               "the second was answered on it.",
-              "RFC 9112 §9.3 (persistence)", "", BackendUse::kNone},
+              "RFC 9112 §9.3 (persistence)", "", BackendUse::kNone,
+              "the ready path answered 200 on a raw connection (none: error)"},
              KeepAlive),
       Server({"server.desync", Level::kMust,
               "after framing that is refused or in doubt the connection closes: later bytes "
@@ -1215,7 +1234,9 @@ std::vector<CaseDef> HttpServerCases() {
               "in a later segment must get no response and the connection must close within 5 s. "
               "(Content-Length with Transfer-Encoding: server.cl-te.)",
               "RFC 9112 §6.3 items 4 and 5 (400, then close), §11.2 (request smuggling)",
-              "server-desync", BackendUse::kNone},
+              "server-desync", BackendUse::kNone,
+              "the ready path answered 200 and a well-formed Content-Length POST got 2xx on a raw "
+              "connection (none: error)"},
              Desync),
       Server({"server.pipelining", Level::kMust, "8 pipelined requests get 8 responses, in order",
               "raw socket: 8 GETs in one write (echo?seq=N where direct_access, else the ready "
@@ -1223,21 +1244,26 @@ std::vector<CaseDef> HttpServerCases() {
               "alone must get 200 first; a server that closes with notice after the first "
               "response is a skip.",
               "RFC 9112 §9.3.2 (pipelining: responses in order)", "server-pipelining",
-              BackendUse::kNone},
+              BackendUse::kNone,
+              "the ready path answered 200, and one of the GETs alone got 200 (none: error)"},
              Pipelining),
       Server({"server.http10", Level::kMust, "an HTTP/1.0 request never gets a chunked response",
               "raw socket: `GET <direct>large-file?size_mb=1 HTTP/1.0` (else a streaming chat "
               "POST); the 2xx response has no Transfer-Encoding and arrives whole (close-delimited "
               "or by Content-Length). 505 is a skip.",
               "RFC 9112 §6.1 (no Transfer-Encoding to HTTP/1.0), §6.3 item 8", "server-http10",
-              BackendUse::kNone},
+              BackendUse::kNone,
+              "the ready path answered 200 on a raw connection, and the HTTP/1.0 request got a 2xx "
+              "(else: error)"},
              Http10),
       Server({"server.no-length-body", Level::kMust,
               "a request with neither Content-Length nor Transfer-Encoding has no body and is "
               "answered at once",
               "raw socket: a POST with neither, the connection left open; an answer within 5 s "
               "(411 passes), and the echo's body_length 0.",
-              "RFC 9112 §6.3 item 7 (no body)", "server-no-length-body", BackendUse::kNone},
+              "RFC 9112 §6.3 item 7 (no body)", "server-no-length-body", BackendUse::kNone,
+              "the ready path answered 200 and a well-formed Content-Length POST got 2xx on a raw "
+              "connection (none: error)"},
              NoLengthBody),
       Server({"server.slow-clients", Level::kShould,
               "with 200 slowloris and 1000 idle connections open the ready path answers within "
@@ -1246,7 +1272,8 @@ std::vector<CaseDef> HttpServerCases() {
               "5 GETs of the ready path on fresh connections, a second apart, each answered 200 "
               "within 1 s. Opening the connections is bounded at 20 s; what opened is noted.",
               "RFC 9112 §9.5 (timeouts); slowloris (CVE-2007-6750)", "server-slow-clients",
-              BackendUse::kNone},
+              BackendUse::kNone,
+              "the ready path answered 200 within 1 s on a raw connection, unloaded (none: error)"},
              SlowClients),
       Server({"server.body-limits", Level::kShould,
               "a body over the limit gets 413 and a gzip body is not inflated without a bound",
@@ -1255,11 +1282,12 @@ std::vector<CaseDef> HttpServerCases() {
               "inflates to 256 MiB: the server's PSS may grow at most memory_limit_mib (where it "
               "cannot be seen: no 2xx).",
               "RFC 9110 §15.5.14 (413), §8.4 (content codings)", "server-body-limits",
-              BackendUse::kNone},
+              BackendUse::kNone, "the ready path answered 200 on a raw connection (none: error)"},
              BodyLimits),
       Server({"server.header-count", Level::kShould, "10,000 header fields get 431 (or 400)",
               "raw socket: GET the ready path with 10,000 fields; 431 or 400 within 10 s.",
-              "RFC 6585 §5 (431)", "server-header-count", BackendUse::kNone},
+              "RFC 6585 §5 (431)", "server-header-count", BackendUse::kNone,
+              "the ready path answered 200 on a raw connection (none: error)"},
              HeaderCount),
   };
 }

@@ -24,11 +24,14 @@ void Survives(CaseContext& ctx) {
     ctx.Fail("expected the server process to be alive after the other cases; it " +
              process->DescribeExit() + "; last log lines:\n" + process->LogTail(15));
   };
-  if (process && !process->IsRunning()) return died();
+  if (process && !process->IsAlive()) return died();
   auto check = harness::CheckStatus(GetReady(ctx), 200);
   // A refused or reset connection may be a process on its way out: give it a
   // moment (bounded) to say how it ended.
-  if (!check.ok && process && process->WaitForExit(std::chrono::seconds(2))) return died();
+  if (!check.ok && process) {
+    if (process->IsRunning()) process->WaitForExit(std::chrono::seconds(2));
+    if (!process->IsAlive()) return died();
+  }
   ctx.Expect(check);
 }
 
@@ -40,13 +43,15 @@ std::vector<CaseDef> ServerCases() {
           {"server.ready", Level::kMust, "the readiness path answers 200 within the spec's timeout",
            "GET the spec's ready_path; the harness already waited for it (bounded by "
            "ready_timeout_s) before the first case.",
-           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone},
+           "DRUM's /ping; Kubernetes readiness probes", "server-ready", BackendUse::kNone,
+           "an answer on the ready path (none fails)"},
           [](CaseContext& ctx) { ctx.Expect(harness::CheckStatus(GetReady(ctx), 200)); }),
       Case({"server.survives", Level::kMust,
             "after every other case the readiness path still answers 200 and the process lives",
             "after every other case: the process has not exited and the ready path answers 200.",
             "a server that dies under the catalog dies under its users", "server-survives",
-            BackendUse::kNone},
+            BackendUse::kNone,
+            "the process (when spawned) and an answer on the ready path (none fails)"},
            Survives, /*judges_liveness=*/true),
   };
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "engine/shard.h"
 #include "suites/catalog_doc.h"
 #include "tests/test_support.h"
 
@@ -32,6 +33,24 @@ TEST(CatalogTest, EveryCaseHasItsFacts) {
     EXPECT_FALSE(c.title.empty()) << c.id;
     EXPECT_FALSE(c.measured.empty()) << c.id;
     EXPECT_FALSE(c.source.empty()) << c.id << " cites no rule";
+    EXPECT_FALSE(c.precondition.empty())
+        << c.id << " states no precondition (what it must see before it judges)";
+  }
+}
+
+// The shard planner's durations (engine/shard.cc) cover the catalog, so no
+// case is balanced by the default, and name no case that is gone.
+TEST(CatalogTest, EveryCaseHasATypicalDuration) {
+  std::set<std::string> ids;
+  for (const auto& c : CatalogInfo()) {
+    ids.insert(c.id);
+    EXPECT_TRUE(engine::TypicalCaseTable().count(c.id))
+        << c.id << " has no typical duration in engine/shard.cc's table";
+  }
+  for (const auto& [id, ms] : engine::TypicalCaseTable()) {
+    EXPECT_TRUE(ids.count(id)) << "engine/shard.cc's table names " << id
+                               << ", which the catalog does not have";
+    EXPECT_GT(ms, 0) << id;
   }
 }
 
@@ -68,7 +87,8 @@ TEST(CatalogTest, ListJsonCarriesEveryCase) {
   ASSERT_TRUE(j.contains("cases"));
   ASSERT_EQ(j["cases"].size(), CatalogInfo().size());
   for (const auto& c : j["cases"]) {
-    for (const char* key : {"id", "area", "level", "title", "measured", "source", "defect"}) {
+    for (const char* key :
+         {"id", "area", "level", "title", "measured", "source", "defect", "precondition"}) {
       EXPECT_TRUE(c.contains(key)) << key;
     }
   }

@@ -680,8 +680,17 @@ TEST(ChecksTest, TruncationVisible) {
                               HasSubstr("clean end after 100 bytes"))));
   HttpResponse none;
   none.error = "Couldn't connect to server";
+  none.curl_code = 7;
   EXPECT_THAT(CheckTruncationVisible(none),
               FailsWith(AllOf(HasSubstr("got none"), HasSubstr("Couldn't connect"))));
+  // A proxy that had sent no headers yet and resets (an empty reply, an
+  // HTTP/2 RST_STREAM) shows the client the failure.
+  HttpResponse reset;
+  reset.error = "Empty reply from server";
+  reset.curl_code = 52;
+  EXPECT_TRUE(CheckTruncationVisible(reset).ok);
+  reset.curl_code = 92;
+  EXPECT_TRUE(CheckTruncationVisible(reset).ok);
 }
 
 TEST(ChecksTest, Passthrough) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "harness/http_client.h"
 #include "mocks/mock_backend.h"
 #include "reports/writers.h"
+#include "suites/catalog.h"
 
 namespace streamcheck::cli {
 namespace {
@@ -313,12 +315,90 @@ TEST(CliTest, ProbeRequiresAUrl) {
 TEST(CliTest, BenchOptions) {
   Invocation defaults = Parse({"bench"}, "bench");
   EXPECT_DOUBLE_EQ(defaults.bench.size_mb, 256);
-  EXPECT_EQ(defaults.bench.rounds, 5);
+  EXPECT_EQ(defaults.bench.rounds, 3);
+  EXPECT_EQ(defaults.bench.concurrency, "1,16,64,256,1000");
+  EXPECT_EQ(defaults.bench.tokens, 64);
+  EXPECT_EQ(defaults.bench.token_delay_ms, 20);
+  EXPECT_LT(defaults.bench.min_ratio, 0);  // no gate unless asked
+  EXPECT_FALSE(defaults.bench.chunked);    // a Content-Length body, as a file server sends
+  EXPECT_TRUE(Parse({"bench", "--chunked"}, "bench").bench.chunked);
+  Invocation gated = Parse(
+      {"bench", "--target", "cpp", "--target", "flask", "--concurrency", "1,64", "--min-ratio", "2",
+       "--max-added-p99-ms", "5", "--rate", "50", "--shard", "1/4", "--json", "b.json"},
+      "bench");
+  EXPECT_THAT(gated.bench.targets, ElementsAre("cpp", "flask"));
+  EXPECT_EQ(gated.bench.concurrency, "1,64");
+  EXPECT_DOUBLE_EQ(gated.bench.min_ratio, 2);
+  EXPECT_DOUBLE_EQ(gated.bench.max_added_p99_ms, 5);
+  EXPECT_THAT(gated.bench.rates, ElementsAre(50));
+  EXPECT_EQ(gated.bench.shard, "1/4");
   Invocation inv = Parse({"bench", "--size-mb", "64", "--rounds", "3"}, "bench");
   EXPECT_DOUBLE_EQ(inv.bench.size_mb, 64);
   EXPECT_EQ(inv.bench.rounds, 3);
   EXPECT_THAT(UsageError({"bench", "--rounds", "0"}), HasSubstr("--rounds"));
   EXPECT_THAT(UsageError({"bench", "--size-mb", "0.5"}), HasSubstr("--size-mb"));
+}
+
+// Refused before anything starts (exit 2), each saying which flag.
+TEST(CliTest, BenchUsageErrors) {
+  CliRun levels = Cli({"bench", "--concurrency", "1,x"});
+  EXPECT_EQ(levels.code, 2);
+  EXPECT_THAT(levels.err, HasSubstr("--concurrency"));
+  CliRun shard = Cli({"bench", "--shard", "4/4"});
+  EXPECT_EQ(shard.code, 2);
+  EXPECT_THAT(shard.err, HasSubstr("--shard must be I/N"));
+  CliRun target = Cli({"bench", "--target", "no-such-target-name"});
+  EXPECT_EQ(target.code, 2);
+  CliRun folder = Cli({"bench", "--json", "/nonexistent-folder/b.json"});
+  EXPECT_EQ(folder.code, 2);
+  EXPECT_THAT(folder.err, HasSubstr("does not exist"));
+}
+
+// --merge refuses the same shard twice (exit 2) and merges distinct ones.
+TEST(CliTest, BenchMergeRefusesADuplicateShard) {
+  fs::path dir = fs::temp_directory_path() / ("cli-bench-merge-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  auto shard = [&](int index) {
+    nlohmann::json j = {
+        {"tool", {{"name", "streamcheck"}, {"version", "t"}}},
+        {"settings",
+         {{"concurrency", {4}},
+          {"tokens", 2},
+          {"token_delay_ms", 1},
+          {"shard", {{"index", index}, {"count", 2}}}}},
+        {"targets",
+         {{{"name", "cpp"},
+           {"levels",
+            {{{"target", "cpp"},
+              {"mode", "concurrency"},
+              {"concurrency", 4},
+              {"streams", 2},
+              {"completed", 2},
+              {"errors", 0},
+              {"timeouts", 0},
+              {"tokens", 4},
+              {"duration_s", 1.0},
+              {"histograms",
+               {{"ttft", {{"min", 900}, {"max", 1000}, {"buckets", {{896, 1}, {1000, 1}}}}},
+                {"added",
+                 {{"min", 50}, {"max", 60 + index}, {"buckets", {{50, 3}, {60 + index, 1}}}}},
+                {"e2e", {{"min", 5}, {"max", 5}, {"buckets", {{5, 2}}}}}}}}}}}}}};
+    fs::path p = dir / ("s" + std::to_string(index) + ".json");
+    std::ofstream(p) << j.dump();
+    return p.string();
+  };
+  std::string s0 = shard(0), s1 = shard(1);
+  CliRun merged = Cli({"bench", "--merge", s0, s1, "--json", (dir / "m.json").string()});
+  EXPECT_EQ(merged.code, 0) << merged.err;
+  auto m = nlohmann::json::parse(std::ifstream(dir / "m.json"), nullptr, false);
+  ASSERT_FALSE(m.is_discarded());
+  EXPECT_EQ(m["targets"][0]["levels"][0]["completed"], 4);
+  EXPECT_EQ(m["targets"][0]["levels"][0]["added_ms"]["samples"], 8);
+  EXPECT_DOUBLE_EQ(m["targets"][0]["levels"][0]["added_ms"]["max"].get<double>(), 0.061);
+  CliRun twice = Cli({"bench", "--merge", s0, s0});
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_THAT(twice.err, HasSubstr("two results of shard 0"));
+  fs::remove_all(dir);
 }
 
 TEST(CliTest, ListAndReport) {
@@ -327,6 +407,8 @@ TEST(CliTest, ListAndReport) {
   EXPECT_EQ(list.code, 0);
   EXPECT_THAT(list.out, AllOf(HasSubstr("chat.done-terminator"), HasSubstr("direct.large-get"),
                               HasSubstr("server.ready"), HasSubstr("MUST"), HasSubstr("SHOULD")));
+  // Each case says what it must have seen before it judges.
+  EXPECT_THAT(list.out, HasSubstr("judged only after: the mock's cut after 3 tokens fired"));
   CliRun no_results = Cli({"report"});
   EXPECT_EQ(no_results.code, 2);
   EXPECT_THAT(no_results.err, HasSubstr("results file"));
@@ -393,6 +475,62 @@ TEST(CliTest, ARunWhoseCasesAllSkipIsNotGreen) {
                   "--log-dir", (tmp.path() / "logs").string()});
   EXPECT_EQ(r.code, 4) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("no case ran"));
+}
+
+TEST(CliTest, RepeatIsCountedAndBounded) {
+  EXPECT_EQ(Parse({"run"}, "run").run.repeat, 1);
+  EXPECT_EQ(Parse({"run", "--repeat", "10"}, "run").run.repeat, 10);
+  EXPECT_THAT(UsageError({"run", "--repeat", "0"}), HasSubstr("--repeat"));
+  EXPECT_THAT(UsageError({"run", "--repeat", "1001"}), HasSubstr("--repeat"));
+  // --help defines the outcome of a repeated case.
+  const std::string help = ParseArgs({"run", "--help"}).output;
+  EXPECT_THAT(help, HasSubstr("--repeat"));
+  EXPECT_THAT(help, HasSubstr("one failed run fails it"));
+  EXPECT_THAT(help, HasSubstr("passed 7 of 10 runs"));
+}
+
+// Two running targets at once, each case three times, the liveness case
+// (server.survives) too: every report says how many runs passed.
+TEST(CliTest, RunRepeatWithJobsCountsRunsInEveryReport) {
+  auto mock = mocks::MockBackend::Start();
+  ASSERT_TRUE(mock.ok()) << mock.error();
+  TempDir tmp;
+  std::vector<std::string> args = {"run",
+                                   "--repeat",
+                                   "3",
+                                   "--jobs",
+                                   "2",
+                                   "--cases",
+                                   "server.ready,server.survives",
+                                   "--report-dir",
+                                   (tmp.path() / "out").string()};
+  for (const char* name : {"one", "two"}) {
+    const fs::path spec = tmp.path() / (std::string(name) + ".json");
+    std::ofstream(spec) << R"({"name": ")" << name << R"(", "url": ")" << (*mock)->url()
+                        << R"(", "backend": "external", "ready_path": "/v1/health/ready"})";
+    args.insert(args.end(), {"--target", spec.string()});
+  }
+  CliRun r = Cli(args);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("each case 3 times"));
+  EXPECT_EQ(Count(r.out, "3 of 3 runs passed"), 4u) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("PASS 3/3"));  // the matrix
+  const auto results =
+      nlohmann::json::parse(std::ifstream(tmp.path() / "out" / "results.json"), nullptr, false);
+  ASSERT_TRUE(results.is_object());
+  ASSERT_EQ(results["results"].size(), 4u);
+  for (const auto& result : results["results"]) {
+    EXPECT_EQ(result["outcome"], "pass") << result.dump();
+    EXPECT_EQ(result["repeat"], 3);
+    EXPECT_EQ(result["passed_runs"], 3);
+    EXPECT_EQ(result["runs"].size(), 3u);
+  }
+  // server.survives ran after server.ready on each target.
+  EXPECT_EQ(results["results"][1]["case"], "server.survives");
+  std::ifstream md(tmp.path() / "out" / "summary.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("pass 3/3 runs"));
 }
 
 TEST(CliTest, RunHelpListsTheExitCodes) {
@@ -646,6 +784,134 @@ TEST(CliTest, ReportCompareAndRegate) {
   CliRun accepted = Cli({"report", fastapi, "--md", md.string(), "--expect", baseline.string()});
   EXPECT_EQ(accepted.code, 0) << accepted.out << accepted.err;
   EXPECT_THAT(accepted.out, HasSubstr("1 known failure accepted by"));
+}
+
+TEST(CliTest, ShardAndMergeOptions) {
+  Invocation inv = Parse({"run", "--shard", "2/7", "--jobs", "2"}, "run");
+  EXPECT_EQ(inv.run.shard, "2/7");
+  EXPECT_EQ(inv.run.jobs, 2);
+  EXPECT_THAT(Parse({"run"}, "run").run.shard, IsEmpty());
+  TempDir tmp;
+  const std::string a = (tmp.path() / "a.json").string(), b = (tmp.path() / "b.json").string();
+  std::ofstream(a) << "{}";
+  std::ofstream(b) << "{}";
+  inv = Parse({"report", "--merge", a, b, "--json", "m.json", "--report-dir", "out"}, "report");
+  EXPECT_THAT(inv.report.merge, ElementsAre(a, b));
+  EXPECT_EQ(inv.report.json_path, "m.json");
+  EXPECT_EQ(inv.report.report_dir, "out");
+  EXPECT_THAT(UsageError({"report", "--merge", (tmp.path() / "none.json").string()}),
+              HasSubstr("none.json"));
+  const std::string help = ParseArgs({"run", "--help"}).output;
+  EXPECT_THAT(help, HasSubstr("--shard I/N"));
+  EXPECT_THAT(ParseArgs({"report", "--help"}).output, HasSubstr("--merge FILE..."));
+}
+
+TEST(CliTest, ABadShardIsAUsageErrorBeforeAnythingRuns) {
+  TempDir tmp;
+  for (const char* bad : {"3/3", "x", "1/0", "-1/2"}) {
+    CliRun r = Cli({"run", "--shard", bad, "--log-dir", (tmp.path() / "l").string()});
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_THAT(r.err, HasSubstr("expected I/N with 0 <= I < N")) << bad;
+    EXPECT_THAT(r.err, HasSubstr("nothing was run")) << bad;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "l"));
+}
+
+TEST(CliTest, AShardWithNothingToRunSaysSoAndIsNotGreen) {
+  // One pair over seven shards: shard 6 has nothing; no target starts.
+  TempDir tmp;
+  const fs::path json = tmp.path() / "s6.json";
+  CliRun r = Cli({"run", "--cases", "server.ready", "--shard", "6/7", "--json", json.string(),
+                  "--log-dir", (tmp.path() / "l").string(), "-q"});
+  EXPECT_EQ(r.code, core::kExitNothingRan) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("shard 6/7: none of the run's 1 (target, case) pairs falls to "
+                               "this shard"));
+  EXPECT_THAT(r.out, HasSubstr("exit 4"));
+  auto saved = reports::LoadJsonReport(json.string());
+  ASSERT_TRUE(saved.ok()) << saved.error();
+  EXPECT_THAT(saved->results, IsEmpty());
+  ASSERT_TRUE(saved->shard);
+  EXPECT_EQ(saved->shard->count, 7);
+  EXPECT_THAT(saved->shard->indexes, ElementsAre(6));
+  ASSERT_EQ(saved->shard->selected.size(), 1u);
+  EXPECT_EQ(saved->shard->selected[0].target, "cpp");
+  EXPECT_THAT(saved->shard->selected[0].cases, ElementsAre("server.ready"));
+  // Merged alone it is missing the pair it did not have: not green either.
+  CliRun merged = Cli({"report", "--merge", json.string(), "--md", (tmp.path() / "m.md").string()});
+  EXPECT_EQ(merged.code, core::kExitHarness) << merged.out << merged.err;
+  EXPECT_THAT(merged.out, HasSubstr("missing shards: 0/7 1/7 2/7 3/7 4/7 5/7"));
+  EXPECT_THAT(merged.out, HasSubstr("1 selected (target, case) pairs no shard reported"));
+  EXPECT_THAT(merged.out, HasSubstr("  cpp server.ready"));
+  // The same shard twice is refused, naming both files, and writes nothing.
+  const fs::path copy = tmp.path() / "copy.json";
+  fs::copy_file(json, copy);
+  const fs::path out = tmp.path() / "never.json";
+  CliRun twice = Cli({"report", "--merge", json.string(), copy.string(), "--json", out.string()});
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_THAT(twice.err,
+              HasSubstr(json.string() + " and " + copy.string() + " both hold shard 6/7"));
+  EXPECT_THAT(twice.err, HasSubstr("nothing was written"));
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CliTest, ReportMergeWritesEveryFormatAndItsLogs) {
+  TempDir tmp;
+  // Two whole runs of other targets, each with its log beside it.
+  auto save = [&](const std::string& name, core::Outcome outcome) {
+    const fs::path dir = tmp.path() / name;
+    fs::create_directories(dir / "logs");
+    std::ofstream log(dir / "logs" / (name + ".log"));
+    if (name != "cpp") log << "log of " << name << "\n";  // cpp's log is empty
+    core::RunReport report;
+    core::TargetSummary t;
+    t.name = name;
+    t.log_path = "logs/" + name + ".log";  // relative to its report, as --report-dir writes it
+    report.targets = {t};
+    report.catalog = suites::CatalogInfo();
+    report.results = {Finished(name, "chat.status", outcome,
+                               outcome == core::Outcome::kPass ? "" : "expected 200, got 500")};
+    const fs::path file = dir / "results.json";
+    EXPECT_TRUE(reports::WriteFile(file.string(), reports::ToJsonString(report)).ok());
+    return file.string();
+  };
+  const std::string cpp = save("cpp", core::Outcome::kPass);
+  const std::string flask = save("flask", core::Outcome::kFail);
+  const fs::path out = tmp.path() / "merged";
+  CliRun r = Cli({"report", "--merge", cpp, flask, "--report-dir", out.string()});
+  EXPECT_EQ(r.code, core::kExitMustFailed) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("merged 2 results file(s)"));
+  EXPECT_THAT(r.out, HasSubstr("verdict: a MUST case failed (exit 1)"));
+  for (const char* f : {"results.json", "junit.xml", "summary.md", "report.html"}) {
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  }
+  std::ifstream log(out / "logs" / "flask.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "log of flask\n");
+  EXPECT_TRUE(fs::exists(out / "logs" / "cpp.log"));
+  EXPECT_EQ(fs::file_size(out / "logs" / "cpp.log"), 0u);
+  EXPECT_THAT(r.err, IsEmpty());
+  auto merged = reports::LoadJsonReport((out / "results.json").string());
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  ASSERT_EQ(merged->results.size(), 2u);
+  EXPECT_EQ(merged->targets[1].log_path, "logs/flask.log");
+  // Rendered again, and merged again, it is the same run.
+  CliRun again = Cli(
+      {"report", (out / "results.json").string(), "--json", (tmp.path() / "again.json").string()});
+  EXPECT_EQ(again.code, core::kExitMustFailed) << again.err;
+  CliRun remerged = Cli({"report", "--merge", (out / "results.json").string(), "--md",
+                         (tmp.path() / "m.md").string()});
+  EXPECT_EQ(remerged.code, core::kExitMustFailed) << remerged.err;
+  // Overlapping runs are refused, naming both.
+  CliRun overlap = Cli({"report", "--merge", cpp, (out / "results.json").string(), "--json",
+                        (tmp.path() / "x.json").string()});
+  EXPECT_EQ(overlap.code, 2);
+  EXPECT_THAT(overlap.err, HasSubstr(cpp + " and " + (out / "results.json").string() +
+                                     " both report it: cpp chat.status"));
+  // A results file before --merge, or no output, is a usage error.
+  EXPECT_EQ(Cli({"report", cpp, "--merge", flask, "--json", "x.json"}).code, 2);
+  CliRun no_output = Cli({"report", "--merge", cpp, flask});
+  EXPECT_EQ(no_output.code, 2);
+  EXPECT_THAT(no_output.err, HasSubstr("name an output"));
 }
 
 }  // namespace

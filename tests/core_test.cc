@@ -46,6 +46,78 @@ TEST(JudgeTest, FailuresAreJudgedByLevel) {
   EXPECT_EQ(info.message, "seen");
 }
 
+Verdict RunOf(Outcome o, std::string message = "") { return {o, std::move(message)}; }
+
+TEST(JudgeRepeatedTest, PassesOnlyWhenEveryRunPassed) {
+  std::vector<Verdict> runs(10, RunOf(Outcome::kPass));
+  EXPECT_EQ(JudgeRepeated(runs, 10).outcome, Outcome::kPass);
+  EXPECT_EQ(JudgeRepeated(runs, 10).message, "");
+  runs[2] = RunOf(Outcome::kFail, "expected 200, got 502");
+  runs[4] = RunOf(Outcome::kFail, "expected 200, got 503");
+  runs[8] = RunOf(Outcome::kFail, "expected 200, got 502");
+  auto v = JudgeRepeated(runs, 10);
+  EXPECT_EQ(v.outcome, Outcome::kFail);
+  EXPECT_EQ(v.message, "passed 7 of 10 runs (fail in runs 3, 5, 9); run 3: expected 200, got 502");
+}
+
+TEST(JudgeRepeatedTest, AFlakyShouldCaseWarnsAndASteadyFailureSaysSo) {
+  std::vector<Verdict> runs = {RunOf(Outcome::kPass),
+                               RunOf(Outcome::kWarn, "no X-Accel-Buffering")};
+  EXPECT_EQ(JudgeRepeated(runs, 2).outcome, Outcome::kWarn);
+  std::vector<Verdict> steady(3, RunOf(Outcome::kFail, "no [DONE]"));
+  EXPECT_EQ(JudgeRepeated(steady, 3).message,
+            "passed 0 of 3 runs (fail in every run); run 1: no [DONE]");
+}
+
+TEST(JudgeRepeatedTest, TheWorstRunDecidesAndIsQuoted) {
+  // fail > error > skip > pass, whatever the order of the runs.
+  std::vector<Verdict> runs = {RunOf(Outcome::kSkip, "no memory"),
+                               RunOf(Outcome::kError, "mock gone"), RunOf(Outcome::kPass),
+                               RunOf(Outcome::kFail, "cut")};
+  auto v = JudgeRepeated(runs, 4);
+  EXPECT_EQ(v.outcome, Outcome::kFail);
+  EXPECT_THAT(v.message, HasSubstr("passed 1 of 4 runs (fail in run 4; error in run 2; skip in "
+                                   "run 1); run 4: cut"));
+  runs.pop_back();
+  EXPECT_EQ(JudgeRepeated(runs, 3).outcome, Outcome::kError);
+  runs.erase(runs.begin() + 1);
+  EXPECT_EQ(JudgeRepeated(runs, 2).outcome, Outcome::kSkip);  // a run that measured nothing
+  EXPECT_TRUE(WorseRun(Outcome::kFail, Outcome::kError));
+  EXPECT_TRUE(WorseRun(Outcome::kError, Outcome::kSkip));
+  EXPECT_TRUE(WorseRun(Outcome::kSkip, Outcome::kPass));
+  EXPECT_FALSE(WorseRun(Outcome::kFail, Outcome::kFail));  // the first of the worst is shown
+}
+
+TEST(JudgeRepeatedTest, ARepeatCutShortIsNeverAPass) {
+  const std::string stopped = "stopped while running: interrupted by SIGINT";
+  std::vector<Verdict> three(3, RunOf(Outcome::kPass));
+  auto v = JudgeRepeated(three, 10, stopped);
+  EXPECT_EQ(v.outcome, Outcome::kNotRun);
+  EXPECT_EQ(v.message, "stopped after 3 of 10 runs (3 passed): " + stopped);
+  // A failure seen before the stop is still a failure.
+  three[1] = RunOf(Outcome::kFail, "no [DONE]");
+  EXPECT_EQ(JudgeRepeated(three, 10, stopped).outcome, Outcome::kFail);
+  EXPECT_THAT(JudgeRepeated(three, 10, stopped).message,
+              HasSubstr("passed 2 of 3 runs, of 10 asked for (fail in run 2)"));
+  // None judged: not-run with the stop's reason.
+  EXPECT_EQ(JudgeRepeated({}, 10, "not run: interrupted by SIGINT").outcome, Outcome::kNotRun);
+  EXPECT_EQ(JudgeRepeated({}, 10, "not run: interrupted by SIGINT").message,
+            "not run: interrupted by SIGINT");
+}
+
+TEST(JudgeRepeatedTest, RunsLineCountsThePasses) {
+  CaseResult r;
+  EXPECT_EQ(RunsLine(r), "");
+  r.repeat = 10;
+  r.runs.assign(7, {Outcome::kPass, "", 1});
+  r.runs.push_back({Outcome::kFail, "x", 1});
+  EXPECT_EQ(r.PassedRuns(), 7);
+  EXPECT_EQ(RunsLine(r), "7 of 10 runs passed (8 ran)");
+  r.runs.push_back({Outcome::kPass, "", 1});
+  r.runs.push_back({Outcome::kPass, "", 1});
+  EXPECT_EQ(RunsLine(r), "9 of 10 runs passed");
+}
+
 TEST(JudgeTest, MessagesJoinEveryFailure) {
   CaseRecord r = WithFailure("first");
   r.failures.push_back({"second", 1});

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "harness/checks.h"
 #include "mocks/mock_backend.h"
@@ -189,6 +190,103 @@ TEST_F(EngineTest, TheDeadlineStopsARequestInFlight) {
   ASSERT_EQ(report.results.size(), 1u);
   EXPECT_EQ(report.results[0].outcome, Outcome::kNotRun);
   EXPECT_EQ(core::ExitCodeFor(report), core::kExitTimeout);
+}
+
+// `--repeat N`: each case N times in a row from the mock's defaults, the runs
+// counted, the first of the worst runs shown; with jobs, and the liveness
+// case still last.
+TEST_F(EngineTest, RepeatRunsEachCaseNTimesAndCountsThePasses) {
+  std::map<std::string, int> calls;  // per target: runs of t.flaky (each target on its thread)
+  std::mutex mutex;
+  std::vector<std::string> order;
+  auto runs_of = [&](CaseContext& ctx) {
+    std::lock_guard lock(mutex);
+    order.push_back(ctx.spec().name + " " + ctx.info().id);
+    return ++calls[ctx.spec().name + " " + ctx.info().id];
+  };
+  std::vector<CaseDef> catalog = {
+      Def("t.live", Level::kMust, [&](CaseContext& ctx) { runs_of(ctx); }),
+      Def("t.steady", Level::kMust,
+          [&](CaseContext& ctx) {
+            runs_of(ctx);
+            // Each run starts from the backend's defaults, whatever the last one set.
+            auto config = ctx.backend().config();
+            if (config.token_count == 3) ctx.Fail("the mock kept the last run's config");
+            config.token_count = 3;
+            ctx.backend().SetConfig(config);
+          }),
+      Def("t.flaky", Level::kMust,
+          [&](CaseContext& ctx) {
+            const int n = runs_of(ctx);
+            harness::HttpRequest request;
+            request.url = ctx.backend().url() + "/echo";
+            ctx.Perform(request, "run " + std::to_string(n));
+            if (n % 2 == 0) ctx.Fail("expected x, got y in run " + std::to_string(n));
+          }),
+      Def("t.should", Level::kShould,
+          [&](CaseContext& ctx) {
+            if (runs_of(ctx) == 4) ctx.Fail("missed once");
+          }),
+  };
+  catalog[0].judges_liveness = true;
+  auto options = Options({UrlTarget("a"), UrlTarget("b")});
+  options.repeat = 5;
+  options.jobs = 2;
+  auto report = engine::Run(catalog, All(catalog), options);
+  ASSERT_EQ(report.results.size(), 8u);
+  auto r = ByCase(report);
+  for (const char* target : {"a", "b"}) {
+    const std::string t = target;
+    for (const char* id : {"t.live", "t.steady", "t.flaky", "t.should"}) {
+      EXPECT_EQ(calls[t + " " + id], 5) << t << " " << id;
+      EXPECT_EQ(r[t + " " + id]->repeat, 5);
+      EXPECT_EQ(r[t + " " + id]->runs.size(), 5u);
+    }
+    EXPECT_EQ(r[t + " t.steady"]->outcome, Outcome::kPass) << r[t + " t.steady"]->message;
+    EXPECT_EQ(r[t + " t.steady"]->PassedRuns(), 5);
+    const auto& flaky = *r[t + " t.flaky"];
+    EXPECT_EQ(flaky.outcome, Outcome::kFail);
+    EXPECT_EQ(flaky.PassedRuns(), 3);
+    EXPECT_THAT(flaky.message, HasSubstr("passed 3 of 5 runs (fail in runs 2, 4); run 2: "
+                                         "expected x, got y in run 2"));
+    ASSERT_EQ(flaky.evidence.exchanges.size(), 1u);  // the shown run's own evidence
+    EXPECT_EQ(flaky.evidence.exchanges[0].label, "run 2");
+    ASSERT_EQ(flaky.failures.size(), 1u);
+    EXPECT_EQ(flaky.failures[0].exchange, 0);
+    EXPECT_EQ(r[t + " t.should"]->outcome, Outcome::kWarn);
+    EXPECT_EQ(r[t + " t.should"]->runs[3].outcome, Outcome::kWarn);
+    EXPECT_EQ(r[t + " t.should"]->runs[3].message, "missed once");
+  }
+  // Per target: each case's runs in a row, the liveness case's last.
+  std::vector<std::string> of_a;
+  for (const auto& o : order) {
+    if (o[0] == 'a') of_a.push_back(o);
+  }
+  ASSERT_EQ(of_a.size(), 20u);
+  for (std::size_t i = 0; i < 20; ++i) {
+    const char* id = i < 5 ? "t.steady" : i < 10 ? "t.flaky" : i < 15 ? "t.should" : "t.live";
+    EXPECT_EQ(of_a[i], std::string("a ") + id) << i;
+  }
+  EXPECT_EQ(core::ExitCodeFor(report), core::kExitMustFailed);
+}
+
+TEST_F(EngineTest, ARepeatCutShortByAStopIsNotAPass) {
+  StopSource stop;
+  int runs = 0;
+  const std::vector<CaseDef> catalog = {Def("t.pass", Level::kMust, [&](CaseContext&) {
+    if (++runs == 3) stop.RequestStop("interrupted by SIGINT", core::kExitSigint);
+  })};
+  auto options = Options({UrlTarget("u")});
+  options.stop = &stop;
+  options.repeat = 10;
+  auto report = engine::Run(catalog, All(catalog), options);
+  ASSERT_EQ(report.results.size(), 1u);
+  const auto& r = report.results[0];
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(r.outcome, Outcome::kNotRun);
+  EXPECT_THAT(r.message, HasSubstr("stopped after 2 of 10 runs (2 passed)"));
+  EXPECT_EQ(r.runs.size(), 2u);
+  EXPECT_EQ(core::ExitCodeFor(report), core::kExitSigint);
 }
 
 TEST_F(EngineTest, SelectCasesNamesEveryGlobThatMatchesNothing) {

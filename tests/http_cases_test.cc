@@ -161,6 +161,8 @@ struct Stub {
   std::set<std::string> may_pass;  // cases that can see what they need on it
 };
 
+void PrintTo(const Stub& s, std::ostream* os) { *os << s.kind; }
+
 class StubTest : public testing::TestWithParam<Stub> {};
 
 TEST_P(StubTest, NoCasePassesOnWhatItCannotSee) {

@@ -62,6 +62,18 @@ class HttpClientTest : public ::testing::Test {
   std::unique_ptr<mocks::MockBackend> mock_;
 };
 
+// Past 8 MiB the body is hashed on a thread of its own (reads and hashing
+// overlap); the digest must be the same, whatever the reads' sizes.
+TEST_F(HttpClientTest, LargeBodyHashedOnItsOwnThreadKeepsTheDigest) {
+  for (long piece : {256L * 1024, 16L * 1024 + 3}) {
+    auto request = Get("/large-file?size_mb=40.3");
+    request.read_piece_bytes = piece;
+    auto r = Perform(request);
+    ASSERT_TRUE(r.complete) << r.error;
+    EXPECT_EQ(r.sha256, mocks::BodySha256Hex(42, std::uint64_t(40.3 * kMiB))) << piece;
+  }
+}
+
 TEST_F(HttpClientTest, LargeFileShaEqualsBodySha256Hex) {
   auto r = Perform(Get("/large-file?size_mb=8"));
   ASSERT_TRUE(r.complete) << r.error;

@@ -12,6 +12,7 @@
 
 #include "mocks/gzip_stream.h"
 #include "mocks/http_wire.h"
+#include "mocks/mock_defaults.h"
 #include "mocks/mock_stats.h"
 
 namespace streamcheck::mocks {
@@ -121,6 +122,26 @@ TEST(MockConfigTest, RoundTripsAndValidatesConfigsBuiltInCpp) {
   bad = MockConfig{};
   bad.token_delay_ms = -5;
   EXPECT_THAT(ValidateConfig(bad).message(), HasSubstr("token_delay_ms"));
+}
+
+TEST(MockConfigTest, OverDefaultsKeepsTheSpecsDefaultsWhereACaseChangesNothing) {
+  MockConfig by_case;
+  by_case.size_mb = 8;
+  auto merged = OverDefaults(json{{"compress", "gzip"}, {"token_count", 4}}, by_case);
+  ASSERT_TRUE(merged.ok()) << merged.error();
+  EXPECT_EQ(merged->compress, Compression::kGzip);
+  EXPECT_EQ(merged->token_count, 4);
+  EXPECT_EQ(merged->size_mb, 8);
+  // A key the case sets wins over the spec's default.
+  by_case.token_count = 32;
+  EXPECT_EQ(OverDefaults(json{{"token_count", 4}}, by_case)->token_count, 32);
+  // A case that needs Content-Length gets a plain body (gzip and content_length
+  // exclude each other), also when it read the gzip default back first.
+  MockConfig with_length;
+  with_length.content_length = true;
+  EXPECT_EQ(OverDefaults(json{{"compress", "gzip"}}, with_length)->compress, Compression::kNone);
+  with_length.compress = Compression::kGzip;
+  EXPECT_EQ(OverDefaults(json{{"compress", "gzip"}}, with_length)->compress, Compression::kNone);
 }
 
 TEST(MockConfigTest, TextIsParsedDepthBounded) {

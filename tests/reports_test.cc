@@ -571,6 +571,85 @@ TEST(JunitReportTest, EscapesMarkupAndDropsIllegalCharacters) {
   EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(report)));
 }
 
+// `run --repeat 10`: flask's chat.status passed 7 of 10 runs, cpp's 10 of 10.
+RunReport RepeatedReport() {
+  RunReport report = SampleReport();
+  for (auto& r : report.results) {
+    if (r.case_id != "chat.status" || r.target == "fastapi") continue;
+    r.repeat = 10;
+    for (int i = 1; i <= 10; ++i) {
+      const bool flaky = r.target == "flask" && (i == 3 || i == 5 || i == 9);
+      r.runs.push_back({flaky ? Outcome::kFail : Outcome::kPass,
+                        flaky ? "expected 200, got 502 <" + std::to_string(i) + ">" : "", 4.0});
+    }
+    if (r.target == "flask") {
+      r.outcome = Outcome::kFail;
+      r.message = "passed 7 of 10 runs (fail in runs 3, 5, 9); run 3: expected 200, got 502 <3>";
+    }
+  }
+  return report;
+}
+
+TEST(RepeatReportTest, EveryFormatSaysHowManyRunsPassed) {
+  const RunReport report = RepeatedReport();
+  const std::string text = ToJsonString(report);
+  const json j = json::parse(text);
+  bool seen = false;
+  for (const auto& r : j["results"]) {
+    if (r["case"] != "chat.status" || r["target"] != "flask") continue;
+    seen = true;
+    EXPECT_EQ(r["repeat"], 10);
+    EXPECT_EQ(r["passed_runs"], 7);
+    ASSERT_EQ(r["runs"].size(), 10u);
+    EXPECT_EQ(r["runs"][2]["outcome"], "fail");
+    EXPECT_EQ(r["runs"][2]["message"], "expected 200, got 502 <3>");
+    EXPECT_FALSE(r["runs"][0].contains("message"));
+  }
+  EXPECT_TRUE(seen);
+  // Read back as written.
+  const auto parsed = ParseJsonReport(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(ToJsonString(*parsed), text);
+  // Only the two repeated results have the keys.
+  int repeats = 0;
+  for (auto at = text.find("\"repeat\""); at != std::string::npos;
+       at = text.find("\"repeat\"", at + 1)) {
+    ++repeats;
+  }
+  EXPECT_EQ(repeats, 2);
+
+  const std::string md = ToMarkdown(report);
+  EXPECT_THAT(md, HasSubstr("FAIL 7/10 runs"));
+  EXPECT_THAT(md, HasSubstr("pass 10/10 runs"));
+  EXPECT_THAT(md, HasSubstr("passed 7 of 10 runs"));
+
+  const std::string xml = ToJunitXml(report);
+  EXPECT_TRUE(ValidatesAgainstJunitSchema(xml));
+  EXPECT_THAT(xml, HasSubstr("message=\"MUST chat.status failed on flask: passed 7 of 10 runs"));
+  EXPECT_THAT(xml,
+              HasSubstr("7 of 10 runs passed\n  run 3: fail: expected 200, got 502 &lt;3&gt;"));
+  EXPECT_THAT(xml, HasSubstr("<system-out>10 of 10 runs passed\n"));
+
+  const std::string html = ToHtml(report);
+  EXPECT_THAT(html, HasSubstr("<span class=\"runs\">7/10 runs</span>"));
+  EXPECT_THAT(html, HasSubstr("<dt>runs</dt><dd>7 of 10 runs passed</dd>"));
+  EXPECT_THAT(html, HasSubstr("<h4>Runs</h4>"));
+  EXPECT_THAT(html, HasSubstr("expected 200, got 502 &lt;9&gt;"));
+}
+
+TEST(RepeatReportTest, RefusesRunsThatDoNotAddUp) {
+  auto bad = ParseJsonReport(
+      R"({"results": [{"target": "t", "case": "c.x", "level": "MUST", "outcome": "pass",
+          "repeat": 1, "runs": [{"outcome": "pass"}, {"outcome": "pass"}]}]})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.error(), HasSubstr("results[0].runs"));
+  auto zero = ParseJsonReport(
+      R"({"results": [{"target": "t", "case": "c.x", "level": "MUST", "outcome": "pass",
+          "repeat": 0}]})");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.error(), HasSubstr("results[0].repeat"));
+}
+
 TEST(JunitReportTest, ValidatesAgainstSchema) {
   EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(SampleReport())));
   EXPECT_TRUE(ValidatesAgainstJunitSchema(ToJunitXml(RunReport{})));

@@ -189,6 +189,29 @@ TEST(TargetSpecTest, BackendKinds) {
   EXPECT_THAT(ParseError(other), HasSubstr("\"backend\" can only be \"external\""));
 }
 
+TEST(TargetSpecTest, MockDefaultsAreMockConfigKeysCheckedAtParse) {
+  json spec = {{"name", "c"},
+               {"command", {"srv"}},
+               {"mock", {{"config", {{"compress", "gzip"}, {"size_mb", 2}}}}}};
+  auto parsed = ParseTargetSpec(spec, "x.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->mock_defaults, json({{"compress", "gzip"}, {"size_mb", 2}}));
+  EXPECT_TRUE(parsed->mock_listen.empty());
+  spec["mock"] = {{"listen", "127.0.0.1:8000"}, {"config", {{"token_count", 4}}}};
+  ASSERT_TRUE(ParseTargetSpec(spec, "x.json").ok());
+  spec["mock"] = {{"config", {{"chunk_size", -1}}}};
+  EXPECT_THAT(ParseError(spec), AllOf(HasSubstr("\"mock\": \"config\""), HasSubstr("chunk_size")));
+  spec["mock"] = {{"config", {{"no_such_key", 1}}}};
+  EXPECT_THAT(ParseError(spec), HasSubstr("no_such_key"));
+  spec["mock"] = {{"config", "gzip"}};
+  EXPECT_THAT(ParseError(spec), HasSubstr("an object of mock config keys"));
+  spec["mock"] = json::object();
+  EXPECT_THAT(ParseError(spec), HasSubstr("\"mock\" must be"));
+  // A url target still has to say where its backend is: defaults alone do not.
+  json url = {{"name", "u"}, {"url", "http://h:1"}, {"mock", {{"config", json::object()}}}};
+  EXPECT_THAT(ParseError(url), HasSubstr("needs to say which backend"));
+}
+
 TEST(TargetSpecTest, RequestKeys) {
   json spec = ValidSpec();
   spec["headers"] = {{"Authorization", "Bearer ${STREAMCHECK_TEST_TOKEN}"}, {"X-Team", "llm"}};
