@@ -70,6 +70,7 @@ const std::map<std::string, int, std::less<>>& TypicalCaseTable() {
       {"direct.client-abort", 3150},
       {"direct.path-confined", 150},
       {"direct.large-upload", 1200},
+      {"direct.content-coding", 60},
       {"direct.range", 20},
       {"direct.header-injection", 60},
       {"direct.truncated-upload", 8100},

@@ -210,10 +210,10 @@ After WatchAfter(RawConnection& conn, std::chrono::milliseconds timeout = kClose
   }
 }
 
-// The JSON body of an echo response ({"body_length": N, "target": ...}), or null.
+// The JSON body of an echo response ({"body_length": N, "target": ...}), or {}.
 nlohmann::json EchoOf(const RawResponse& r) {
   auto j = nlohmann::json::parse(r.body, nullptr, false);
-  return j.is_object() ? j : nlohmann::json();
+  return j.is_object() ? j : nlohmann::json::object();  // value() reads defaults off it
 }
 
 // Where the server-area cases send bodies: the proxy's echo (the backend says
