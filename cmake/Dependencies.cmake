@@ -15,8 +15,8 @@ find_package(Threads REQUIRED)
 find_package(CURL QUIET)
 streamcheck_require(CURL_FOUND "libcurl" "libcurl4-openssl-dev")
 
-find_package(OpenSSL QUIET COMPONENTS Crypto)
-streamcheck_require(OPENSSL_FOUND "OpenSSL (SHA-256)" "libssl-dev")
+find_package(OpenSSL QUIET COMPONENTS Crypto SSL)
+streamcheck_require(OPENSSL_FOUND "OpenSSL (SHA-256, TLS for the raw HTTP client)" "libssl-dev")
 
 find_package(nlohmann_json 3.10 QUIET)
 streamcheck_require(nlohmann_json_FOUND "nlohmann/json" "nlohmann-json3-dev")

@@ -111,6 +111,36 @@ CheckResult CheckResponseFraming(const HttpResponse& r) {
   return CheckResult::Pass();
 }
 
+CheckResult CheckPartialContent(const HttpResponse& r, const std::string& content_range) {
+  if (r.status != 206) {
+    return CheckResult::Fail("expected the backend's 206 Partial Content (" + content_range +
+                             "), got status " + std::to_string(r.status));
+  }
+  std::vector<std::string> ranges;
+  for (const auto& [name, value] : r.headers) {
+    if (EqualsIgnoreCase(name, "Content-Range")) ranges.push_back(value);
+  }
+  if (ranges.size() != 1) {
+    std::string seen;
+    for (const auto& v : ranges) seen += (seen.empty() ? "\"" : ", \"") + Excerpt(v, 80) + "\"";
+    return CheckResult::Fail("expected one Content-Range (" + content_range + "), got " +
+                             std::to_string(ranges.size()) + (seen.empty() ? "" : ": " + seen));
+  }
+  if (ranges[0] != content_range) {
+    return CheckResult::Fail("expected the backend's Content-Range \"" + content_range +
+                             "\", got \"" + Excerpt(ranges[0], 80) + "\"");
+  }
+  // "bytes FIRST-LAST/SIZE": the body holds LAST - FIRST + 1 bytes.
+  unsigned long long first = 0, last = 0;
+  if (std::sscanf(content_range.c_str(), "bytes %llu-%llu/", &first, &last) == 2 &&
+      r.body_bytes != last - first + 1) {
+    return CheckResult::Fail("expected " + std::to_string(last - first + 1) + " bytes as " +
+                             content_range + " says, got " + std::to_string(r.body_bytes));
+  }
+  if (!r.complete) return CheckTransferComplete(r);
+  return CheckResult::Pass();
+}
+
 CheckResult CheckTruncationVisible(const HttpResponse& r) {
   // No response at all (an empty reply, an HTTP/2 RST_STREAM before the
   // headers): the client sees the failure. Whether the server answers at all

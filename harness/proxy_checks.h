@@ -58,6 +58,10 @@ BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResp
 // disk. `sent` must not be empty (nothing seen is no pass).
 CheckResult CheckBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client,
                              double bound_mib);
+// A partial response passed on: 206, exactly one Content-Range, equal to the
+// backend's `content_range` ("bytes 100-199/1048576"), and as many body bytes
+// as it names.
+CheckResult CheckPartialContent(const HttpResponse& response, const std::string& content_range);
 // The Content-Encoding the client got agrees with the bytes it got (RFC 9110
 // §8.4): the body decodes by its label to the backend's bytes (SHA-256
 // `expected_hex`). A plain body labelled gzip does not decode; gzip bytes

@@ -2,12 +2,15 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <set>
 
 #include "common/json_bounded.h"
@@ -810,6 +813,27 @@ class MockBackend::Impl::ByteResponse : public Response {
   bool head_sent_ = false;
 };
 
+namespace {
+
+// One byte range of a `size`-byte body: "bytes=FIRST-LAST" or "bytes=FIRST-"
+// (RFC 9110 §14.1.2), LAST clipped to the body and to kMaxRangeBytes. Any
+// other Range (several ranges, a suffix, beyond the end) is ignored: the
+// whole body is sent, as RFC 9110 §14.2 allows.
+constexpr std::uint64_t kMaxRangeBytes = kMiB;
+std::optional<std::pair<std::uint64_t, std::uint64_t>> ByteRange(const std::string& value,
+                                                                 std::uint64_t size) {
+  static const std::regex one("bytes=([0-9]{1,18})-([0-9]{0,18})");
+  std::smatch m;
+  if (!std::regex_match(value, m, one)) return std::nullopt;
+  std::uint64_t first = std::stoull(m[1]);
+  std::uint64_t last = m[2].length() ? std::stoull(m[2]) : size - 1;
+  if (first >= size || last < first) return std::nullopt;
+  last = std::min({last, size - 1, first + kMaxRangeBytes - 1});
+  return std::make_pair(first, last);
+}
+
+}  // namespace
+
 std::unique_ptr<Response> MockBackend::Impl::LargeFile(const Request& r) {
   MockConfig c = config();
   double size_mb = c.size_mb;
@@ -822,6 +846,18 @@ std::unique_ptr<Response> MockBackend::Impl::LargeFile(const Request& r) {
   ResponseHead head;
   head.headers = {{"Content-Type", "application/octet-stream"},
                   {"X-Mock-Size", std::to_string(size)}};
+  auto range = r.method == "GET" ? ByteRange(r.Header("Range").value_or(""), size) : std::nullopt;
+  if (range) {
+    // 206 with the range's bytes, whole at once (direct.range).
+    auto [first, last] = *range;
+    head.status = 206;
+    head.headers.emplace_back(
+        "Content-Range",
+        "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+    head.body.resize(last - first + 1);
+    FillBytes(c.seed, first, head.body.data(), head.body.size());
+    return Fixed(std::move(head));
+  }
   head.framing = c.content_length ? Framing::kLength : Framing::kChunked;
   head.length = size;
   Encode(r, c, head);

@@ -2,10 +2,13 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <regex>
 #include <sstream>
+#include <vector>
 
 #include "common/text.h"
 #include "server/faults.h"
@@ -151,21 +154,87 @@ void Connection::ReadHeader() {
   first_request_ = false;
   header_timed_out_ = false;
   parser_.emplace();
-  bool unlimited_headers = FaultOn(Fault::kServerHeaderCount);
+  bool unlimited_headers = FaultOn(Fault::kServerHeaderCount) || FaultOn(Fault::kServerLargeHeader);
   parser_->header_limit(
       std::uint32_t(unlimited_headers ? 1024 * 1024 : core_.options.max_header_bytes));
   // Body limits are ours (CheckHead, ReadBody). Not boost::none: Beast 1.74
   // compares a Content-Length with it as "greater than none", always true.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  if (FaultOn(Fault::kServerBadRequests)) return ReadHeadLaxly();
+  if (FaultOn(Fault::kServerClTe) || FaultOn(Fault::kServerRequestLine) ||
+      FaultOn(Fault::kServerContentLength) || FaultOn(Fault::kServerTransferEncoding)) {
+    return ReadHeadLaxly();
+  }
   http::async_read_header(
       socket_, buffer_, *parser_,
       [self = shared_from_this()](const error_code& ec, std::size_t) { self->OnHeader(ec); });
 }
 
-// server-bad-requests: Content-Length next to Transfer-Encoding is ignored, as
-// a lax parser would. Beast refuses the pair, so the head is read up to its
-// blank line first and the Content-Length line renamed before Beast sees it.
+namespace {
+
+// The head's field lines named `name` (lower case): where each starts and ends
+// (before its CRLF), in `lower`, the head lower-cased.
+std::vector<std::pair<std::size_t, std::size_t>> FieldLines(const std::string& lower,
+                                                            const std::string& name) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (auto at = lower.find("\r\n" + name + ":"); at != std::string::npos;
+       at = lower.find("\r\n" + name + ":", at + 2)) {
+    auto end = lower.find("\r\n", at + 2);
+    out.emplace_back(at + 2, end == std::string::npos ? lower.size() : end);
+  }
+  return out;
+}
+
+// What a lax parser makes of a head Beast would refuse (the faults that read
+// one): returns the head rewritten so that Beast accepts it as the lax parser
+// would have understood it.
+std::string LaxHead(std::string head) {
+  auto rename = [&](std::size_t at) { head.replace(at, 2, "X-"); };  // "Co..." -> "X-..."
+  std::string lower = ToLower(head);
+  if (FaultOn(Fault::kServerRequestLine)) {
+    // Whatever the first line says, it is taken as a ping.
+    static const std::regex valid("[A-Z]+ /[^ ]* HTTP/1\\.[01]");
+    auto eol = head.find("\r\n");
+    if (!std::regex_match(head.substr(0, eol), valid)) head.replace(0, eol, "GET /ping HTTP/1.1");
+    lower = ToLower(head);
+  }
+  if (FaultOn(Fault::kServerClTe) && !FieldLines(lower, "transfer-encoding").empty() &&
+      !FieldLines(lower, "content-length").empty()) {
+    // Transfer-Encoding is dropped: the body is read by Content-Length.
+    for (auto [at, end] : FieldLines(lower, "transfer-encoding")) rename(at);
+  }
+  if (FaultOn(Fault::kServerContentLength)) {
+    // The first Content-Length line, and the first value of a list, win.
+    auto lines = FieldLines(lower, "content-length");
+    for (std::size_t i = 1; i < lines.size(); ++i) rename(lines[i].first);
+    if (!lines.empty()) {
+      auto [at, end] = lines.front();
+      auto comma = head.find(',', at);
+      if (comma != std::string::npos && comma < end) head.erase(comma, end - comma);
+    }
+  }
+  if (FaultOn(Fault::kServerTransferEncoding)) {
+    // Any Transfer-Encoding that mentions chunked is read as plain chunked.
+    auto lines = FieldLines(lower, "transfer-encoding");
+    bool chunked = std::any_of(lines.begin(), lines.end(), [&](auto line) {
+      return lower.substr(line.first, line.second - line.first).find("chunked") !=
+             std::string::npos;
+    });
+    if (chunked) {
+      for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        head.erase(it->first - 2, it->second - it->first + 2);  // the line and the CRLF before
+      }
+      head.insert(head.find("\r\n"), "\r\nTransfer-Encoding: chunked");
+    }
+  }
+  return head;
+}
+
+}  // namespace
+
+// The faults that read heads laxly (server-cl-te, server-request-line,
+// server-content-length, server-transfer-encoding): the head is read up to
+// its blank line first and rewritten, as the lax parser understood it,
+// before Beast sees it.
 void Connection::ReadHeadLaxly() {
   std::string bytes = beast::buffers_to_string(buffer_.data());
   auto end = bytes.find("\r\n\r\n");
@@ -178,13 +247,10 @@ void Connection::ReadHeadLaxly() {
                             });
     return;
   }
-  std::string lower = ToLower(bytes.substr(0, end));
-  auto at = lower.find("\r\ncontent-length:");
-  if (at != std::string::npos && lower.find("\r\ntransfer-encoding:") != std::string::npos) {
-    bytes.replace(at + 2, 14, "X-Ignored-Len");
-    buffer_.consume(buffer_.size());
-    buffer_.commit(asio::buffer_copy(buffer_.prepare(bytes.size()), asio::buffer(bytes)));
-  }
+  std::string head = LaxHead(bytes.substr(0, end));
+  bytes.replace(0, end, head);
+  buffer_.consume(buffer_.size());
+  buffer_.commit(asio::buffer_copy(buffer_.prepare(bytes.size()), asio::buffer(bytes)));
   http::async_read_header(
       socket_, buffer_, *parser_,
       [self = shared_from_this()](const error_code& ec, std::size_t) { self->OnHeader(ec); });
@@ -242,12 +308,9 @@ bool Connection::CheckHead() {
               "invalid_request_error");
     return false;
   }
-  if (!FaultOn(Fault::kServerBadRequests)) {
-    auto verdict = CheckRequestFraming(te, cl, http10_);
-    if (verdict.status != 0) {
-      SendError(verdict.status, verdict.reason, "invalid_request_error");
-      return false;
-    }
+  if (auto verdict = CheckRequestFraming(te, cl, http10_); verdict.status != 0) {
+    SendError(verdict.status, verdict.reason, "invalid_request_error");
+    return false;
   }
   // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
   if (hosts > 1 || (!http10_ && hosts == 0)) {

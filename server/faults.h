@@ -77,7 +77,11 @@ enum class Fault {
   // server
   kServerReady,
   kServerReadyNever,
-  kServerBadRequests,
+  kServerRequestLine,
+  kServerClTe,
+  kServerContentLength,
+  kServerTransferEncoding,
+  kServerLargeHeader,
   kServerSurvives,
   kServerSurvivesExit,
   kServerDesync,

@@ -29,7 +29,8 @@ const std::vector<CaseDef>& Catalog() {
   static const std::vector<CaseDef> catalog = [] {
     std::vector<CaseDef> all, server_rest;
     for (auto& c : ServerCases()) (c.info.id == "server.ready" ? all : server_rest).push_back(c);
-    for (auto part : {ChatCases(), DirectCases(), server_rest}) {
+    for (auto& c : HttpServerCases()) server_rest.push_back(c);
+    for (auto part : {ChatCases(), DirectCases(), HttpDirectCases(), server_rest}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     // Cases that judge liveness (server.survives) go last, and the one that

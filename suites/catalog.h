@@ -19,10 +19,13 @@ using engine::CaseDef;
 const std::vector<CaseDef>& Catalog();
 std::vector<core::CaseInfo> CatalogInfo();
 
-// Per-area lists, defined in chat_cases.cc, direct_cases.cc, server_cases.cc.
+// Per-area lists, defined in chat_cases.cc, direct_cases.cc, server_cases.cc;
+// the raw-socket HTTP/1.1 cases of the direct and server areas in http_cases.cc.
 std::vector<CaseDef> ChatCases();
 std::vector<CaseDef> DirectCases();
 std::vector<CaseDef> ServerCases();
+std::vector<CaseDef> HttpDirectCases();
+std::vector<CaseDef> HttpServerCases();
 
 using engine::BackendUse;
 

@@ -257,6 +257,45 @@ void ResponseFraming(CaseContext& ctx) {
   }
 }
 
+// A partial response passed on as the backend sent it: one Content-Range,
+// the range's bytes. Judged only when the backend got the Range and answered
+// 206 (a server may drop Range, RFC 9110 §14.2: then there is nothing to judge).
+void Range(CaseContext& ctx) {
+  constexpr std::uint64_t kFirst = 100, kLast = 199;
+  harness::HttpRequest request;
+  request.url = ctx.Url(ctx.DirectPath("large-file?size_mb=1"));
+  request.headers = {{"Range", "bytes=" + std::to_string(kFirst) + "-" + std::to_string(kLast)}};
+  request.total_timeout = std::chrono::seconds(30);
+  auto r = ctx.Perform(request, "Range: bytes=100-199 of 1 MiB");
+  auto last = ctx.backend().stats().last_request;
+  if (!last.is_object() || last.value("path", "") != "/large-file") {
+    return ctx.Error("cannot judge: the backend got no GET /large-file; the server answered " +
+                     std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")"));
+  }
+  bool forwarded = false;
+  if (last.contains("headers") && last["headers"].is_object()) {
+    for (const auto& [name, values] : last["headers"].items()) {
+      forwarded = forwarded || EqualsIgnoreCase(name, "Range");
+    }
+  }
+  if (!forwarded) {
+    return ctx.Skip(
+        "the server did not forward Range to the backend (it may ignore Range, RFC "
+        "9110 §14.2): no partial response to pass on");
+  }
+  std::string expected = "bytes " + std::to_string(kFirst) + "-" + std::to_string(kLast) + "/" +
+                         std::to_string(mocks::kMiB);
+  auto check = harness::CheckPartialContent(r, expected);
+  if (check.ok) {
+    std::string bytes(kLast - kFirst + 1, '\0');
+    mocks::FillBytes(ctx.backend().config().seed, kFirst, bytes.data(), bytes.size());
+    if (r.sha256 != Sha256::Of(bytes)) {
+      check = CheckResult::Fail("expected bytes 100-199 of the backend's body, got other bytes");
+    }
+  }
+  ctx.Expect(check);
+}
+
 void TruncationVisible(CaseContext& ctx) {
   // Precondition: the same body, uncut, arrives whole; else a server that
   // answers nothing would pass.
@@ -858,6 +897,15 @@ std::vector<CaseDef> DirectCases() {
             "direct-truncation-visible", BackendUse::kCalls,
             "for each variant the mock's cut after 1 MiB fired, and a response arrived"},
            TruncationVisible),
+      Case({"direct.range", Level::kShould,
+            "a partial response reaches the client with one Content-Range, the backend's",
+            "`GET large-file?size_mb=1` with `Range: bytes=100-199`; where the backend got the "
+            "Range (it answers 206): 206, exactly one Content-Range equal to the backend's, and "
+            "those 100 bytes. A server that does not forward Range is a skip.",
+            "RFC 9110 §14.4 (Content-Range), §15.3.7 (206); RFC 9110 §5.3 (one value only)",
+            "direct-range", BackendUse::kCalls,
+            "the backend got GET /large-file (none: error) with the Range header (without: skip)"},
+           Range),
       Case({"direct.backend-down", Level::kMust,
             "with the backend unreachable, a 5xx (502 SHOULD) within 5 s",
             "the mock stops listening (connections refused): a 5xx within 5 s; 502 is noted when "

@@ -612,6 +612,31 @@ TEST(ChecksTest, MemoryGrowthIsJudgedOnPss) {
   EXPECT_THAT(CheckMemoryGrowth(none, 64), FailsWith(HasSubstr("got none")));
 }
 
+TEST(ChecksTest, PartialContent) {
+  const std::string range = "bytes 100-199/1048576";
+  HttpResponse ok = Plain(206, std::string(100, 'x'), "application/octet-stream");
+  ok.headers.emplace_back("Content-Range", range);
+  EXPECT_THAT(CheckPartialContent(ok, range), Passes());
+
+  HttpResponse two = ok;
+  two.headers.emplace_back("content-range", "bytes 0-0/*");
+  EXPECT_THAT(CheckPartialContent(two, range),
+              FailsWith(AllOf(HasSubstr("expected one Content-Range"), HasSubstr("got 2"),
+                              HasSubstr("\"bytes 0-0/*\""))));
+  HttpResponse none = Plain(206, std::string(100, 'x'));
+  EXPECT_THAT(CheckPartialContent(none, range), FailsWith(HasSubstr("got 0")));
+  HttpResponse other = Plain(206, std::string(100, 'x'));
+  other.headers.emplace_back("Content-Range", "bytes 0-99/1048576");
+  EXPECT_THAT(CheckPartialContent(other, range),
+              FailsWith(HasSubstr("got \"bytes 0-99/1048576\"")));
+  HttpResponse whole = Plain(200, std::string(1048576, 'x'));
+  EXPECT_THAT(CheckPartialContent(whole, range), FailsWith(HasSubstr("got status 200")));
+  HttpResponse short_body = ok;
+  short_body.body_bytes = 50;
+  EXPECT_THAT(CheckPartialContent(short_body, range),
+              FailsWith(AllOf(HasSubstr("expected 100 bytes"), HasSubstr("got 50"))));
+}
+
 TEST(ChecksTest, ResponseFraming) {
   HttpResponse cl = Plain(200, std::string(10, 'x'));
   cl.headers.emplace_back("Content-Length", "10");

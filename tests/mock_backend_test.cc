@@ -257,6 +257,38 @@ TEST(MockBackendTest, LargeFileHasExactBytesAndSha) {
   EXPECT_EQ(bad.status, 400);
 }
 
+// One byte range gets 206 with its bytes and one Content-Range (direct.range);
+// a Range the mock does not serve gets the whole body.
+TEST(MockBackendTest, LargeFileServesOneByteRange) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto get = Get(mock->url(), "/large-file?size_mb=1");
+  get.headers = {{"Range", "bytes=100-199"}};
+  auto r = Perform(get);
+  ASSERT_TRUE(r.complete) << r.error;
+  EXPECT_EQ(r.status, 206);
+  EXPECT_EQ(r.Header("Content-Range").value_or(""), "bytes 100-199/" + std::to_string(kMiB));
+  std::string expected(100, '\0');
+  FillBytes(42, 100, expected.data(), expected.size());
+  EXPECT_EQ(r.body_bytes, 100u);
+  EXPECT_EQ(r.body, expected);
+
+  get.headers = {{"Range", "bytes=1048000-"}};
+  auto open_ended = Perform(get);
+  EXPECT_EQ(open_ended.status, 206);
+  EXPECT_EQ(open_ended.Header("Content-Range").value_or(""),
+            "bytes 1048000-1048575/" + std::to_string(kMiB));
+  EXPECT_EQ(open_ended.body_bytes, 576u);
+
+  for (const char* ignored : {"bytes=0-1,5-9", "bytes=-10", "bytes=2000000-", "lines=1-2"}) {
+    get.headers = {{"Range", ignored}};
+    auto whole = Perform(get);
+    EXPECT_EQ(whole.status, 200) << ignored;
+    EXPECT_EQ(whole.body_bytes, kMiB) << ignored;
+    EXPECT_FALSE(whole.Header("Content-Range")) << ignored;
+  }
+}
+
 TEST(MockBackendTest, LargeFileUsesTheSeedAndChunkSize) {
   MockConfig config;
   config.seed = 777;

@@ -524,10 +524,10 @@ TEST(ReferenceServerHttp, DesyncFaultServesTheBytesAfterAFramingError) {
   EXPECT_EQ(Statuses(raw.received()), (std::vector<int>{400, 200}));
 }
 
-// server-bad-requests reads a CL+TE request as chunked and forwards it.
-TEST(ReferenceServerHttp, BadRequestsFaultAcceptsContentLengthWithTransferEncoding) {
+// server-cl-te reads a CL+TE request by its Content-Length and forwards it.
+TEST(ReferenceServerHttp, ClTeFaultAcceptsContentLengthWithTransferEncoding) {
   RecordingBackend backend;
-  auto server = Server::WithFault(backend.url(), "server-bad-requests");
+  auto server = Server::WithFault(backend.url(), "server-cl-te");
   ASSERT_TRUE(server);
   Raw raw(server->port());
   raw.Send(FramingProbes()[0].request);

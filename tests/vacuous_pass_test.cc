@@ -167,6 +167,10 @@ constexpr Outcome P = Outcome::kPass;
 // whatever the body), so an empty 200 on the ready path is ready.
 constexpr char kReadyOnA200[] = "the ready path's 200 is all a readiness probe judges";
 
+// server.slow-clients judges how fast the ready path answers under load; an
+// empty 200 at once is that answer.
+constexpr char kReadyUnderLoad[] = "the ready path's answer under load is all it judges";
+
 // Every catalog case, with what it must give on each broken server. MUST
 // cases fail and SHOULD cases warn: the server did not do what they need.
 const std::map<std::string, Expected>& Table() {
@@ -217,7 +221,26 @@ const std::map<std::string, Expected>& Table() {
       {"direct.client-abort", {{W, W, W, W}}},
       {"direct.path-confined", {{F, F, F, F}}},
       {"direct.large-upload", {{W, W, W, W}}},
-      {"server.bad-requests", {{F, F, F, F}}},
+      // The raw-socket cases: a ready path that does not answer 200 on a raw
+      // connection, or a body path that does not echo, leaves them nothing
+      // to judge (error); an empty 200 to everything fails what they probe.
+      {"direct.range", {{E, E, E, E}}},
+      {"direct.header-injection", {{E, E, E, E}}},
+      {"direct.truncated-upload", {{E, E, E, E}}},
+      {"server.request-line", {{E, E, E, F}}},
+      {"server.cl-te", {{E, E, E, E}}},
+      {"server.content-length", {{E, E, E, E}}},
+      {"server.transfer-encoding", {{E, E, E, E}}},
+      {"server.large-header", {{E, E, E, W}}},
+      {"server.header-size", {{E, E, E, P}}},
+      {"server.keep-alive", {{E, E, E, P}}},
+      {"server.desync", {{E, E, E, E}}},
+      {"server.pipelining", {{E, E, E, F}}},
+      {"server.http10", {{E, E, E, E}}},
+      {"server.no-length-body", {{E, E, E, E}}},
+      {"server.slow-clients", {{E, E, E, P}, kReadyUnderLoad}},
+      {"server.body-limits", {{E, E, E, W}}},
+      {"server.header-count", {{E, E, E, W}}},
       {"server.survives", {{F, F, F, P}, kReadyOnA200}},
   };
   return table;

@@ -390,7 +390,11 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port)
+    # h11, the HTTP layer the guards above are written for. uvicorn's "auto"
+    # takes httptools when python3-httptools is installed, and uvicorn 0.17.6's
+    # httptools protocol sends chunked bodies to HTTP/1.0 clients (RFC 9112 6.1
+    # forbids it: server.http10) and reads two Transfer-Encoding lines as one.
+    uvicorn.run(app, host=args.host, port=args.port, http="h11")
 
 
 if __name__ == "__main__":

@@ -552,9 +552,9 @@ describe('HtmlReportBrowser', () => {
 
       // Every column, the last first, one cell after another without closing
       // the panel: a cell under the panel could not be clicked at all.
-      for (const [caseId, t] of [['direct.incremental', 3], ['server.bad-requests', 2],
+      for (const [caseId, t] of [['direct.incremental', 3], ['server.cl-te', 2],
                                  ['chat.done-terminator', 1], ['direct.large-get', 0],
-                                 ['server.bad-requests', 3]]) {
+                                 ['server.cl-te', 3]]) {
         const link = cellLink(page, caseId, t);
         await link.scrollIntoViewIfNeeded();
         const before = await link.evaluate((a) => {
@@ -709,13 +709,13 @@ function fourTargets() {
                    { ...flask, name: 'flask-gunicorn', url: 'http://127.0.0.1:40126' }, flask];
   const results = [...base.results, ...rename('cpp', 'fastapi'), ...rename('flask', 'flask-gunicorn')];
   for (const t of targets) {
-    results.push({ target: t.name, case: 'server.bad-requests', area: 'server', level: 'MUST',
+    results.push({ target: t.name, case: 'server.cl-te', area: 'server', level: 'MUST',
                    outcome: t.name.startsWith('flask') ? 'fail' : 'pass',
                    message: '', duration_ms: 3, metrics: {}, evidence: {} });
   }
   return {
     ...base, targets, results,
-    catalog: [{ id: 'server.bad-requests', area: 'server', level: 'MUST', title: longTitle },
+    catalog: [{ id: 'server.cl-te', area: 'server', level: 'MUST', title: longTitle },
               ...base.catalog],
   };
 }
