@@ -69,8 +69,11 @@ CheckResult CheckFinishReasonValue(const HttpResponse& r) {
 
 CheckResult CheckUtf8(const HttpResponse& r) {
   const auto& stats = r.stream.stats;
-  if (r.stream.empty() && r.body_bytes == 0) {
-    return CheckResult::Fail("expected a body to read, got " + Seen(r));
+  // An error page or garbage says nothing about the stream's encoding.
+  if (r.status != 200 || r.stream.empty()) {
+    return CheckResult::Fail(
+        "expected an event stream to read, got " +
+        (r.status && r.status != 200 ? "status " + std::to_string(r.status) : Seen(r)));
   }
   if (stats.invalid_utf8 == 0) return CheckResult::Pass();
   return CheckResult::Fail(

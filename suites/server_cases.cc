@@ -69,7 +69,7 @@ void HealthDuringStream(CaseContext& ctx) {
   std::uint64_t held = 0;
   harness::HttpResponse ready;
   auto responses = ctx.PerformAllWhile(streams, "8 streams held at the backend's gate", [&] {
-    reached = ctx.backend().WaitGateReached(std::chrono::seconds(10));
+    reached = ctx.backend().WaitGateReached(std::chrono::seconds(5));
     if (reached) {
       // The rest of the streams get a bounded moment to reach the backend;
       // a server that serves one request at a time never lets them.
@@ -90,7 +90,7 @@ void HealthDuringStream(CaseContext& ctx) {
   ctx.Metric("streams_completed", completed);
   if (!reached) {
     return ctx.Fail("expected " + std::to_string(kHeldStreams) +
-                    " streams to reach the backend and be held at its gate; none did within 10 s "
+                    " streams to reach the backend and be held at its gate; none did within 5 s "
                     "(first stream: " +
                     (responses[0].status ? "status " + std::to_string(responses[0].status)
                                          : "no response: " + responses[0].error) +
