@@ -119,8 +119,10 @@ MemoryPerStream StreamMemorySampler::Stop() {
   }
   m.open = best_open_;
   m.rss_kib = PerStreamKib(baseline_->rss_bytes, best_->rss_bytes, best_open_);
-  if (best_->pss_bytes > 0)
+  if (best_->pss_bytes > 0 && baseline_->pss_bytes > 0)
     m.pss_kib = PerStreamKib(baseline_->pss_bytes, best_->pss_bytes, best_open_);
+  // A figure that is missing says why (never a silent null).
+  if (!m.pss_kib) m.problem = "PSS could not be read (/proc/PID/smaps_rollup)";
   return m;
 }
 
