@@ -236,11 +236,12 @@ TEST(ShardTest, ShardInfoRecordsTheWholeSelection) {
   EXPECT_EQ(info.selected[1].target, "b");
   EXPECT_THAT(
       info.selected[1].cases,
-      ElementsAre("server.ready", "chat.status", "server.request-line", "server.cl-te",
-                  "server.content-length", "server.transfer-encoding", "server.large-header",
-                  "server.header-size", "server.keep-alive", "server.desync", "server.pipelining",
-                  "server.http10", "server.no-length-body", "server.slow-clients",
-                  "server.body-limits", "server.header-count", "server.survives"));
+      ElementsAre("server.ready", "chat.status", "server.health-during-stream",
+                  "server.request-line", "server.cl-te", "server.content-length",
+                  "server.transfer-encoding", "server.large-header", "server.header-size",
+                  "server.keep-alive", "server.desync", "server.pipelining", "server.http10",
+                  "server.no-length-body", "server.slow-clients", "server.body-limits",
+                  "server.header-count", "server.survives", "server.graceful-shutdown"));
   EXPECT_THAT(info.liveness, ElementsAre("server.survives"));
 }
 
