@@ -9,8 +9,8 @@ namespace streamcheck::suites {
 CaseDef MakeCase(const char* area, const char* feature, const Row& row,
                  std::function<void(CaseContext&)> body, bool judges_liveness) {
   CaseDef def;
-  def.info = {row.id, area, row.level, row.title, row.measured, row.source, feature, row.defect};
-  def.info.precondition = row.precondition;
+  def.info = {row.id,     area,    row.level,  row.title,       row.measured,
+              row.source, feature, row.defect, row.precondition};
   if (row.backend == BackendUse::kCalls) {
     def.info.precondition += std::string(def.info.precondition.empty() ? "" : "; ") +
                              "the server called the mock backend during the case (else error)";
