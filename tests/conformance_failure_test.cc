@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "suites/catalog.h"
+#include "tests/test_support.h"
 
 extern char** environ;
 
@@ -214,11 +215,7 @@ std::string SizeArg(double size_mb) { return std::to_string(static_cast<int>(siz
 
 // The test's name: the case ID with '.' and '-' as '_' ("chat_status").
 std::string ParamName(const testing::TestParamInfo<DefectCase>& info) {
-  std::string name = info.param.case_id;
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
+  return streamcheck::testing_support::TestNameOf(info.param.case_id);
 }
 
 class ConformanceFailureTest : public testing::TestWithParam<DefectCase> {};
@@ -340,12 +337,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 "held by the server, in memory or on disk"},
                     ExtraDefect{"direct.large-upload", "direct-large-upload-spool",
                                 "the backend had received none", 32}),
-    [](const testing::TestParamInfo<ExtraDefect>& info) {
-      std::string name = info.param.defect;
-      for (char& c : name) {
-        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-      }
-      return name;
+    [](const testing::TestParamInfo<ExtraDefect>& param_info) {
+      return streamcheck::testing_support::TestNameOf(param_info.param.defect);
     });
 
 // A server whose readiness path never answers 200 never gets as far as the

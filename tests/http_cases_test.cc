@@ -192,12 +192,8 @@ INSTANTIATE_TEST_SUITE_P(
         // ready path can judge it (its slow-client handling, the INFO cases).
         Stub{"not-found", {"server.slow-clients", "server.header-size", "server.keep-alive"}},
         Stub{"closer", {}}, Stub{"garbage", {}}),
-    [](const auto& info) {
-      std::string name = info.param.kind;
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
+    [](const auto& param_info) {
+      return streamcheck::testing_support::TestNameOf(param_info.param.kind);
     });
 
 // ---- real servers ----
@@ -340,12 +336,8 @@ std::vector<Real> RealServers() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, RealServerTest, testing::ValuesIn(RealServers()),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
+                         [](const auto& param_info) {
+                           return streamcheck::testing_support::TestNameOf(param_info.param.name);
                          });
 
 // ---- addresses: names and IPv6 literals ----

@@ -60,6 +60,9 @@ EXPECTED = {
     "caddy": {
         # Caddy 2.6.2 ends a chunked response cleanly when the upstream breaks off.
         "direct.truncation-visible": "fail",
+        # A client that half-closes mid-upload gets an empty 200: Go's server
+        # ends the request context, Caddy 2.6.2 writes no status (caddy#7396).
+        "direct.truncated-upload": "fail",
     },
     "apache": {
         # mod_proxy_http answers a backend silent past ProxyTimeout with 502.

@@ -2,6 +2,7 @@
 // every event of a response the client kept whole.
 #pragma once
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,15 @@ namespace streamcheck::testing_support {
 // Bound for waiting on things that normally take milliseconds; generous for a
 // loaded machine.
 constexpr std::chrono::milliseconds kLongWait = std::chrono::seconds(60);
+
+// A GoogleTest parameter name from any text: every character that is not a
+// letter or digit becomes '_' ("chat.status" -> "chat_status").
+inline std::string TestNameOf(std::string text) {
+  for (char& c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return text;
+}
 
 inline std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

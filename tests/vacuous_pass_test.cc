@@ -27,6 +27,7 @@
 #include "engine/engine.h"
 #include "harness/ports.h"
 #include "suites/catalog.h"
+#include "tests/test_support.h"
 
 namespace streamcheck {
 namespace {
@@ -330,11 +331,7 @@ TEST_P(VacuousPassTest, NeverPassesOnABrokenServer) {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param;
-  for (auto& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
+  return testing_support::TestNameOf(info.param);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCase, VacuousPassTest, ::testing::ValuesIn(CatalogIds()), ParamName);
