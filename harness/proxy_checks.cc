@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -268,6 +269,26 @@ BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResp
     }
   }
   return lead;
+}
+
+namespace {
+// The maximum (third) figure of /proc/sys/net/ipv4/tcp_rmem or tcp_wmem.
+std::uint64_t TcpBufferMax(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t min = 0, initial = 0, max = 0;
+  in >> min >> initial >> max;
+  return in ? max : 0;
+}
+}  // namespace
+
+double BackendLeadAllowanceMib(std::uint64_t client_recv_buffer) {
+  constexpr double kMib = 1024.0 * 1024.0;
+  constexpr double kFloorMib = 16, kProxyOwnMib = 4;
+  const auto rmem = TcpBufferMax("/proc/sys/net/ipv4/tcp_rmem");
+  const auto wmem = TcpBufferMax("/proc/sys/net/ipv4/tcp_wmem");
+  if (rmem == 0 || wmem == 0) return kFloorMib;
+  const double buffers = double(2 * wmem + rmem + 2 * client_recv_buffer) / kMib;
+  return std::max(kFloorMib, buffers + kProxyOwnMib);
 }
 
 CheckResult CheckBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client,

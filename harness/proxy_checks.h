@@ -53,6 +53,13 @@ struct BackendLead {
 // t_first_byte_ms + t_ms, and the client's count is taken at or after it: the
 // lead found is never more than the real one, whatever the two clocks.
 BackendLead MaxBackendLead(const std::vector<ArrivalPoint>& sent, const HttpResponse& client);
+// How far a proxy that keeps no data of its own can still let the backend run
+// ahead of a client with `client_recv_buffer` bytes of socket buffer: the
+// backend's send buffer, the proxy's receive and send buffers (each up to this
+// machine's net.ipv4.tcp_wmem / tcp_rmem maxima, which autotuning reaches
+// under load), the client's buffer (doubled by the kernel), and 4 MiB of the
+// proxy's own pieces. 16 MiB at least; 16 MiB when /proc is unreadable.
+double BackendLeadAllowanceMib(std::uint64_t client_recv_buffer);
 // The backend ran at most `bound_mib` ahead of the client: a proxy that reads
 // its upstream only as fast as its client drains holds little, in memory or on
 // disk. `sent` must not be empty (nothing seen is no pass).

@@ -311,7 +311,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   void BeginBody(http::request_parser<http::empty_body>&& parser) {
     phase_ = Phase::kBody;
     BodyMode mode = s_.handler.BodyModeFor(request_);
-    body_parser_.emplace(std::move(parser));
+    body_parser_ = std::make_shared<http::request_parser<CaptureBody>>(std::move(parser));
     auto& body = body_parser_->get().body();
     body.hash = mode == BodyMode::kHash;
     if (body.hash) body.sha = std::make_unique<Sha256>();
@@ -331,8 +331,12 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void ReadBody() {
-    http::async_read(socket_, in_, *body_parser_,
-                     [self = shared_from_this()](const beast::error_code& ec, std::size_t) {
+    // The read holds the parser: a close (CloseNow, PostCut) drops the
+    // connection's reference while a completion that already has bytes may
+    // still be queued, and that completion parses them.
+    auto parser = body_parser_;
+    http::async_read(socket_, in_, *parser,
+                     [self = shared_from_this(), parser](const beast::error_code& ec, std::size_t) {
                        self->OnBody(ec);
                      });
   }
@@ -541,7 +545,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<unsigned> wake_on_{kWakeNone};
 
   Request request_;
-  std::optional<http::request_parser<CaptureBody>> body_parser_;
+  std::shared_ptr<http::request_parser<CaptureBody>> body_parser_;  // kBody only
   std::unique_ptr<Response> response_;
   Framing framing_ = Framing::kFixed;
   std::unique_ptr<GzipStream> gzip_;

@@ -23,11 +23,13 @@ using nlohmann::json;
 // ones, so that an open chat stream keeps little besides its own buffers.
 constexpr std::size_t kUploadPiece = 64 * 1024;
 constexpr std::size_t kWholeBodyPiece = 8 * 1024;
-// After the last answer on a connection that is closing: how long (and how
-// much) to read and discard, so that a close with unread bytes does not reset
-// the connection before the client has read that answer (RFC 9112 §9.6).
+// After the last answer on a connection that is closing: how long to read and
+// discard, so that a close with unread bytes does not reset the connection
+// before the client has read that answer (RFC 9112 §9.6). Bounded in time
+// only: a client still uploading (libcurl stops once it reads an early 413)
+// may send far more than any byte cap in that time, and a cap it passes
+// resets its connection with the answer unread.
 constexpr auto kLingerTime = std::chrono::seconds(2);
-constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 std::string RenderHead(const http::response<http::empty_body>& head) {
   // Beast's field writer: the status line and the fields as set, then CRLF.
@@ -36,7 +38,7 @@ std::string RenderHead(const http::response<http::empty_body>& head) {
   return out.str();
 }
 
-// Discards what a closing client still sends, bounded in time and bytes.
+// Discards what a closing client still sends, for kLingerTime at most.
 class Linger : public std::enable_shared_from_this<Linger> {
  public:
   explicit Linger(tcp::socket socket)
@@ -54,9 +56,8 @@ class Linger : public std::enable_shared_from_this<Linger> {
  private:
   void Drain() {
     socket_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kLingerBytes) return self->Close();
+                            [self = shared_from_this()](const error_code& ec, std::size_t) {
+                              if (ec) return self->Close();
                               self->Drain();
                             });
   }
@@ -67,8 +68,7 @@ class Linger : public std::enable_shared_from_this<Linger> {
   }
   tcp::socket socket_;
   asio::steady_timer timer_;
-  char scratch_[4096];
-  std::size_t drained_ = 0;
+  char scratch_[64 * 1024];
 };
 
 }  // namespace

@@ -857,6 +857,15 @@ TEST(ChecksTest, BackendLeadIsNeverOverstated) {
   EXPECT_THAT(CheckBackendLead({}, client, 16), FailsWith(HasSubstr("the backend recorded none")));
 }
 
+// The lead allowed is this machine's socket buffers on the way, never under
+// 16 MiB, and a larger client buffer allows more (twice it: the kernel doubles
+// SO_RCVBUF).
+TEST(ChecksTest, BackendLeadAllowanceFollowsTheSocketBuffers) {
+  const double small = BackendLeadAllowanceMib(256 * 1024);
+  EXPECT_GE(small, 16.0);
+  EXPECT_GE(BackendLeadAllowanceMib(64ull * 1024 * 1024), small + 2 * 64 - 16);
+}
+
 TEST(ChecksTest, ServerError) {
   HttpResponse bad_gateway = Plain(502, R"({"error":{"message":"backend unreachable"}})");
   bad_gateway.t_headers_ms = 12;

@@ -42,7 +42,15 @@ using nlohmann::json;
 
 // A run is bounded by `timeout`: a hung harness or target fails the test, it
 // does not stall ctest. The slowest case takes about 6 s, a control run 15 s.
+// The bound on one streamcheck run; sanitizers slow every process of it
+// several times (TSan most: the 128 MiB uploads alone take half a minute).
+#if defined(__SANITIZE_THREAD__)
+constexpr int kRunTimeoutS = 300;
+#elif defined(__SANITIZE_ADDRESS__)
+constexpr int kRunTimeoutS = 180;
+#else
 constexpr int kRunTimeoutS = 90;
+#endif
 constexpr double kSmallMb = 8;
 // The memory cases need a body larger than their 64 MiB RSS limit.
 constexpr double kLargeMb = 100;

@@ -64,6 +64,9 @@ class Raw {
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    // Every send is bounded: a server that stops reading fails Send, never hangs it.
+    timeval send_timeout{std::chrono::duration_cast<std::chrono::seconds>(kWait).count(), 0};
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
   ~Raw() {
     if (fd_ >= 0) close(fd_);
@@ -794,6 +797,35 @@ TEST(ReferenceServerHttp, BodyLimitsAre413) {
       server->port(),
       "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + chat);
   EXPECT_EQ(big_chat.statuses, std::vector<int>{413});
+}
+
+// An upload refused by its Content-Length: the 413 goes out at once, and the
+// server goes on reading (and discarding) what the client still sends, so the
+// client's sends do not hit a reset and it can read the 413 when it looks
+// (RFC 9112 §9.6). A server that closes after a few reads resets a client
+// that is still sending, and clients then report a send error instead of the
+// 413 (libcurl: "Send failure: Broken pipe").
+TEST(ReferenceServerHttp, AnEarly413StaysReadableWhileTheClientKeepsSending) {
+  RecordingBackend backend;
+  ServerOptions options;
+  options.max_body_bytes = 1000;
+  auto server = Server::Reference(backend.url(), options);
+  ASSERT_TRUE(server);
+  Raw client(server->port());
+  ASSERT_TRUE(client.connected());
+  constexpr std::size_t kSent = 16 * 1024 * 1024;
+  ASSERT_TRUE(client.Send("PUT /directAccess/echo HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                          std::to_string(4 * kSent) + "\r\n\r\n"));
+  const std::string piece(64 * 1024, 'x');
+  std::size_t sent = 0;
+  while (sent < kSent && client.Send(piece)) sent += piece.size();
+  EXPECT_EQ(sent, kSent) << "the server stopped reading after the 413 (reset after " << sent
+                         << " body bytes)";
+  EXPECT_TRUE(client.ReadUntil([](const std::string& r) {
+    return r.find("\r\n\r\n") != std::string::npos;
+  })) << client.received();
+  EXPECT_EQ(Statuses(client.received()), std::vector<int>{413}) << client.received();
+  EXPECT_TRUE(backend.exchanges().empty());
 }
 
 std::string Gzip(const std::string& in) {
