@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "cli/bench_command.h"
 #include "cli/console.h"
@@ -266,8 +268,13 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
   run->add_option("--size-mb", inv.run.size_mb,
                   WithDefault("Body size for the large direct cases, in MiB", inv.run.size_mb))
       ->check(CLI::Range(1.0, 4096.0));
+  // One target per core: a run of several targets (--target all) then takes
+  // about as long as its slowest target on a 2-core machine.
+  inv.run.jobs = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 64u));
   run->add_option("--jobs,-j", inv.run.jobs,
-                  WithDefault("Targets to run at once, each with its own mock", inv.run.jobs))
+                  WithDefault("Targets to run at once, each with its own mock; one per CPU core "
+                              "unless set",
+                              inv.run.jobs))
       ->check(CLI::Range(1, 64));
   run->add_option("--repeat", inv.run.repeat,
                   "Run each case this many times in a row, to tell a flaky case from a steady "

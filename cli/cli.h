@@ -15,7 +15,7 @@ struct RunArgs {
   std::vector<std::string> targets;  // empty: the built-in cpp target
   std::string cases;                 // globs over case IDs
   double size_mb = 100;
-  int jobs = 1;          // targets run at once
+  int jobs = 1;          // targets run at once (the command line's default: DefaultJobs())
   int repeat = 1;        // each case this many times (engine::RunOptions::repeat)
   double timeout_s = 0;  // the whole run (0: none)
   std::string json_path;

@@ -859,11 +859,13 @@ void BodyLimits(CaseContext& ctx) {
   if (where.path.empty()) return ctx.Skip("the target has neither chat nor direct_access");
   std::uint64_t over = ctx.spec().max_upload_bytes ? ctx.spec().max_upload_bytes + 1
                                                    : std::uint64_t(1) << 40;  // 1 TiB
+  // The head alone says the body is too large: a 413 can come at once.
   auto sent = SendAndRead(
       wire, "a Content-Length of " + std::to_string(over) + " bytes",
       wire.Head("POST", where.path,
                 {{"Content-Type", "application/json"}, {"Content-Length", std::to_string(over)}}) +
-          std::string(64 * 1024, ' '));
+          std::string(64 * 1024, ' '),
+      5s);
   if (!sent) return;
   if (sent->first.end == ReadEnd::kStopped) return;
   if (!(sent->first.end == ReadEnd::kResponse && sent->first.response.status == 413)) {
@@ -1103,8 +1105,9 @@ void TruncatedUpload(CaseContext& ctx) {
       }
     } else {
       // Once the backend has the head (a streaming proxy forwards it before
-      // the body; a buffering one never sends it), the client breaks off.
-      auto until = Clock::now() + 3s;
+      // the body, within milliseconds; a buffering one never sends it, so
+      // this wait is only 1 s), the client breaks off.
+      auto until = Clock::now() + 1s;
       while (Clock::now() < until && !ctx.stop_requested() &&
              ctx.backend().stats().requests == requests_before) {
         std::this_thread::sleep_for(20ms);
@@ -1281,7 +1284,7 @@ std::vector<CaseDef> HttpServerCases() {
       Server({"server.body-limits", Level::kShould,
               "a body over the limit gets 413 and a gzip body is not inflated without a bound",
               "raw socket: POST (chat, else echo) with a Content-Length over max_upload_bytes (1 "
-              "TiB when the spec sets none): 413 within 10 s; then a ~250 KiB gzip body that "
+              "TiB when the spec sets none): 413 within 5 s; then a ~250 KiB gzip body that "
               "inflates to 256 MiB: the server's PSS may grow at most memory_limit_mib (where it "
               "cannot be seen: no 2xx).",
               "RFC 9110 §15.5.14 (413), §8.4 (content codings)", "server-body-limits",

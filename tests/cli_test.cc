@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -784,6 +785,15 @@ TEST(CliTest, ReportCompareAndRegate) {
   CliRun accepted = Cli({"report", fastapi, "--md", md.string(), "--expect", baseline.string()});
   EXPECT_EQ(accepted.code, 0) << accepted.out << accepted.err;
   EXPECT_THAT(accepted.out, HasSubstr("1 known failure accepted by"));
+}
+
+// By default a run takes one target per CPU core at once; --jobs overrides it.
+TEST(CliTest, JobsDefaultToOnePerCore) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(Parse({"run"}, "run").run.jobs, cores);
+  EXPECT_EQ(Parse({"run", "-j", "1"}, "run").run.jobs, 1);
+  EXPECT_THAT(Cli({"run", "--help"}).out,
+              HasSubstr("one per CPU core unless set (default: " + std::to_string(cores) + ")"));
 }
 
 TEST(CliTest, ShardAndMergeOptions) {
