@@ -196,18 +196,29 @@ void EnsureGuardian() {
   if (int inherited = g_guardian_fd.exchange(-1); inherited >= 0) close(inherited);
   g_guardian_for = getpid();
   {
-    prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
     int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+      return;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    // The guardian is a grandchild, forked before this process becomes a
+    // subreaper, so it is no descendant of this process: it outlives it by
+    // design (to clean up after a SIGKILL), and then nothing this process
+    // started is left behind, not even the guardian's own zombie.
     pid_t pid = fork();
     if (pid == 0) {
-      close(fds[0]);
-      GuardianMain(fds[1], needle.c_str(), needle.size());
+      if (fork() == 0) {
+        close(fds[0]);
+        GuardianMain(fds[1], needle.c_str(), needle.size());
+      }
+      _exit(0);
     }
+    if (pid > 0) waitpid(pid, nullptr, 0);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
     close(fds[1]);
     if (pid < 0) {
       close(fds[0]);

@@ -6,8 +6,9 @@
 //   that calls setsid(), a daemonising wrapper), and says so in its report.
 // - This process is a child subreaper (PR_SET_CHILD_SUBREAPER), so such
 //   orphans become its children instead of init's: they can be reaped.
-// - A guardian, forked once per process, waits on a socket whose other end
-//   only this process holds. When this process dies, even by SIGKILL, the
+// - A guardian, forked once per process (as a grandchild, so that it is no
+//   descendant of it), waits on a socket whose other end only this process
+//   holds. When this process dies, even by SIGKILL, the
 //   guardian wakes, kills every registered process group and every tagged
 //   process, and exits. (Each target leader also has PR_SET_PDEATHSIG.)
 #pragma once

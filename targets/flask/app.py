@@ -132,10 +132,14 @@ class TimeoutWSGIRequestHandler(WSGIRequestHandler):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--address", required=True, help="host:port")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--address", help="host:port, as DRUM's --address")
+    # For starting it by hand: --port P is --address 127.0.0.1:P.
+    where.add_argument("--port", type=int, help="port on 127.0.0.1")
     parser.add_argument("--max-workers", type=int, default=1)
     args = parser.parse_args()
-    host, _, port = args.address.rpartition(":")
+    address = args.address or "127.0.0.1:%d" % args.port
+    host, _, port = address.rpartition(":")
     processes = int(RuntimeParameters.get("CUSTOM_MODEL_WORKERS",
                                           args.max_workers))
     # Only with the runtime parameter set does DRUM pass its handler, whose
