@@ -23,6 +23,7 @@
 #include "mocks/mock_backend.h"
 #include "reports/writers.h"
 #include "server/reference_server.h"
+#include "server/server_processes.h"
 #include "suites/catalog.h"
 #include "suites/catalog_doc.h"
 
@@ -49,6 +50,7 @@ class StopSignals {
     sigwait(&set_, &signal);
     return signal;
   }
+  const sigset_t& set() const { return set_; }
 
  private:
   sigset_t set_;
@@ -90,6 +92,30 @@ int CommandList(const ListArgs& args, std::ostream& out) {
   return 0;
 }
 
+// serve --processes N: the workers share the port; a worker that dies ends
+// the server (exit 3, naming it) rather than leaving it serving at half strength.
+int ServeInProcesses(const server::ServerOptions& options, const ServeArgs& args,
+                     const StopSignals& signals, std::ostream& out, std::ostream& err) {
+  auto processes = server::ServerProcesses::Start(options, args.processes, signals.set());
+  if (!processes) {
+    err << "streamcheck serve: " << processes.error() << "\n";
+    return kExitHarness;
+  }
+  if (auto s = WritePortFile(args.port_file, (*processes)->port()); !s) {
+    err << "streamcheck serve: " << s.message() << "\n";
+    return kExitHarness;
+  }
+  const bool v6 = options.host.find(':') != std::string::npos;
+  out << "streamcheck serve: listening on http://" << (v6 ? "[" + options.host + "]" : options.host)
+      << ":" << (*processes)->port() << " in " << args.processes << " processes, backend "
+      << options.backend_url << " (Ctrl-C stops)\n"
+      << std::flush;
+  std::string ended = (*processes)->Wait();
+  if (ended.empty()) return 0;
+  err << "streamcheck serve: " << ended << "; stopped the others\n";
+  return kExitHarness;
+}
+
 int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   StopSignals signals;
   server::ServerOptions options;
@@ -114,6 +140,7 @@ int CommandServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   options.keepalive_timeout = std::chrono::milliseconds(args.keepalive_timeout_ms);
   options.client_idle_timeout = std::chrono::milliseconds(args.client_idle_timeout_ms);
   options.zero_copy = !args.no_zero_copy;
+  if (args.processes > 1) return ServeInProcesses(options, args, signals, out, err);
   auto server = server::ReferenceServer::Start(options);
   if (!server) {
     err << "streamcheck serve: " << server.error() << "\n";
@@ -353,8 +380,16 @@ Parsed ParseArgs(const std::vector<std::string>& args) {
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
   serve
+      ->add_option("--processes", s.processes,
+                   "Server processes sharing the port (SO_REUSEPORT), each with its own event "
+                   "loops, connection limit and open-file limit; a proxied stream holds two "
+                   "descriptors, so holding 10,000 takes more than one process under a 20,000 "
+                   "limit")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve
       ->add_option("--max-connections", s.max_connections,
-                   "Open client connections; one more gets 503 and is closed")
+                   "Open client connections (per process); one more gets 503 and is closed")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve

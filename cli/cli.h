@@ -42,6 +42,7 @@ struct ServeArgs {
   int backend_idle_timeout_ms = 30'000;
   // Limits (server/reference_server.h, ServerOptions).
   int io_threads = 2;
+  int processes = 1;  // server/server_processes.h
   int max_connections = 10'000;
   std::size_t max_header_bytes = 32 * 1024;
   std::size_t max_header_count = 100;

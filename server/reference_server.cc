@@ -69,6 +69,10 @@ class ReferenceServer::Impl {
     tcp::endpoint endpoint(address, static_cast<unsigned short>(core_.options.port));
     acceptor_->open(endpoint.protocol(), ec);
     if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && core_.options.reuse_port) {
+      acceptor_->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true),
+                            ec);
+    }
     if (!ec) acceptor_->bind(endpoint, ec);
     if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {

@@ -38,6 +38,9 @@ struct ServerOptions {
   // /directAccess/ bodies with a Content-Length move socket to socket by
   // splice(2); false: always through a bounded user-space buffer.
   bool zero_copy = true;
+  // Listen with SO_REUSEPORT, sharing the port with the other workers of
+  // `serve --processes` (server/server_processes.h).
+  bool reuse_port = false;
 
   // Limits. Open client connections beyond max_connections get a 503 and are
   // closed; a request head over max_header_bytes or with more than

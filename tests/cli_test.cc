@@ -242,17 +242,19 @@ TEST(CliTest, ServeLimits) {
   EXPECT_EQ(defaults.serve.max_body_bytes, 0u);
   EXPECT_EQ(defaults.serve.header_timeout_ms, 10000);
   EXPECT_FALSE(defaults.serve.no_zero_copy);
+  EXPECT_EQ(defaults.serve.processes, 1);
 
-  Invocation inv = Parse({"serve", "--io-threads",
-                          "3",     "--max-connections",
-                          "50",    "--max-header-bytes",
-                          "4096",  "--max-header-count",
-                          "20",    "--max-body-bytes",
-                          "1000",  "--max-chat-body-bytes",
-                          "2000",  "--header-timeout-ms",
-                          "300",   "--keepalive-timeout-ms",
-                          "400",   "--client-idle-timeout-ms",
-                          "500",   "--no-zero-copy"},
+  Invocation inv = Parse({"serve",       "--io-threads",
+                          "3",           "--max-connections",
+                          "50",          "--max-header-bytes",
+                          "4096",        "--max-header-count",
+                          "20",          "--max-body-bytes",
+                          "1000",        "--max-chat-body-bytes",
+                          "2000",        "--header-timeout-ms",
+                          "300",         "--keepalive-timeout-ms",
+                          "400",         "--client-idle-timeout-ms",
+                          "500",         "--no-zero-copy",
+                          "--processes", "4"},
                          "serve");
   EXPECT_EQ(inv.serve.io_threads, 3);
   EXPECT_EQ(inv.serve.max_connections, 50);
@@ -264,12 +266,14 @@ TEST(CliTest, ServeLimits) {
   EXPECT_EQ(inv.serve.keepalive_timeout_ms, 400);
   EXPECT_EQ(inv.serve.client_idle_timeout_ms, 500);
   EXPECT_TRUE(inv.serve.no_zero_copy);
+  EXPECT_EQ(inv.serve.processes, 4);
+  EXPECT_THAT(UsageError({"serve", "--processes", "0"}), HasSubstr("--processes"));
 
   CliRun help = Cli({"serve", "--help"});
-  for (const char* option :
-       {"--max-connections", "--max-header-bytes", "--max-header-count", "--max-body-bytes",
-        "--max-chat-body-bytes", "--header-timeout-ms", "--keepalive-timeout-ms",
-        "--client-idle-timeout-ms", "--io-threads", "--no-zero-copy", "503", "431", "413"}) {
+  for (const char* option : {"--max-connections", "--max-header-bytes", "--max-header-count",
+                             "--max-body-bytes", "--max-chat-body-bytes", "--header-timeout-ms",
+                             "--keepalive-timeout-ms", "--client-idle-timeout-ms", "--io-threads",
+                             "--no-zero-copy", "--processes", "503", "431", "413"}) {
     EXPECT_THAT(help.out, HasSubstr(option));
   }
   EXPECT_THAT(UsageError({"serve", "--max-header-bytes", "10"}), HasSubstr("--max-header-bytes"));
