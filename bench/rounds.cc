@@ -266,7 +266,7 @@ class Runner {
     std::vector<double> cpu(proxies.size(), 0), proxied_bytes(proxies.size(), 0);
     std::vector<bool> cpu_ok(proxies.size(), true);
     mocks::MockConfig body;
-    body.content_length = !settings.chunked;
+    body.framing = settings.chunked ? mocks::BodyFraming::kChunked : mocks::BodyFraming::kLength;
     for (auto* s : proxies) {
       if (auto set = s->mock.control->SetConfig(body); !set) {
         s->bench->throughput.problem = "the mock refused its configuration: " + set.message();

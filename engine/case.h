@@ -54,6 +54,9 @@ class CaseContext {
   // The mock the server calls. Only cases that use it are run on a target
   // with an external backend (CaseDef::backend), so it is always there.
   CaseBackend& backend();
+  // Whether there is a mock: a case that runs against any backend
+  // (BackendUse::kNone) may still shape the mock's answer when there is one.
+  bool has_backend() const { return backend_.has_value(); }
   // The target's process when the harness started it, else null (url targets).
   harness::TargetProcess* process() { return session_.process(); }
   bool stop_requested() { return session_.stop().stop_requested(); }

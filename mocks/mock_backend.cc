@@ -532,6 +532,14 @@ class MockBackend::Impl : public detail::Handler {
     t.written += n;
     if (!t.byte_stream) return;
     t.latest = {MsSince(t.start), t.written};
+    // A Content-Length body is complete before its last bytes go out (there
+    // is no end marker to wait for): its timeline, published then, is
+    // published again once they are written, so it ends exactly. t.end is
+    // only changed on this response's strand.
+    if (t.end == Transfer::End::kCompleted && t.written == t.sent) {
+      std::lock_guard lock(mutex_);
+      if (t.epoch == stats_epoch_) PublishTimelineLocked(t);
+    }
     if (++t.writes % t.timeline_stride != 0) return;
     auto& points = t.timeline;
     if (points.size() >= kMaxTimelinePoints) {
@@ -746,6 +754,7 @@ class MockBackend::Impl::ByteResponse : public Response {
         c_(c),
         size_(size),
         head_(std::move(head)),
+        length_framed_(head_.framing == Framing::kLength),
         transfer_(impl.BeginTransfer("/large-file")),
         gate_(impl.NewGatePass()) {
     transfer_->byte_stream = true;
@@ -787,9 +796,9 @@ class MockBackend::Impl::ByteResponse : public Response {
     std::string bytes(n, '\0');
     FillBytes(c_.seed, offset_, bytes.data(), n);
     offset_ += n;
-    // With Content-Length there is no end marker: the last bytes end the body.
-    if (c_.content_length && offset_ == size_) impl_.RecordComplete(*transfer_);
     impl_.CountSent(*transfer_, bytes);
+    // With Content-Length there is no end marker: the last bytes end the body.
+    if (length_framed_ && offset_ == size_) impl_.RecordComplete(*transfer_);
     return Step::Body(std::move(bytes));
   }
 
@@ -806,6 +815,7 @@ class MockBackend::Impl::ByteResponse : public Response {
   std::uint64_t size_;
   std::uint64_t offset_ = 0;
   ResponseHead head_;
+  bool length_framed_;  // Content-Length, not chunked (head_ is moved out first)
   std::shared_ptr<Transfer> transfer_;
   GatePass gate_;
   Pause stall_;
@@ -858,9 +868,23 @@ std::unique_ptr<Response> MockBackend::Impl::LargeFile(const Request& r) {
     FillBytes(c.seed, first, head.body.data(), head.body.size());
     return Fixed(std::move(head));
   }
-  head.framing = c.content_length ? Framing::kLength : Framing::kChunked;
   head.length = size;
   Encode(r, c, head);
+  // As a NIM (uvicorn) sends a body whose length it knows: Content-Length,
+  // chunked only when it is gzipped (a gzip body's length is not known before
+  // it is sent) or when the config asks for chunked. "length" never meets a
+  // gzipped body: ConfigFromJson refuses it with compress gzip.
+  switch (c.framing) {
+    case BodyFraming::kAuto:
+      head.framing = head.gzip ? Framing::kChunked : Framing::kLength;
+      break;
+    case BodyFraming::kLength:
+      head.framing = Framing::kLength;
+      break;
+    case BodyFraming::kChunked:
+      head.framing = Framing::kChunked;
+      break;
+  }
   if (r.method == "HEAD") return Fixed(std::move(head));  // the head alone: no transfer
   return Delayed(c.headers_delay_ms,
                  std::make_unique<ByteResponse>(*this, c, size, std::move(head)));

@@ -10,7 +10,9 @@
 //                               choices (1..16); with `tools`, a tool call
 //                               (content.h ExpectedToolCall) and finish_reason
 //                               "tool_calls"; stream_options.include_usage
-//   GET  /large-file[?size_mb=N]  size_mb MiB of deterministic bytes
+//   GET  /large-file[?size_mb=N]  size_mb MiB of deterministic bytes, with
+//                               Content-Length as a NIM sends them; chunked
+//                               when gzipped or when `framing` says chunked
 //   ANY  /echo[/...]            JSON: method, path, target, query, headers,
 //                               body_length + body_sha256 (hashed as it arrives)
 //   ANY  /status/<code>         that status with a JSON body

@@ -31,6 +31,12 @@ constexpr std::pair<Compression, std::string_view> kCompressionNames[] = {
     {Compression::kGzip, "gzip"},
 };
 
+constexpr std::pair<BodyFraming, std::string_view> kFramingNames[] = {
+    {BodyFraming::kAuto, "auto"},
+    {BodyFraming::kLength, "length"},
+    {BodyFraming::kChunked, "chunked"},
+};
+
 template <typename Enum, std::size_t N>
 bool EnumFromName(const std::pair<Enum, std::string_view> (&names)[N], std::string_view name,
                   Enum& out) {
@@ -70,7 +76,11 @@ const std::map<std::string_view, Field>& Fields() {
       {"size_mb", MemberField<&MockConfig::size_mb>()},
       {"chunk_size", MemberField<&MockConfig::chunk_size>()},
       {"rate_mib_s", MemberField<&MockConfig::rate_mib_s>()},
-      {"content_length", MemberField<&MockConfig::content_length>()},
+      {"framing",
+       {[](MockConfig& c, const json& v) {
+          EnumFromName(kFramingNames, v.get<std::string>(), c.framing);
+        },
+        [](const MockConfig& c) { return json(ToString(c.framing)); }}},
       {"token_count", MemberField<&MockConfig::token_count>()},
       {"token_delay_ms", MemberField<&MockConfig::token_delay_ms>()},
       {"sse_variant",
@@ -185,6 +195,13 @@ std::string_view ToString(Compression compression) {
   return "none";
 }
 
+std::string_view ToString(BodyFraming framing) {
+  for (const auto& [f, name] : kFramingNames) {
+    if (f == framing) return name;
+  }
+  return "auto";
+}
+
 std::string RangeText(const ConfigKey& key) {
   switch (key.type) {
     case KeyType::kUnsigned64:
@@ -225,10 +242,11 @@ Result<MockConfig> ConfigFromJson(const json& j) {
     if (auto ok = CheckValue(*key, value); !ok) return Error{ok.message()};
     Fields().at(key->name).set(c, value);
   }
-  if (c.content_length && c.compress == Compression::kGzip) {
+  if (c.framing == BodyFraming::kLength && c.compress == Compression::kGzip) {
     return Error{
-        "mock config keys \"content_length\": true and \"compress\": \"gzip\" exclude each "
-        "other: a gzip body's length is not known before it is sent"};
+        "mock config keys \"framing\": \"length\" and \"compress\": \"gzip\" exclude each "
+        "other: a gzip body's length is not known before it is sent (\"framing\": \"auto\" "
+        "sends a gzip body chunked)"};
   }
   return c;
 }

@@ -32,6 +32,20 @@ enum class SseVariant {
 // gzips whenever the client allows it.
 enum class Compression { kNone, kGzip };
 
+// How GET /large-file frames its body. kAuto is how a NIM (uvicorn) sends a
+// body whose length it knows: Content-Length, and chunked only when the body
+// is gzipped (its length is not known before it is sent). Chunked is never
+// the default: DataRobot DRUM's Flask /directAccess/ copies an upstream's
+// `Transfer-Encoding: chunked` onto a body it read whole, and with a chunked
+// default every direct.* case on such a server would fail on that framing
+// defect rather than on what it checks. direct.response-framing asks for a
+// chunked upstream itself and catches the defect there.
+enum class BodyFraming {
+  kAuto,     // Content-Length, unless the body is gzipped: then chunked
+  kLength,   // Content-Length always (excludes compress gzip)
+  kChunked,  // Transfer-Encoding: chunked always
+};
+
 // Defaults here are the "default" column of kConfigKeys (a test holds them equal).
 struct MockConfig {
   std::uint64_t seed = 42;
@@ -40,7 +54,7 @@ struct MockConfig {
   double size_mb = 1;
   std::size_t chunk_size = 64 * 1024;
   double rate_mib_s = 0;
-  bool content_length = false;
+  BodyFraming framing = BodyFraming::kAuto;
 
   // Chat completions.
   int token_count = 16;
@@ -96,8 +110,10 @@ inline constexpr ConfigKey kConfigKeys[] = {
      "bytes per write of /large-file (and per chunk of its chunked framing)"},
     {"rate_mib_s", KeyType::kNumber, 0, 0, 0, 1'000'000, "", "0",
      "pace /large-file at this many MiB/s; 0: as fast as the client reads; else at least 0.001"},
-    {"content_length", KeyType::kBoolean, 0, 0, 0, 0, "", "false",
-     "/large-file sends Content-Length instead of chunked framing"},
+    {"framing", KeyType::kChoice, 0, 0, 0, 0, "auto|length|chunked", "\"auto\"",
+     "/large-file framing. auto: Content-Length, chunked only when the body is gzipped (as a NIM "
+     "sends a body of known length); length: Content-Length (not with compress gzip); chunked: "
+     "Transfer-Encoding: chunked"},
     {"token_count", KeyType::kInteger, 0, 10'000'000, 0, 0, "", "16",
      "completion tokens per choice (a request's max_tokens may lower it)"},
     {"token_delay_ms", KeyType::kInteger, 0, 600'000, 0, 0, "", "0",
@@ -155,5 +171,6 @@ std::string ConfigHelp();
 
 std::string_view ToString(SseVariant variant);
 std::string_view ToString(Compression compression);
+std::string_view ToString(BodyFraming framing);
 
 }  // namespace streamcheck::mocks

@@ -9,9 +9,10 @@ Result<MockConfig> OverDefaults(const nlohmann::json& defaults, const MockConfig
   for (const auto& [key, value] : wanted.items()) {
     if (!plain.contains(key) || plain[key] != value) merged[key] = value;
   }
-  // A case that needs a body with Content-Length gets it plain: the mock
-  // cannot know a gzip body's length before it is sent.
-  if (merged.value("content_length", false)) {
+  // A case that needs a body with Content-Length (framing "length") gets it
+  // plain: the mock cannot know a gzip body's length before it is sent.
+  // "auto" and "chunked" keep the spec's compress.
+  if (merged.value("framing", "") == ToString(BodyFraming::kLength)) {
     merged["compress"] = ToString(Compression::kNone);
   }
   return ConfigFromJson(merged);

@@ -14,8 +14,9 @@ namespace streamcheck::mocks {
 
 // `defaults` with every key where `config` differs from MockConfig{} replaced
 // by `config`'s value. `defaults` holds mock config keys (ConfigFromJson's).
-// A config with `content_length` gets an uncompressed body (the mock cannot
-// know a gzip body's length before it is sent).
+// A config with `"framing": "length"` gets an uncompressed body (the mock
+// cannot know a gzip body's length before it is sent); with "auto" a gzip
+// default still gzips, and the body goes chunked.
 Result<MockConfig> OverDefaults(const nlohmann::json& defaults, const MockConfig& config);
 
 class MockWithDefaults : public MockControl {

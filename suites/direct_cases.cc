@@ -121,6 +121,9 @@ LargeGet FetchLarge(CaseContext& ctx) {
   return result;
 }
 
+// In the mock's default framing, Content-Length, as a NIM sends it: a server
+// that buffers fails here for buffering, not on a chunked framing it mangles
+// (direct.response-framing judges that).
 void Incremental(CaseContext& ctx) {
   auto config = ctx.backend().config();
   config.size_mb = 8;
@@ -136,14 +139,17 @@ void Incremental(CaseContext& ctx) {
 }
 
 // A 1 MiB body through the proxy from a backend that gzips when the request
-// allows it, then from one that sends it plain: each time the label the client
-// gets must match its bytes.
+// allows it (chunked, as api.openai.com sends it), then from one that sends it
+// plain with Content-Length (as a NIM): each time the label the client gets
+// must match its bytes.
 void ContentCoding(CaseContext& ctx) {
   for (auto compress : {mocks::Compression::kGzip, mocks::Compression::kNone}) {
     auto config = ctx.backend().config();
     config.size_mb = 1;
     config.compress = compress;
-    config.content_length = false;
+    // "length" also keeps a spec's gzip default off the plain body (OverDefaults).
+    config.framing = compress == mocks::Compression::kGzip ? mocks::BodyFraming::kChunked
+                                                           : mocks::BodyFraming::kLength;
     ctx.backend().SetConfig(config);
     ctx.backend().ResetStats();
     harness::HttpRequest request;
@@ -239,19 +245,23 @@ void StatusPassthrough(CaseContext& ctx) {
   }
 }
 
+// Both framings asked for explicitly: the mock's default is Content-Length,
+// so only here does a server that copies an upstream's `Transfer-Encoding:
+// chunked` onto a body it read whole (DRUM's Flask /directAccess/) meet the
+// chunked upstream that shows it.
 void ResponseFraming(CaseContext& ctx) {
-  for (bool content_length : {false, true}) {
+  for (bool with_length : {false, true}) {
     auto config = ctx.backend().config();
-    config.content_length = content_length;
+    config.framing = with_length ? mocks::BodyFraming::kLength : mocks::BodyFraming::kChunked;
     ctx.backend().SetConfig(config);
     auto r = Get(
         ctx, ctx.DirectPath("large-file?size_mb=1"),
-        std::string("1 MiB; the backend sends ") + (content_length ? "Content-Length" : "chunked"));
+        std::string("1 MiB; the backend sends ") + (with_length ? "Content-Length" : "chunked"));
     auto check = harness::CheckResponseFraming(r);
     if (check.ok) check = harness::CheckByteCount(r, mocks::kMiB);
     if (!check.ok) {
       check.message =
-          std::string(content_length ? "Content-Length" : "chunked") + " backend: " + check.message;
+          std::string(with_length ? "Content-Length" : "chunked") + " backend: " + check.message;
     }
     ctx.Expect(check);
   }
@@ -298,7 +308,9 @@ void Range(CaseContext& ctx) {
 
 void TruncationVisible(CaseContext& ctx) {
   // Precondition: the same body, uncut, arrives whole; else a server that
-  // answers nothing would pass.
+  // answers nothing would pass. It comes in the mock's default framing
+  // (Content-Length): a chunked upstream's framing is direct.response-framing's
+  // to judge, not this precondition's.
   auto whole = ctx.backend().config();
   whole.size_mb = 4;
   ctx.backend().SetConfig(whole);
@@ -312,7 +324,7 @@ void TruncationVisible(CaseContext& ctx) {
   }
   struct Variant {
     const char* name;
-    bool content_length;
+    bool with_length;
     bool reset;
   };
   for (const Variant& v : {Variant{"chunked backend closes", false, false},
@@ -320,7 +332,7 @@ void TruncationVisible(CaseContext& ctx) {
                            Variant{"chunked backend resets (RST)", false, true}}) {
     auto config = ctx.backend().config();
     config.size_mb = 4;
-    config.content_length = v.content_length;
+    config.framing = v.with_length ? mocks::BodyFraming::kLength : mocks::BodyFraming::kChunked;
     (v.reset ? config.reset_after_bytes : config.truncate_after_bytes) =
         static_cast<long long>(mocks::kMiB);
     ctx.backend().SetConfig(config);
@@ -777,10 +789,10 @@ std::vector<CaseDef> DirectCases() {
       Case({"direct.content-coding", Level::kMust,
             "the Content-Encoding the client gets agrees with the bytes it gets",
             "1 MiB GET through the proxy twice, the client sending the spec's Accept-Encoding "
-            "(python-requests' `gzip, deflate` by default): once from a backend that gzips, as "
-            "api.openai.com does, once from a plain one, as a NIM; each body, decoded by its "
-            "label, has the backend's SHA-256. A gzip body labelled identity, or a plain one "
-            "labelled gzip, fails.",
+            "(python-requests' `gzip, deflate` by default): once from a backend that gzips, "
+            "chunked, as api.openai.com does, once from a plain one with Content-Length, as a "
+            "NIM; each body, decoded by its label, has the backend's SHA-256. A gzip body "
+            "labelled identity, or a plain one labelled gzip, fails.",
             "RFC 9110 §8.4: Content-Encoding names the codings applied to the content; clients "
             "(python-requests, httpx, the OpenAI SDKs) decode by it",
             "direct-content-coding", BackendUse::kCalls},

@@ -660,6 +660,15 @@ void Http10(CaseContext& ctx) {
   std::string bytes, what;
   if (ctx.spec().HasFeature("direct_access")) {
     what = "an HTTP/1.0 GET of a 1 MiB streamed body";
+    // A chunked upstream, whose framing the server must not pass on to an
+    // HTTP/1.0 client (the mock's default, Content-Length, would let it
+    // forward the length and never show how it frames a stream).
+    if (ctx.has_backend()) {
+      auto config = ctx.backend().config();
+      config.framing = mocks::BodyFraming::kChunked;
+      ctx.backend().SetConfig(config);
+      what += " (the backend sends it chunked)";
+    }
     bytes = wire.Head("GET", ctx.spec().DirectPath("large-file?size_mb=1"), {}, "HTTP/1.0");
   } else if (ctx.spec().HasFeature("chat")) {
     what = "an HTTP/1.0 streaming chat request";
@@ -1254,9 +1263,10 @@ std::vector<CaseDef> HttpServerCases() {
               "the ready path answered 200, and one of the GETs alone got 200 (none: error)"},
              Pipelining),
       Server({"server.http10", Level::kMust, "an HTTP/1.0 request never gets a chunked response",
-              "raw socket: `GET <direct>large-file?size_mb=1 HTTP/1.0` (else a streaming chat "
-              "POST); the 2xx response has no Transfer-Encoding and arrives whole (close-delimited "
-              "or by Content-Length). 505 is a skip.",
+              "raw socket: `GET <direct>large-file?size_mb=1 HTTP/1.0`, the mock (where there is "
+              "one) sending it chunked (else a streaming chat POST); the 2xx response has no "
+              "Transfer-Encoding and arrives whole (close-delimited or by Content-Length). 505 is "
+              "a skip.",
               "RFC 9112 §6.1 (no Transfer-Encoding to HTTP/1.0), §6.3 item 8", "server-http10",
               BackendUse::kNone,
               "the ready path answered 200 on a raw connection, and the HTTP/1.0 request got a 2xx "

@@ -240,8 +240,10 @@ TEST(MockBackendTest, LargeFileHasExactBytesAndSha) {
   EXPECT_EQ(r.body_bytes, 3 * kMiB);
   EXPECT_EQ(r.sha256, BodySha256Hex(42, 3 * kMiB));
   EXPECT_EQ(r.Header("X-Mock-Size").value_or(""), std::to_string(3 * kMiB));
-  EXPECT_EQ(r.Header("Transfer-Encoding").value_or(""), "chunked");
-  EXPECT_FALSE(r.Header("Content-Length"));
+  // By default as a NIM sends a body of known length: Content-Length, not chunked.
+  EXPECT_EQ(r.Header("Content-Length").value_or(""), std::to_string(3 * kMiB));
+  EXPECT_FALSE(r.Header("Transfer-Encoding"));
+  EXPECT_TRUE(harness::CheckResponseFraming(r).ok) << harness::CheckResponseFraming(r).message;
   auto stats = mock->stats();
   EXPECT_EQ(stats.transfers_completed, 1u);
   EXPECT_EQ(stats.body_bytes_sent, 3 * kMiB);
@@ -301,9 +303,9 @@ TEST(MockBackendTest, LargeFileUsesTheSeedAndChunkSize) {
   EXPECT_EQ(r.sha256, BodySha256Hex(777, kMiB / 4));
 }
 
-TEST(MockBackendTest, ContentLengthModeSendsContentLength) {
+TEST(MockBackendTest, LengthFramingSendsContentLength) {
   MockConfig config;
-  config.content_length = true;
+  config.framing = BodyFraming::kLength;
   auto mock = StartMock(config);
   ASSERT_TRUE(mock);
   auto r = Perform(Get(mock->url(), "/large-file?size_mb=2"));
@@ -313,6 +315,98 @@ TEST(MockBackendTest, ContentLengthModeSendsContentLength) {
   EXPECT_EQ(r.body_bytes, 2 * kMiB);
   EXPECT_EQ(r.sha256, BodySha256Hex(42, 2 * kMiB));
   EXPECT_TRUE(harness::CheckResponseFraming(r).ok) << harness::CheckResponseFraming(r).message;
+  EXPECT_EQ(mock->stats().transfers_completed, 1u);
+}
+
+TEST(MockBackendTest, ChunkedFramingSendsChunked) {
+  MockConfig config;
+  config.framing = BodyFraming::kChunked;
+  config.chunk_size = 100'000;  // not a divisor of the size: a short last chunk
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  auto r = Perform(Get(mock->url(), "/large-file?size_mb=2"));
+  ASSERT_TRUE(r.complete) << r.error;
+  EXPECT_EQ(r.Header("Transfer-Encoding").value_or(""), "chunked");
+  EXPECT_FALSE(r.Header("Content-Length"));
+  EXPECT_EQ(r.body_bytes, 2 * kMiB);
+  EXPECT_EQ(r.sha256, BodySha256Hex(42, 2 * kMiB));
+  EXPECT_EQ(mock->stats().transfers_completed, 1u);
+  // On the wire: chunks of chunk_size and the last chunk.
+  auto raw = RawConnection::Open(mock->port());
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(raw->Send("GET /large-file?size_mb=0.25 HTTP/1.1\r\nHost: m\r\n\r\n"));
+  bool complete = false;
+  ASSERT_TRUE(raw->ReadUntil([&](const std::string& got) {
+    Dechunk(AfterHead(got), &complete);
+    return complete;
+  })) << Excerpt(raw->received);
+  EXPECT_THAT(raw->received, HasSubstr("\r\nTransfer-Encoding: chunked\r\n"));
+  EXPECT_THAT(raw->received, HasSubstr("\r\n186a0\r\n")) << "a 100000-byte chunk";
+  EXPECT_EQ(Sha256::Of(Dechunk(AfterHead(raw->received))), BodySha256Hex(42, kMiB / 4));
+}
+
+// "auto", the default: chunked only when the body is actually gzipped, that is
+// with compress gzip and a request that accepts gzip; else Content-Length.
+TEST(MockBackendTest, AutoFramingIsChunkedOnlyForAGzippedBody) {
+  MockConfig config;
+  config.compress = Compression::kGzip;
+  ASSERT_EQ(config.framing, BodyFraming::kAuto);
+  auto mock = StartMock(config);
+  ASSERT_TRUE(mock);
+  HttpRequest file = Get(mock->url(), "/large-file?size_mb=1");
+  file.headers = {{"Accept-Encoding", "gzip"}};
+  file.keep_body_bytes = 4 * kMiB;
+  auto gz = Perform(file);
+  ASSERT_TRUE(gz.complete) << gz.error;
+  EXPECT_EQ(gz.Header("Content-Encoding").value_or(""), "gzip");
+  EXPECT_EQ(gz.Header("Transfer-Encoding").value_or(""), "chunked");
+  EXPECT_FALSE(gz.Header("Content-Length")) << "a gzip body's length is not known in advance";
+  bool finished = false;
+  EXPECT_EQ(Sha256::Of(Gunzip(gz.body, &finished)), BodySha256Hex(42, kMiB));
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(mock->stats().responses_gzipped, 1u);
+  EXPECT_EQ(mock->stats().transfers_completed, 1u);
+
+  // The same mock, a request that does not accept gzip: plain, with Content-Length.
+  file.headers = {{"Accept-Encoding", "identity"}};
+  auto plain = Perform(file);
+  ASSERT_TRUE(plain.complete) << plain.error;
+  EXPECT_FALSE(plain.Header("Content-Encoding"));
+  EXPECT_EQ(plain.Header("Content-Length").value_or(""), std::to_string(kMiB));
+  EXPECT_FALSE(plain.Header("Transfer-Encoding"));
+  EXPECT_EQ(plain.sha256, BodySha256Hex(42, kMiB));
+  EXPECT_EQ(mock->stats().responses_gzipped, 1u);
+
+  // Asked for chunked, a plain body is chunked too.
+  MockConfig chunked = config;
+  chunked.framing = BodyFraming::kChunked;
+  ASSERT_TRUE(mock->control().SetConfig(chunked).ok());
+  auto plain_chunked = Perform(file);
+  ASSERT_TRUE(plain_chunked.complete) << plain_chunked.error;
+  EXPECT_FALSE(plain_chunked.Header("Content-Encoding"));
+  EXPECT_EQ(plain_chunked.Header("Transfer-Encoding").value_or(""), "chunked");
+  EXPECT_FALSE(plain_chunked.Header("Content-Length"));
+  EXPECT_EQ(plain_chunked.sha256, BodySha256Hex(42, kMiB));
+}
+
+TEST(MockBackendTest, LengthFramingWithGzipIsRefusedNamingBothKeys) {
+  auto mock = StartMock();
+  ASSERT_TRUE(mock);
+  auto r = Perform(PutConfig(mock->url(), R"({"framing": "length", "compress": "gzip"})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, AllOf(HasSubstr("framing"), HasSubstr("length"), HasSubstr("compress"),
+                            HasSubstr("gzip")));
+  EXPECT_EQ(mock->config(), MockConfig{}) << "a refused config changes nothing";
+  MockConfig both;
+  both.framing = BodyFraming::kLength;
+  both.compress = Compression::kGzip;
+  auto refused = mock->control().SetConfig(both);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.message(), AllOf(HasSubstr("\"framing\""), HasSubstr("\"compress\"")));
+  EXPECT_FALSE(MockBackend::Start(both).ok());
+  auto old_key = Perform(PutConfig(mock->url(), R"({"content_length": true})"));
+  EXPECT_EQ(old_key.status, 400);
+  EXPECT_THAT(old_key.body, HasSubstr("content_length"));
 }
 
 TEST(MockBackendTest, ConfigOverHttp) {
@@ -534,7 +628,7 @@ class MockTruncateTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(MockTruncateTest, TruncateAfterBytesIsAnIncompleteTransfer) {
   MockConfig config;
-  config.content_length = GetParam();
+  config.framing = GetParam() ? BodyFraming::kLength : BodyFraming::kChunked;
   config.truncate_after_bytes = 100'000;
   auto mock = StartMock(config);
   ASSERT_TRUE(mock);
@@ -544,6 +638,7 @@ TEST_P(MockTruncateTest, TruncateAfterBytesIsAnIncompleteTransfer) {
   EXPECT_EQ(r.body_bytes, 100'000u);
   EXPECT_EQ(r.sha256, BodySha256Hex(42, 100'000));
   EXPECT_EQ(bool(r.Header("Content-Length")), GetParam());
+  EXPECT_EQ(r.Header("Transfer-Encoding").value_or(""), GetParam() ? "" : "chunked");
   EXPECT_TRUE(harness::CheckTruncationVisible(r).ok);
   EXPECT_EQ(mock->stats().transfers_cancelled, 0u);
 }
@@ -1208,20 +1303,31 @@ TEST(MockBackendTest, StampTokensCarryTheirSendTime) {
 }
 
 TEST(MockBackendTest, ByteStreamsKeepASendTimelineOfAtMost200Points) {
-  MockConfig config;
-  config.chunk_size = 4096;
-  auto mock = StartMock(config);
-  ASSERT_TRUE(mock);
-  auto r = Perform(Get(mock->url(), "/large-file?size_mb=16"));  // 4096 writes
-  ASSERT_TRUE(r.complete) << r.error;
-  auto timeline = mock->stats().last_byte_stream_timeline;
-  ASSERT_FALSE(timeline.empty());
-  EXPECT_LE(timeline.size(), kMaxTimelinePoints);
-  EXPECT_GT(timeline.size(), 10u);
-  EXPECT_EQ(timeline.back().bytes, 16 * kMiB) << "the last point is exact";
-  for (std::size_t i = 1; i < timeline.size(); ++i) {
-    EXPECT_GE(timeline[i].t_ms, timeline[i - 1].t_ms);
-    EXPECT_GT(timeline[i].bytes, timeline[i - 1].bytes);
+  for (BodyFraming framing : {BodyFraming::kLength, BodyFraming::kChunked}) {
+    SCOPED_TRACE(ToString(framing));
+    MockConfig config;
+    config.chunk_size = 4096;
+    config.framing = framing;
+    auto mock = StartMock(config);
+    ASSERT_TRUE(mock);
+    auto r = Perform(Get(mock->url(), "/large-file?size_mb=16"));  // 4096 writes
+    ASSERT_TRUE(r.complete) << r.error;
+    // A Content-Length body counts as complete before its last bytes are
+    // written (no end marker follows them); its timeline gets its exact last
+    // point once they are, a moment after the client may have them.
+    std::vector<SendPoint> timeline;
+    EXPECT_TRUE(testing_support::PollUntil([&] {
+      timeline = mock->stats().last_byte_stream_timeline;
+      return !timeline.empty() && timeline.back().bytes == 16 * kMiB;
+    })) << "the last point is exact";
+    ASSERT_FALSE(timeline.empty());
+    EXPECT_LE(timeline.size(), kMaxTimelinePoints);
+    EXPECT_GT(timeline.size(), 10u);
+    EXPECT_EQ(timeline.back().bytes, 16 * kMiB);
+    for (std::size_t i = 1; i < timeline.size(); ++i) {
+      EXPECT_GE(timeline[i].t_ms, timeline[i - 1].t_ms);
+      EXPECT_GT(timeline[i].bytes, timeline[i - 1].bytes);
+    }
   }
 }
 
@@ -1309,11 +1415,11 @@ TEST(MockBackendTest, TransfersFromBeforeAResetDoNotCountAfterIt) {
   ASSERT_TRUE(raw->Send("GET /large-file?size_mb=0.1 HTTP/1.1\r\nHost: m\r\n\r\n"));
   ASSERT_TRUE(mock->WaitGateReached(kBound));
   ASSERT_TRUE(mock->control().Reset().ok());  // lets the held stream go: it finishes now
-  bool complete = false;
+  const std::size_t size = static_cast<std::size_t>(0.1 * double(kMiB));  // by Content-Length
   ASSERT_TRUE(raw->ReadUntil([&](const std::string& r) {
-    Dechunk(AfterHead(r), &complete);
-    return complete;
+    return r.find("\r\n\r\n") != std::string::npos && AfterHead(r).size() >= size;
   }));
+  EXPECT_THAT(raw->received, HasSubstr("\r\nContent-Length: " + std::to_string(size) + "\r\n"));
   auto stats = mock->stats();
   EXPECT_EQ(stats.transfers_completed, 0u) << "counted in the stats of the case before";
   EXPECT_EQ(stats.body_bytes_sent, 0u);

@@ -67,7 +67,14 @@ TEST(MockConfigTest, NumbersBooleansAndChoicesAreChecked) {
   EXPECT_TRUE(ConfigFromJson({{"rate_mib_s", 0}}).ok());
   EXPECT_TRUE(ConfigFromJson({{"rate_mib_s", 0.001}}).ok());
   EXPECT_THAT(Refusal({{"rate_mib_s", 1e-9}}), HasSubstr("0 or a number in 0.001..1e+06"));
-  EXPECT_THAT(Refusal({{"content_length", 1}}), HasSubstr("true or false"));
+  EXPECT_THAT(Refusal({{"stamp_tokens", 1}}), HasSubstr("true or false"));
+  EXPECT_THAT(
+      Refusal({{"framing", true}}),
+      AllOf(HasSubstr("\"framing\""), HasSubstr("one of \"auto\", \"length\", \"chunked\"")));
+  EXPECT_THAT(Refusal({{"framing", "close"}}), HasSubstr("\"framing\""));
+  EXPECT_EQ(ConfigFromJson(json::object())->framing, BodyFraming::kAuto);
+  EXPECT_EQ(ConfigFromJson({{"framing", "length"}})->framing, BodyFraming::kLength);
+  EXPECT_EQ(ConfigFromJson({{"framing", "chunked"}})->framing, BodyFraming::kChunked);
   EXPECT_THAT(Refusal({{"sse_variant", "smoke-signals"}}),
               AllOf(HasSubstr("\"sse_variant\""), HasSubstr("\"multi_token_chunks\"")));
   EXPECT_THAT(Refusal({{"compress", "br"}}), HasSubstr("one of \"none\", \"gzip\""));
@@ -93,9 +100,28 @@ TEST(MockConfigTest, UnknownKeysAndNonObjectsAreRefusedWithTheKeys) {
   EXPECT_THAT(Refusal(json(5)), HasSubstr("JSON object"));
 }
 
-TEST(MockConfigTest, ContentLengthAndGzipExcludeEachOther) {
-  EXPECT_THAT(Refusal({{"content_length", true}, {"compress", "gzip"}}),
-              AllOf(HasSubstr("content_length"), HasSubstr("gzip")));
+TEST(MockConfigTest, LengthFramingAndGzipExcludeEachOther) {
+  EXPECT_THAT(Refusal({{"framing", "length"}, {"compress", "gzip"}}),
+              AllOf(HasSubstr("\"framing\": \"length\""), HasSubstr("\"compress\": \"gzip\""),
+                    HasSubstr("exclude each other")));
+  MockConfig both;
+  both.framing = BodyFraming::kLength;
+  both.compress = Compression::kGzip;
+  EXPECT_THAT(ValidateConfig(both).message(), AllOf(HasSubstr("framing"), HasSubstr("compress")));
+  // A gzip body can be sent chunked, by default or when asked for.
+  for (const char* framing : {"auto", "chunked"}) {
+    SCOPED_TRACE(framing);
+    auto gzip = ConfigFromJson({{"framing", framing}, {"compress", "gzip"}});
+    ASSERT_TRUE(gzip.ok()) << gzip.error();
+    EXPECT_EQ(gzip->compress, Compression::kGzip);
+  }
+}
+
+TEST(MockConfigTest, TheOldContentLengthKeyIsGone) {
+  EXPECT_THAT(Refusal({{"content_length", true}}),
+              AllOf(HasSubstr("unknown mock config key \"content_length\""), HasSubstr("framing")));
+  EXPECT_FALSE(ToJson(MockConfig{}).contains("content_length"));
+  EXPECT_EQ(ToJson(MockConfig{})["framing"], "auto");
 }
 
 TEST(MockConfigTest, RoundTripsAndValidatesConfigsBuiltInCpp) {
@@ -135,13 +161,34 @@ TEST(MockConfigTest, OverDefaultsKeepsTheSpecsDefaultsWhereACaseChangesNothing) 
   // A key the case sets wins over the spec's default.
   by_case.token_count = 32;
   EXPECT_EQ(OverDefaults(json{{"token_count", 4}}, by_case)->token_count, 32);
-  // A case that needs Content-Length gets a plain body (gzip and content_length
-  // exclude each other), also when it read the gzip default back first.
+  // A case that needs Content-Length gets a plain body (gzip and framing
+  // "length" exclude each other), also when it read the gzip default back first.
   MockConfig with_length;
-  with_length.content_length = true;
-  EXPECT_EQ(OverDefaults(json{{"compress", "gzip"}}, with_length)->compress, Compression::kNone);
+  with_length.framing = BodyFraming::kLength;
+  auto plain = OverDefaults(json{{"compress", "gzip"}}, with_length);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ(plain->compress, Compression::kNone);
+  EXPECT_EQ(plain->framing, BodyFraming::kLength);
   with_length.compress = Compression::kGzip;
-  EXPECT_EQ(OverDefaults(json{{"compress", "gzip"}}, with_length)->compress, Compression::kNone);
+  plain = OverDefaults(json{{"compress", "gzip"}}, with_length);
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_EQ(plain->compress, Compression::kNone);
+  EXPECT_EQ(plain->framing, BodyFraming::kLength);
+  // "auto" (the default, so not a key the case changes) and "chunked" keep the
+  // spec's gzip: such a body goes chunked.
+  for (BodyFraming framing : {BodyFraming::kAuto, BodyFraming::kChunked}) {
+    MockConfig by_framing;
+    by_framing.framing = framing;
+    auto gzip = OverDefaults(json{{"compress", "gzip"}}, by_framing);
+    ASSERT_TRUE(gzip.ok()) << gzip.error();
+    EXPECT_EQ(gzip->compress, Compression::kGzip);
+    EXPECT_EQ(gzip->framing, framing);
+  }
+  // A spec default of "chunked" stays unless the case asks for "length".
+  auto chunked = OverDefaults(json{{"framing", "chunked"}}, MockConfig{});
+  ASSERT_TRUE(chunked.ok()) << chunked.error();
+  EXPECT_EQ(chunked->framing, BodyFraming::kChunked);
+  EXPECT_EQ(OverDefaults(json{{"framing", "chunked"}}, with_length)->framing, BodyFraming::kLength);
 }
 
 TEST(MockConfigTest, TextIsParsedDepthBounded) {

@@ -69,7 +69,15 @@ TEST(RawEndpoint, ParsesHostsPortsAndSchemes) {
   EXPECT_FALSE(RawEndpointOf("http://[::1", TargetSpec{}).ok());
 }
 
+// A chunked backend: the mock's default, Content-Length, is passed on as such.
+void SendChunked(mocks::MockBackend& mock) {
+  mocks::MockConfig config;
+  config.framing = mocks::BodyFraming::kChunked;
+  ASSERT_TRUE(mock.control().SetConfig(config).ok());
+}
+
 TEST_F(RawHttpTest, ReadsPipelinedResponsesInOrderWithEveryFraming) {
+  SendChunked(*mock_);
   auto conn = Open("localhost");  // resolved by name
   ASSERT_TRUE(conn);
   std::string bytes =
@@ -98,6 +106,7 @@ TEST_F(RawHttpTest, ReadsPipelinedResponsesInOrderWithEveryFraming) {
 }
 
 TEST_F(RawHttpTest, CloseDelimitedBodiesAndHalfClose) {
+  SendChunked(*mock_);  // to an HTTP/1.0 client a chunked body goes close-delimited
   auto conn = Open();
   ASSERT_TRUE(conn);
   conn->Send(RequestHead("GET", "/directAccess/large-file?size_mb=1", "", {}, "HTTP/1.0"));
@@ -105,6 +114,7 @@ TEST_F(RawHttpTest, CloseDelimitedBodiesAndHalfClose) {
   auto r = conn->ReadResponse(10s);
   ASSERT_EQ(r.end, ReadEnd::kResponse) << ToString(r.end);
   EXPECT_FALSE(r.response.chunked);
+  EXPECT_TRUE(r.response.Header("Content-Length").empty()) << "close-delimited";
   EXPECT_EQ(r.response.body_bytes, mocks::kMiB);
   EXPECT_TRUE(conn->closed());
 }

@@ -694,7 +694,11 @@ TEST(ReferenceServerHttp, KeepAliveHasNoRequestCap) {
 // ---- HTTP/1.0 and requests without a body length ----
 
 TEST(ReferenceServerHttp, Http10ClientsNeverGetChunked) {
-  auto mock = mocks::MockBackend::Start();
+  // A chunked backend, as server.http10 asks for: a Content-Length one would be
+  // passed on with its length and never show how a stream is framed.
+  mocks::MockConfig chunked;
+  chunked.framing = mocks::BodyFraming::kChunked;
+  auto mock = mocks::MockBackend::Start(chunked);
   ASSERT_TRUE(mock.ok()) << mock.error();
   const std::string request = "GET /directAccess/large-file?size_mb=1 HTTP/1.0\r\n\r\n";
   {
@@ -980,7 +984,7 @@ TEST(ReferenceServerHttp, TheInBandErrorSaysWhatFailedInTheServersWords) {
 // short Content-Length body is visibly short on both.
 TEST(ReferenceServerHttp, ZeroCopyAndBufferedPathsAgree) {
   mocks::MockConfig config;
-  config.content_length = true;
+  config.framing = mocks::BodyFraming::kLength;
   auto mock = mocks::MockBackend::Start(config);
   ASSERT_TRUE(mock.ok()) << mock.error();
   for (bool zero_copy : {true, false}) {

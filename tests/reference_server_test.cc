@@ -273,7 +273,7 @@ TEST_F(ReferenceServerTest, DirectLargeFileExactBytesAndSha) {
 
 TEST_F(ReferenceServerTest, DirectKeepsTheBackendsContentLength) {
   MockConfig config;
-  config.content_length = true;
+  config.framing = mocks::BodyFraming::kLength;
   mock_->SetConfig(config);
   auto r = Perform(Get(url(), "/directAccess/large-file?size_mb=4"));
   ASSERT_TRUE(r.complete) << r.error;
@@ -392,7 +392,7 @@ class ReferenceServerTruncateTest : public ReferenceServerTest,
 
 TEST_P(ReferenceServerTruncateTest, TruncationIsVisibleToTheClient) {
   MockConfig config;
-  config.content_length = GetParam();
+  config.framing = GetParam() ? mocks::BodyFraming::kLength : mocks::BodyFraming::kChunked;
   config.truncate_after_bytes = 3 * kMiB / 2;
   mock_->SetConfig(config);
   auto r = Perform(Get(url(), "/directAccess/large-file?size_mb=4"));
