@@ -195,12 +195,10 @@ void EnsureGuardian() {
   if (g_guardian_for == getpid()) return;
   if (int inherited = g_guardian_fd.exchange(-1); inherited >= 0) close(inherited);
   g_guardian_for = getpid();
-  {
-    int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
-      return;
-    }
+  int fds[2];
+  const bool paired = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0;
+  pid_t pid = -1;
+  if (paired) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -208,7 +206,7 @@ void EnsureGuardian() {
     // subreaper, so it is no descendant of this process: it outlives it by
     // design (to clean up after a SIGKILL), and then nothing this process
     // started is left behind, not even the guardian's own zombie.
-    pid_t pid = fork();
+    pid = fork();
     if (pid == 0) {
       if (fork() == 0) {
         close(fds[0]);
@@ -218,14 +216,16 @@ void EnsureGuardian() {
     }
     if (pid > 0) waitpid(pid, nullptr, 0);
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
-    close(fds[1]);
-    if (pid < 0) {
-      close(fds[0]);
-      return;
-    }
-    g_guardian_fd = fds[0];  // held open for the life of this process
   }
+  // With or without a guardian, orphans of the targets come back to us.
+  prctl(PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+  if (!paired) return;
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return;
+  }
+  g_guardian_fd = fds[0];  // held open for the life of this process
 }
 
 void GuardGroup(pid_t pgid) {

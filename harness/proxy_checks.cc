@@ -9,6 +9,7 @@
 
 #include "common/json_bounded.h"
 #include "common/text.h"
+#include "mocks/content.h"
 
 namespace streamcheck::harness {
 namespace {
@@ -282,12 +283,11 @@ std::uint64_t TcpBufferMax(const char* path) {
 }  // namespace
 
 double BackendLeadAllowanceMib(std::uint64_t client_recv_buffer) {
-  constexpr double kMib = 1024.0 * 1024.0;
   constexpr double kFloorMib = 16, kProxyOwnMib = 4;
   const auto rmem = TcpBufferMax("/proc/sys/net/ipv4/tcp_rmem");
   const auto wmem = TcpBufferMax("/proc/sys/net/ipv4/tcp_wmem");
   if (rmem == 0 || wmem == 0) return kFloorMib;
-  const double buffers = double(2 * wmem + rmem + 2 * client_recv_buffer) / kMib;
+  const double buffers = double(2 * wmem + rmem + 2 * client_recv_buffer) / double(mocks::kMiB);
   return std::max(kFloorMib, buffers + kProxyOwnMib);
 }
 

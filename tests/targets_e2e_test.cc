@@ -30,8 +30,9 @@ int CountProcessesWith(const std::string& marker) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Not istreambuf_iterator: a read of a process that just exited fails
+    // (ESRCH), and libstdc++ throws that from the iterator.
+    std::string cmdline = testing_support::ReadFile(entry.path() / "cmdline");
     if (cmdline.find(marker) != std::string::npos) ++count;
   }
   return count;
