@@ -438,6 +438,12 @@ TargetSpec BuiltinCppSpec() {
                   "{backend_url}",
                   "--backend-headers-timeout-ms",
                   "3000",
+                  "--backend-connect-timeout-ms",
+                  "10000",
+                  "--processes",
+                  "2",
+                  "--io-threads",
+                  "1",
                   "--max-body-bytes",
                   "1073741824"};
   spec.backend_timeout_s = 3;
