@@ -105,10 +105,9 @@ int ServeInProcesses(const server::ServerOptions& options, const ServeArgs& args
     err << "streamcheck serve: " << s.message() << "\n";
     return kExitHarness;
   }
-  const bool v6 = options.host.find(':') != std::string::npos;
-  out << "streamcheck serve: listening on http://" << (v6 ? "[" + options.host + "]" : options.host)
-      << ":" << (*processes)->port() << " in " << args.processes << " processes, backend "
-      << options.backend_url << " (Ctrl-C stops)\n"
+  out << "streamcheck serve: listening on " << server::ListenUrl(options.host, (*processes)->port())
+      << " in " << args.processes << " processes, backend " << options.backend_url
+      << " (Ctrl-C stops)\n"
       << std::flush;
   std::string ended = (*processes)->Wait();
   if (ended.empty()) return 0;

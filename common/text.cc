@@ -1,6 +1,10 @@
 #include "common/text.h"
 
+#include <sys/wait.h>
+
+#include <csignal>
 #include <cstdio>
+#include <cstring>  // sigabbrev_np
 
 namespace streamcheck {
 
@@ -24,6 +28,19 @@ std::string Excerpt(std::string_view text, std::size_t max) {
   }
   if (text.size() > max) out += "…";
   return out;
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    std::string text = "killed by signal " + std::to_string(sig);
+    const char* abbrev = sigabbrev_np(sig);
+    text += std::string(" (") + (abbrev ? std::string("SIG") + abbrev : "unknown");
+    if (WCOREDUMP(status)) text += ", core dumped";
+    return text + ")";
+  }
+  return "ended with wait status " + std::to_string(status);
 }
 
 }  // namespace streamcheck

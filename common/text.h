@@ -13,6 +13,10 @@ namespace streamcheck {
 // \t, \xNN) and "…" when cut: for messages and the console, never raw bytes.
 std::string Excerpt(std::string_view text, std::size_t max = 120);
 
+// A waitpid() status in words: "exited with code 3", "killed by signal 9
+// (SIGKILL)" (", core dumped" when it did).
+std::string DescribeWaitStatus(int status);
+
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <thread>
 
+#include "common/text.h"
 #include "harness/process_guard.h"
 #include "harness/process_memory.h"
 #include "harness/readiness.h"
@@ -57,19 +58,6 @@ void UnregisterGroup(pid_t pgid) {
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    std::string text = "killed by signal " + std::to_string(sig);
-    const char* abbrev = sigabbrev_np(sig);
-    text += std::string(" (") + (abbrev ? std::string("SIG") + abbrev : "unknown");
-    if (WCOREDUMP(status)) text += ", core dumped";
-    return text + ")";
-  }
-  return "ended with wait status " + std::to_string(status);
-}
 
 // Turns a waitid() result into the equivalent waitpid() status.
 int WaitStatusFromSiginfo(const siginfo_t& info) {

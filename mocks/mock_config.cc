@@ -37,6 +37,15 @@ constexpr std::pair<BodyFraming, std::string_view> kFramingNames[] = {
     {BodyFraming::kChunked, "chunked"},
 };
 
+// The name of `value` in `names`; the first name (the default) when absent.
+template <typename Enum, std::size_t N>
+std::string_view NameOf(const std::pair<Enum, std::string_view> (&names)[N], Enum value) {
+  for (const auto& [v, name] : names) {
+    if (v == value) return name;
+  }
+  return names[0].second;
+}
+
 template <typename Enum, std::size_t N>
 bool EnumFromName(const std::pair<Enum, std::string_view> (&names)[N], std::string_view name,
                   Enum& out) {
@@ -181,26 +190,13 @@ std::string KeyList() {
 
 }  // namespace
 
-std::string_view ToString(SseVariant variant) {
-  for (const auto& [v, name] : kVariantNames) {
-    if (v == variant) return name;
-  }
-  return "standard";
-}
+std::string_view ToString(SseVariant variant) { return NameOf(kVariantNames, variant); }
 
 std::string_view ToString(Compression compression) {
-  for (const auto& [c, name] : kCompressionNames) {
-    if (c == compression) return name;
-  }
-  return "none";
+  return NameOf(kCompressionNames, compression);
 }
 
-std::string_view ToString(BodyFraming framing) {
-  for (const auto& [f, name] : kFramingNames) {
-    if (f == framing) return name;
-  }
-  return "auto";
-}
+std::string_view ToString(BodyFraming framing) { return NameOf(kFramingNames, framing); }
 
 std::string RangeText(const ConfigKey& key) {
   switch (key.type) {

@@ -217,9 +217,12 @@ Result<std::unique_ptr<ReferenceServer>> ReferenceServer::Start(const ServerOpti
 }
 
 int ReferenceServer::port() const { return impl_->port(); }
-std::string ReferenceServer::url() const {
-  return "http://" + impl_->options().host + ":" + std::to_string(impl_->port());
+std::string ListenUrl(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
+
+std::string ReferenceServer::url() const { return ListenUrl(impl_->options().host, impl_->port()); }
 void ReferenceServer::Stop() { impl_->Stop(); }
 void ReferenceServer::Wait() { impl_->Wait(); }
 

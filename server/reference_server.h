@@ -62,6 +62,9 @@ struct ServerOptions {
   std::chrono::milliseconds client_idle_timeout{60'000};
 };
 
+// "http://HOST:PORT", an IPv6 literal in brackets (RFC 3986 §3.2.2).
+std::string ListenUrl(const std::string& host, int port);
+
 class ReferenceServer {
  public:
   // Binds and starts serving on its own threads; ready when it returns.

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace streamcheck::server {
 namespace {
 
@@ -80,14 +82,6 @@ Result<PortHolder> BindPortHolder(const std::string& host, int port) {
   sigwait(&stop_signals, &signal);
   (*server)->Stop();
   _exit(0);
-}
-
-std::string Describe(int status) {
-  if (WIFSIGNALED(status)) {
-    return std::string("was killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
-           strsignal(WTERMSIG(status)) + ")";
-  }
-  return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
 // Reads the workers' ready lines until there are `count` or the deadline;
@@ -175,7 +169,7 @@ std::string ServerProcesses::Wait() {
       int status = 0;
       if (waitpid(workers_[i], &status, WNOHANG) == workers_[i]) {
         std::string what = "worker " + std::to_string(i + 1) + " (pid " +
-                           std::to_string(workers_[i]) + ") " + Describe(status);
+                           std::to_string(workers_[i]) + ") " + DescribeWaitStatus(status);
         workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(i));
         StopWorkers();
         return what;

@@ -70,6 +70,14 @@ HttpRequest Get(const std::string& base, const std::string& path) {
   return r;
 }
 
+// GET of a 1 MiB /large-file that accepts gzip, its body kept whole.
+HttpRequest GzipFileGet(const std::string& base) {
+  HttpRequest r = Get(base, "/large-file?size_mb=1");
+  r.headers = {{"Accept-Encoding", "gzip"}};
+  r.keep_body_bytes = 4 * kMiB;
+  return r;
+}
+
 std::string ChatBody(const std::string& prompt, bool stream, json extra = json::object()) {
   json body = {{"model", "mock-model"},
                {"messages", {{{"role", "user"}, {"content", prompt}}}},
@@ -353,9 +361,7 @@ TEST(MockBackendTest, AutoFramingIsChunkedOnlyForAGzippedBody) {
   ASSERT_EQ(config.framing, BodyFraming::kAuto);
   auto mock = StartMock(config);
   ASSERT_TRUE(mock);
-  HttpRequest file = Get(mock->url(), "/large-file?size_mb=1");
-  file.headers = {{"Accept-Encoding", "gzip"}};
-  file.keep_body_bytes = 4 * kMiB;
+  HttpRequest file = GzipFileGet(mock->url());
   auto gz = Perform(file);
   ASSERT_TRUE(gz.complete) << gz.error;
   EXPECT_EQ(gz.Header("Content-Encoding").value_or(""), "gzip");
@@ -1100,9 +1106,7 @@ TEST(MockBackendTest, GzipWhenConfiguredAndTheClientAllowsIt) {
   EXPECT_TRUE(finished);
   EXPECT_EQ(gz.Header("Content-Length").value_or(""), std::to_string(gz.body_bytes));
 
-  HttpRequest file = Get(mock->url(), "/large-file?size_mb=1");
-  file.headers = {{"Accept-Encoding", "gzip"}};
-  file.keep_body_bytes = 4 * kMiB;
+  HttpRequest file = GzipFileGet(mock->url());
   auto bytes = Perform(file);
   ASSERT_TRUE(bytes.complete) << bytes.error;
   EXPECT_EQ(bytes.Header("Content-Encoding").value_or(""), "gzip");

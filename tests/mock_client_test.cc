@@ -241,14 +241,6 @@ std::unique_ptr<MockProcess> SpawnMock(const std::vector<std::string>& extra = {
   return p;
 }
 
-// Waits for the process to exit; its status, or -1 when it did not within `bound`.
-int WaitExit(pid_t pid, std::chrono::milliseconds bound) {
-  int status = 0;
-  bool exited =
-      testing_support::PollUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; }, bound);
-  return exited ? status : -1;
-}
-
 TEST(MockProcessTest, DrivenOverHttpThenStopsPromptlyOnSigterm) {
   auto process = SpawnMock();
   ASSERT_TRUE(process);
@@ -283,7 +275,7 @@ TEST(MockProcessTest, DrivenOverHttpThenStopsPromptlyOnSigterm) {
 
   auto started = std::chrono::steady_clock::now();
   kill(process->pid, SIGTERM);
-  int status = WaitExit(process->pid, std::chrono::seconds(5));
+  int status = testing_support::WaitExit(process->pid, std::chrono::seconds(5));
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   ASSERT_NE(status, -1) << "streamcheck mock still running 5 s after SIGTERM";

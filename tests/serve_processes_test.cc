@@ -79,14 +79,6 @@ std::unique_ptr<ServeProcess> SpawnServe(std::vector<std::string> extra = {}) {
   return p;
 }
 
-// The exit status, or -1 when the process did not exit within `bound`.
-int WaitExit(pid_t pid, std::chrono::milliseconds bound) {
-  int status = 0;
-  bool exited =
-      testing_support::PollUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; }, bound);
-  return exited ? status : -1;
-}
-
 bool Gone(pid_t pid) {
   return testing_support::PollUntil(
       [&] { return kill(pid, 0) != 0 || harness::ProcessName(pid).empty(); },
@@ -115,7 +107,7 @@ TEST(ServeProcesses, WorkersShareThePortAndSigtermStopsThemAll) {
   for (int i = 0; i < 16; ++i) EXPECT_EQ(Ping(serve->port), 200) << "request " << i;
 
   kill(serve->pid, SIGTERM);
-  int status = WaitExit(serve->pid, std::chrono::seconds(20));
+  int status = testing_support::WaitExit(serve->pid, std::chrono::seconds(20));
   ASSERT_NE(status, -1) << "serve did not stop within 20 s of SIGTERM";
   serve->pid = -1;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -128,12 +120,12 @@ TEST(ServeProcesses, AWorkerThatDiesEndsTheServerAndSaysWhy) {
   auto owners = harness::ListeningSocketOwners(serve->port);
   ASSERT_EQ(owners.size(), 2u);
   kill(owners[0], SIGKILL);
-  int status = WaitExit(serve->pid, std::chrono::seconds(20));
+  int status = testing_support::WaitExit(serve->pid, std::chrono::seconds(20));
   ASSERT_NE(status, -1) << "serve went on with one worker dead";
   serve->pid = -1;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;
   EXPECT_THAT(testing_support::ReadFile(serve->err()),
-              HasSubstr("(pid " + std::to_string(owners[0]) + ") was killed by signal 9"));
+              HasSubstr("(pid " + std::to_string(owners[0]) + ") killed by signal 9 (SIGKILL)"));
   EXPECT_TRUE(Gone(owners[1])) << "the other worker outlived serve";
 }
 
@@ -148,7 +140,7 @@ TEST(ServeProcesses, APortInUseIsRefused) {
   getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length);
   int port = ntohs(address.sin_port);
   auto serve = SpawnServe({"--port", std::to_string(port)});
-  int status = WaitExit(serve->pid, std::chrono::seconds(20));
+  int status = testing_support::WaitExit(serve->pid, std::chrono::seconds(20));
   ASSERT_NE(status, -1) << "serve did not exit on a port in use";
   serve->pid = -1;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << status;

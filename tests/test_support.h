@@ -2,6 +2,9 @@
 // every event of a response the client kept whole.
 #pragma once
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -47,6 +50,14 @@ bool PollUntil(Condition condition, std::chrono::milliseconds timeout = kLongWai
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
+}
+
+// Waits for child `pid` to exit: its wait status, or -1 when it did not
+// within `bound` (it is then left running, for the caller to kill).
+inline int WaitExit(pid_t pid, std::chrono::milliseconds bound) {
+  int status = 0;
+  bool exited = PollUntil([&] { return waitpid(pid, &status, WNOHANG) == pid; }, bound);
+  return exited ? status : -1;
 }
 
 // Runs `work` on a thread of its own and waits for it, bounded: a hang is
